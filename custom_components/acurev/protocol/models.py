@@ -247,6 +247,59 @@ class LogStatus:
     active_alarms: int
 
 
+@dataclass(frozen=True, slots=True)
+class MeterSettings:
+    """Communication, demand, billing and per-channel CT settings (0x0801-0x0935).
+
+    The meter password (0x0800) is deliberately absent: snapshots end up in
+    diagnostics and logs.
+    """
+
+    modbus_address: int
+    baud: int
+    parity: int
+    rated_voltage: int
+    pt_primary: int
+    pt_secondary: int
+    demand_method: int
+    demand_period: int
+    demand_subperiod: int
+    demand_sync_source: int
+    demand_sync_edge: int
+    var_calc_method: int
+    pf_convention: int
+    billing_day: int
+    billing_hour: int
+    tou_enable: bool
+    backlight_timeout: int
+    user_channel_codes: tuple[int, ...]  # 18 entries
+    user_display_enable: tuple[bool, ...]
+    ct_primary: tuple[int, ...]  # channels 1..18, A
+    ct_secondary: tuple[int, ...]
+    user_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSetting:
+    """One of the 16 alarm channels."""
+
+    channel: int
+    enabled: bool
+    parameter: int
+    greater_than: bool
+    setpoint: float | None
+    delay_s: int
+    relay: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSettings:
+    """Global alarm switch and the 16 alarm channels."""
+
+    enabled: bool
+    channels: tuple[AlarmSetting, ...]
+
+
 @dataclass(slots=True)
 class Snapshot:
     """Everything one poll read; groups that were not asked for stay None/empty."""
@@ -266,3 +319,8 @@ class Snapshot:
     alarms: tuple[AlarmRecord, ...] = ()
     soe: tuple[SoeRecord, ...] = ()
     clock: datetime | None = None
+    settings: MeterSettings | None = None
+    alarm_settings: AlarmSettings | None = None
+    # Meter clock minus the reader's clock, in seconds; set by whoever knows the
+    # reader's time zone (the meter's clock is naive local time).
+    clock_drift: float | None = None

@@ -1,0 +1,100 @@
+"""The Accuenergy AcuRev 2020 integration."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+
+from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
+from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData
+from .options import energy_interval, point_options, scan_interval
+from .points import Option, build_points
+from .protocol.client import AcuRevClient
+from .protocol.errors import AcuRevError, AcuRevIdentityError
+from .protocol.groups import ReadGroup
+from .protocol.layouts import Wiring
+from .protocol.models import DeviceInfo
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+
+
+def _fast_groups(device: DeviceInfo) -> set[ReadGroup]:
+    groups = {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.IO}
+    if device.wiring is not Wiring.ONE_LN:
+        groups.add(ReadGroup.USERS)
+    return groups
+
+
+def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGroup]:
+    # DEVICE and CLOCK share one mapped run (0x1000-0x1059): one request for both.
+    groups = {ReadGroup.ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
+    optional = {
+        Option.DEMAND: ReadGroup.DEMAND,
+        Option.MONTHLY: ReadGroup.MONTHLY,
+        Option.TOU: ReadGroup.TOU,
+    }
+    groups |= {group for opt, group in optional.items() if opt in options}
+    if device.is_333mv and Option.HARMONICS in options:
+        groups.add(ReadGroup.HARMONICS)
+    return groups
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
+    """Connect, check the meter is the one configured, start polling."""
+    client = AcuRevClient(
+        entry.data[CONF_HOST],
+        entry.data[CONF_PORT],
+        entry.data[CONF_UNIT_ID],
+        timeout=REQUEST_TIMEOUT,
+        expected_serial=entry.unique_id,
+    )
+    try:
+        device = await client.read_device_info()
+    except AcuRevIdentityError as err:
+        await client.close()
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="wrong_meter",
+            translation_placeholders={"expected": err.expected, "found": err.found},
+        ) from err
+    except AcuRevError as err:
+        await client.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"host": entry.data[CONF_HOST], "error": str(err)},
+        ) from err
+
+    opts = point_options(entry.options)
+    fast = AcuRevCoordinator(hass, entry, client, device, _fast_groups(device),
+                             scan_interval(entry.options), "readings")
+    slow = AcuRevCoordinator(hass, entry, client, device, _slow_groups(device, opts.enabled),
+                             energy_interval(entry.options), "counters")
+    runtime = AcuRevRuntimeData(client, device, fast, slow, opts)
+    entry.runtime_data = runtime
+    try:
+        await fast.async_config_entry_first_refresh()
+        await slow.async_config_entry_first_refresh()
+    except ConfigEntryNotReady:
+        await client.close()
+        raise
+    io = fast.data.io
+    runtime.points = build_points(device, opts, io.di_counter_mode if io else ())
+
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: AcuRevConfigEntry) -> None:
+    """Options or connection changed: rebuild everything from the meter."""
+    hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
+    """Stop polling and close the meter's connection."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.client.close()
+    return unloaded

@@ -1,0 +1,38 @@
+"""Digital inputs as binary sensors."""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .coordinator import AcuRevConfigEntry
+from .entity import AcuRevEntity
+from .points import Kind
+
+# Coordinator-based, read only.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AcuRevConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """One binary sensor per digital input."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        AcuRevDigitalInput(runtime, runtime.fast, p)
+        for p in runtime.points
+        if p.kind is Kind.BINARY
+    )
+
+
+class AcuRevDigitalInput(AcuRevEntity, BinarySensorEntity):
+    """Digital input n (FC02)."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """On while the input is closed."""
+        value = self.point_value
+        return None if value is None else bool(value)

@@ -1,0 +1,34 @@
+"""Reading the entry's options into typed values (one place for the defaults)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .const import (
+    CONF_ENERGY_INTERVAL,
+    CONF_SCAN_INTERVAL,
+    DEFAULT_ENERGY_INTERVAL,
+    DEFAULT_SCAN_INTERVAL,
+)
+from .points import Option, PointOptions
+
+# Optional groups that are on when the user has not chosen.
+DEFAULT_GROUPS: frozenset[Option] = frozenset({Option.PER_PHASE, Option.HARMONICS})
+
+
+def point_options(options: Mapping[str, Any]) -> PointOptions:
+    """Which optional groups are enabled."""
+    return PointOptions(
+        frozenset(opt for opt in Option if options.get(opt.value, opt in DEFAULT_GROUPS))
+    )
+
+
+def scan_interval(options: Mapping[str, Any]) -> int:
+    """Seconds between fast polls."""
+    return int(options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
+
+
+def energy_interval(options: Mapping[str, Any]) -> int:
+    """Seconds between counter polls."""
+    return int(options.get(CONF_ENERGY_INTERVAL, DEFAULT_ENERGY_INTERVAL))

@@ -1,0 +1,92 @@
+"""Relay outputs as switches; the state shown is always the one read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
+from .entity import AcuRevEntity
+from .points import Kind, Point
+from .protocol.errors import AcuRevError, ModbusExceptionError
+
+# One relay command at a time per meter: writes share the meter's single link.
+PARALLEL_UPDATES = 1
+
+_EXC_DEVICE_FAILURE = 4  # the meter refuses to force a relay in alarm/event mode
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: AcuRevConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """One switch per relay."""
+    runtime = entry.runtime_data
+    async_add_entities(
+        AcuRevRelaySwitch(runtime, p) for p in runtime.points if p.kind is Kind.RELAY
+    )
+
+
+class AcuRevRelaySwitch(AcuRevEntity, SwitchEntity):
+    """Relay n of the meter (FC05 write, FC01 read back)."""
+
+    def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
+        """Remember which relay this is."""
+        super().__init__(runtime, runtime.fast, point)
+        self._runtime = runtime
+        self._relay = int(point.placeholders["number"])
+        self._read_back: bool | None = None
+
+    @property
+    def is_on(self) -> bool | None:
+        """Read-back state after our own write, else the last poll."""
+        if self._read_back is not None:
+            return self._read_back
+        value = self.point_value
+        return None if value is None else bool(value)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        # A fresh poll is newer than our read-back: drop it.
+        self._read_back = None
+        super()._handle_coordinator_update()
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Close the relay."""
+        await self._switch(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Open the relay."""
+        await self._switch(False)
+
+    async def _switch(self, on: bool) -> None:
+        try:
+            state = await self._runtime.client.set_relay(self._relay, on)
+        except ModbusExceptionError as err:
+            refused = err.exception_code == _EXC_DEVICE_FAILURE
+            key = "relay_not_remote" if refused else "write_failed"
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=key,
+                translation_placeholders={"relay": str(self._relay), "error": str(err)},
+            ) from err
+        except AcuRevError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="write_failed",
+                translation_placeholders={"relay": str(self._relay), "error": str(err)},
+            ) from err
+        self._read_back = state
+        self.async_write_ha_state()
+        if state is not on:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="relay_did_not_switch",
+                translation_placeholders={"relay": str(self._relay)},
+            )

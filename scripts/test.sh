@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's test command: set up, lint, type-check, then run the suite on
+#   1. Home Assistant 2025.4.4 + pymodbus 3.8.3 (host Python 3.13.0), with coverage;
+#   2. the protocol layer and simulator against the newest pymodbus;
+#   3. the newest Home Assistant this machine can reach (Python 3.14, Debian sid chroot).
+# ACUREV_SKIP_LATEST=1 skips step 3 for a quick local run (CI never sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== ruff" >&2
+.venv/bin/ruff check .
+echo "== mypy (strict on the protocol layer and the simulator)" >&2
+.venv/bin/mypy custom_components/acurev/protocol acurev_simulator
+
+echo "== pytest: HA 2025.4.4, pymodbus 3.8.3" >&2
+.venv/bin/python -m pytest -q -p no:cacheprovider \
+  --cov=custom_components/acurev --cov-report=term-missing:skip-covered --cov-fail-under=95
+
+echo "== pytest: protocol + simulator on the newest pymodbus" >&2
+.venv-pymodbus-latest/bin/python -m pytest -q -p no:cacheprovider -m protocol \
+  tests/protocol tests/simulator
+
+if [ "${ACUREV_SKIP_LATEST:-0}" != "1" ]; then
+  echo "== pytest: newest Home Assistant (Python 3.14 chroot)" >&2
+  scripts/ha-latest.sh -q -p no:cacheprovider
+fi

@@ -1,0 +1,27 @@
+"""Small helpers shared by the Home Assistant tests."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.acurev.const import DOMAIN
+
+
+def entity_id(hass: HomeAssistant, platform: str, serial: str, key: str) -> str:
+    """The entity id registered for point ``key`` of meter ``serial``."""
+    eid = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{serial}_{key}")
+    assert eid is not None, f"no {platform} entity for point {key}"
+    return eid
+
+
+def state(hass: HomeAssistant, platform: str, serial: str, key: str) -> State:
+    """The current state of point ``key``."""
+    st = hass.states.get(entity_id(hass, platform, serial, key))
+    assert st is not None, f"entity for {key} has no state (disabled?)"
+    return st
+
+
+def number(hass: HomeAssistant, platform: str, serial: str, key: str) -> float:
+    """The numeric state of point ``key``."""
+    return float(state(hass, platform, serial, key).state)

@@ -1,0 +1,178 @@
+"""Config, reconfigure and options flows: every error path and its recovery."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+
+from custom_components.acurev.const import (
+    CONF_ENERGY_INTERVAL,
+    CONF_SCAN_INTERVAL,
+    CONF_UNIT_ID,
+    DOMAIN,
+)
+
+from .conftest import HOST, SimFactory, entry_for, free_port, setup_entry
+
+
+async def _start(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return result["flow_id"]
+
+
+async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simulator) -> None:
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == simulator.meter.serial
+    assert simulator.meter.serial in result["title"]
+    assert result["data"] == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+
+
+async def test_cannot_connect_then_recover(hass: HomeAssistant, simulator) -> None:
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: free_port(), CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_timeout_when_meter_is_silent(hass: HomeAssistant, simulator) -> None:
+    simulator.faults.silent = True
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["errors"] == {"base": "timeout"}
+    simulator.faults.silent = False
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_not_an_acurev_on_modbus_exception(hass: HomeAssistant, simulator) -> None:
+    simulator.faults.exceptions["serial_number"] = 2
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["errors"] == {"base": "not_acurev"}
+
+
+async def test_not_an_acurev_on_implausible_identity(hass: HomeAssistant, simulator) -> None:
+    simulator.meter.model = 1234
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["errors"] == {"base": "not_acurev"}
+
+
+@pytest.mark.parametrize(
+    ("port", "unit", "errors"),
+    [
+        (0, 1, {CONF_PORT: "invalid_port"}),
+        (70000, 1, {CONF_PORT: "invalid_port"}),
+        (502, 0, {CONF_UNIT_ID: "invalid_unit_id"}),
+        (502, 248, {CONF_UNIT_ID: "invalid_unit_id"}),
+    ],
+)
+async def test_invalid_port_or_unit(hass: HomeAssistant, port: int, unit: int, errors) -> None:
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: port, CONF_UNIT_ID: unit}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+
+
+async def test_same_meter_twice_aborts(hass: HomeAssistant, simulator) -> None:
+    await setup_entry(hass, entry_for(simulator))
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reconfigure_to_new_port_of_same_meter(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
+    old = await make_simulator(wiring="3LN", channels=18, serial="AR-SAME-0001")
+    entry = await setup_entry(hass, entry_for(old))
+    await old.stop()
+    new = await make_simulator(wiring="3LN", channels=18, serial="AR-SAME-0001")
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    # First a port where nothing listens: error, the form stays.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: HOST, CONF_PORT: free_port()}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: HOST, CONF_PORT: new.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PORT] == new.port
+    assert entry.state is config_entries.ConfigEntryState.LOADED
+
+
+async def test_reconfigure_refuses_a_different_meter(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
+    first = await make_simulator(wiring="3LN", channels=18, serial="AR-FIRST-001")
+    other = await make_simulator(wiring="3LN", channels=18, serial="AR-OTHER-002")
+    entry = await setup_entry(hass, entry_for(first))
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: HOST, CONF_PORT: other.port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_meter"
+    assert entry.data[CONF_PORT] == first.port
+
+
+async def test_options_change_reloads_entry(hass: HomeAssistant, simulator) -> None:
+    entry = await setup_entry(hass, entry_for(simulator))
+    before = entry.runtime_data
+    assert not any(p.key == "demand_active_power" for p in before.points)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_SCAN_INTERVAL: 7,
+            CONF_ENERGY_INTERVAL: 30,
+            "per_phase": True,
+            "demand": True,
+            "tou": False,
+            "monthly": False,
+            "harmonics": False,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_SCAN_INTERVAL] == 7
+    # Reloaded: a new runtime, with the new interval and the demand group polled.
+    assert entry.runtime_data is not before
+    assert entry.runtime_data.fast.update_interval.total_seconds() == 7
+    assert any(p.key == "demand_active_power" for p in entry.runtime_data.points)

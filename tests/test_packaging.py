@@ -1,0 +1,95 @@
+"""HACS and hassfest rules the repository must keep (checked here, not in a network CI)."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from custom_components.acurev.points import Option, PointOptions, build_points
+from custom_components.acurev.protocol.layouts import Wiring
+from custom_components.acurev.protocol.models import DeviceInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPONENT = ROOT / "custom_components" / "acurev"
+HASSFEST_KEYS = {
+    "domain", "name", "integration_type", "config_flow", "mqtt", "zeroconf", "ssdp",
+    "bluetooth", "homekit", "dhcp", "usb", "documentation", "quality_scale", "requirements",
+    "dependencies", "after_dependencies", "codeowners", "loggers", "disabled", "iot_class",
+    "single_config_entry", "preview_features", "version", "issue_tracker", "import_executor",
+}
+HACS_JSON_KEYS = {
+    "name", "content_in_root", "country", "filename", "hacs", "hide_default_branch",
+    "homeassistant", "persistent_directory", "render_readme", "zip_release",
+}
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_manifest_follows_hassfest_and_hacs() -> None:
+    manifest = _load(COMPONENT / "manifest.json")
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:]), "keys after domain and name must be alphabetical"
+    assert set(keys) <= HASSFEST_KEYS
+    assert manifest["domain"] == COMPONENT.name
+    for required in ("version", "documentation", "issue_tracker", "codeowners", "iot_class"):
+        assert manifest[required]
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["iot_class"] == "local_polling"
+    assert manifest["integration_type"] == "device"
+    assert manifest["requirements"] == ["pymodbus>=3.8.3"]
+    assert manifest["config_flow"] is True
+
+
+def test_hacs_json() -> None:
+    hacs = _load(ROOT / "hacs.json")
+    assert set(hacs) <= HACS_JSON_KEYS
+    assert hacs["name"]
+    assert hacs["homeassistant"] == "2025.4.0"
+
+
+def test_brand_icon_is_a_256_png() -> None:
+    data = (COMPONENT / "brand" / "icon.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (256, 256)
+
+
+def test_licence_is_osi() -> None:
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+def _leaves(tree: dict, prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else key
+        out |= _leaves(value, path) if isinstance(value, dict) else {path}
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_translations_complete(language: str) -> None:
+    strings = _leaves(_load(COMPONENT / "strings.json"))
+    assert _leaves(_load(COMPONENT / "translations" / f"{language}.json")) == strings
+
+
+def test_every_translation_key_used_by_points_exists() -> None:
+    strings = _load(COMPONENT / "strings.json")["entity"]
+    device = DeviceInfo("X", 2020, 211, 100, 2, Wiring.THREE_LN, 1, 18, 0.0)
+    points = build_points(device, PointOptions(frozenset(Option)), (True,) * 8)
+    for point in points:
+        platform = {"relay": "switch", "binary": "binary_sensor"}.get(point.kind, "sensor")
+        assert point.translation_key in strings[platform], point.key
+        name = strings[platform][point.translation_key]["name"]
+        for placeholder in point.placeholders:
+            assert "{" + placeholder + "}" in name
+
+
+def test_quality_scale_lists_every_rule_with_reason() -> None:
+    text = (COMPONENT / "quality_scale.yaml").read_text(encoding="utf-8")
+    assert text.count("status: exempt") == text.count("comment:")
