@@ -30,7 +30,7 @@ def bootstrap() -> None:
     """Prepare ``import custom_components.acurev.protocol...`` for this interpreter."""
     if _PACKAGE in sys.modules or importlib.util.find_spec("homeassistant") is not None:
         return
-    import custom_components  # noqa: PLC0415 - a namespace package: importing it runs nothing
+    import custom_components  # a namespace package: importing it runs nothing
 
     for location in custom_components.__path__:
         path = Path(location) / "acurev"

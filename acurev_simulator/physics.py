@@ -122,7 +122,7 @@ class UserReading:
 
     user: int
     inputs: tuple[int, ...]
-    phases: dict[Phase, Power]  # missing phase (2LN phase C) = Power()
+    phases: dict[Phase, Power]  # the member phases only (2LN: A and B)
     totals: Power
 
     @property
@@ -156,7 +156,7 @@ class UserReading:
         return self.totals.load_nature
 
     def phase_power_factor(self, phase: Phase) -> float:
-        """PF of one member channel (1.0 for an absent phase)."""
+        """PF of the member channel on ``phase`` (KeyError for a phase the user lacks)."""
         return self.phases[phase].power_factor
 
 

@@ -42,11 +42,11 @@ class NotAnAcuRevError(AcuRevError):
     """Something answers Modbus there, but not with an AcuRev identity."""
 
 
-def _box(minimum: int, maximum: int, unit: str | None = None) -> selector.NumberSelector:
+def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=minimum, max=maximum, step=1, mode=selector.NumberSelectorMode.BOX,
-            unit_of_measurement=unit,
+            unit_of_measurement="s",
         )
     )
 
@@ -181,10 +181,10 @@ class AcuRevOptionsFlow(OptionsFlow):
         options = self.config_entry.options
         enabled = point_options(options).enabled
         schema: dict[Any, Any] = {
-            vol.Required(CONF_SCAN_INTERVAL, default=scan_interval(options)): _box(
-                MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL, "s"),
-            vol.Required(CONF_ENERGY_INTERVAL, default=energy_interval(options)): _box(
-                MIN_ENERGY_INTERVAL, MAX_ENERGY_INTERVAL, "s"),
+            vol.Required(CONF_SCAN_INTERVAL, default=scan_interval(options)): _seconds(
+                MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL),
+            vol.Required(CONF_ENERGY_INTERVAL, default=energy_interval(options)): _seconds(
+                MIN_ENERGY_INTERVAL, MAX_ENERGY_INTERVAL),
         }
         for opt in Option:
             schema[vol.Required(opt.value, default=opt in enabled)] = selector.BooleanSelector()

@@ -14,9 +14,20 @@ from datetime import datetime
 from enum import StrEnum
 
 from .protocol.layouts import LoadNature, Phase, Wiring, circuits, user_inputs
-from .protocol.models import DeviceInfo, EnergyBank, Snapshot
+from .protocol.models import (
+    ChannelValues,
+    DemandValues,
+    DeviceInfo,
+    EnergyBank,
+    Harmonics,
+    IOStatus,
+    Snapshot,
+    SystemValues,
+    UserValues,
+)
+from .protocol.registers import ENTRY_SYSTEM
 
-type PointValue = float | str | datetime | None
+type PointValue = float | str | bool | datetime | None
 
 
 class Kind(StrEnum):
@@ -133,321 +144,350 @@ def _nature(value: LoadNature | None) -> str | None:
 
 PHASES = (Phase.A, Phase.B, Phase.C)
 _LL = ("ab", "bc", "ca")
+type Getter = Callable[[Snapshot], PointValue]
+
+
+def _sys(pick: Callable[[SystemValues], PointValue]) -> Getter:
+    """A value of the system table, None until that table was read."""
+    return lambda s: None if s.system is None else pick(s.system)
+
+
+def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
+    """An entry of one of the five real-time energy banks."""
+
+    def get(s: Snapshot) -> PointValue:
+        if s.energy is None:
+            return None
+        bank: EnergyBank = getattr(s.energy, name)
+        return pick(bank)
+
+    return get
+
+
+def _phase_bank(name: str, phase: Phase) -> Getter:
+    return _bank(name, lambda b: b.phase(phase))
 
 
 def _system_points(opts: PointOptions) -> list[Point]:
+    def sysp(key: str, quantity: Quantity, getter: Getter, *, enabled: bool = True) -> Point:
+        return Point(key, Kind.MEASUREMENT, quantity, key, getter, enabled_default=enabled)
+
     pts: list[Point] = [
-        Point("frequency", Kind.MEASUREMENT, Quantity.FREQUENCY, "frequency",
-              lambda s: s.system.frequency if s.system else None),
-        Point("voltage_avg", Kind.MEASUREMENT, Quantity.VOLTAGE, "voltage_avg",
-              lambda s: s.system.voltage_avg if s.system else None),
-        Point("current_avg", Kind.MEASUREMENT, Quantity.CURRENT, "current_avg",
-              lambda s: s.system.current_avg if s.system else None, enabled_default=False),
-        Point("active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER, "active_power",
-              lambda s: _kilo(s.system.active_power_total) if s.system else None),
-        Point("reactive_power", Kind.MEASUREMENT, Quantity.REACTIVE_POWER, "reactive_power",
-              lambda s: _kilo(s.system.reactive_power_total) if s.system else None),
-        Point("apparent_power", Kind.MEASUREMENT, Quantity.APPARENT_POWER, "apparent_power",
-              lambda s: _kilo(s.system.apparent_power_total) if s.system else None),
-        Point("power_factor", Kind.MEASUREMENT, Quantity.POWER_FACTOR, "power_factor",
-              lambda s: s.system.power_factor_total if s.system else None),
-        Point("voltage_unbalance", Kind.MEASUREMENT, Quantity.PERCENT, "voltage_unbalance",
-              lambda s: s.system.voltage_unbalance if s.system else None, enabled_default=False),
-        Point("current_unbalance", Kind.MEASUREMENT, Quantity.PERCENT, "current_unbalance",
-              lambda s: s.system.current_unbalance if s.system else None, enabled_default=False),
-        Point("load_nature", Kind.MEASUREMENT, Quantity.LOAD_NATURE, "load_nature",
-              lambda s: _nature(s.system.load_nature_total) if s.system else None,
-              enabled_default=False),
+        sysp("frequency", Quantity.FREQUENCY, _sys(lambda v: v.frequency)),
+        sysp("voltage_avg", Quantity.VOLTAGE, _sys(lambda v: v.voltage_avg)),
+        sysp("current_avg", Quantity.CURRENT, _sys(lambda v: v.current_avg), enabled=False),
+        sysp("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power_total))),
+        sysp("reactive_power", Quantity.REACTIVE_POWER,
+             _sys(lambda v: _kilo(v.reactive_power_total))),
+        sysp("apparent_power", Quantity.APPARENT_POWER,
+             _sys(lambda v: _kilo(v.apparent_power_total))),
+        sysp("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor_total)),
+        sysp("voltage_unbalance", Quantity.PERCENT, _sys(lambda v: v.voltage_unbalance),
+             enabled=False),
+        sysp("current_unbalance", Quantity.PERCENT, _sys(lambda v: v.current_unbalance),
+             enabled=False),
+        sysp("load_nature", Quantity.LOAD_NATURE, _sys(lambda v: _nature(v.load_nature_total)),
+             enabled=False),
     ]
     for ph in PHASES:
-        ph_ = {"phase": ph.upper()}
-        pts += [
-            Point(f"voltage_{ph}", Kind.MEASUREMENT, Quantity.VOLTAGE, "phase_voltage",
-                  lambda s, p=ph: s.system.voltage[p] if s.system else None,
-                  placeholders=ph_, phase=ph),
-            Point(f"current_{ph}", Kind.MEASUREMENT, Quantity.CURRENT, "phase_current",
-                  lambda s, p=ph: s.system.current[p] if s.system else None,
-                  placeholders=ph_, phase=ph),
-        ]
-        if Option.PER_PHASE in opts.enabled:
-            pts += [
-                Point(f"active_power_{ph}", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-                      "phase_active_power",
-                      lambda s, p=ph: _kilo(s.system.active_power[p]) if s.system else None,
-                      placeholders=ph_, phase=ph, option=Option.PER_PHASE),
-                Point(f"reactive_power_{ph}", Kind.MEASUREMENT, Quantity.REACTIVE_POWER,
-                      "phase_reactive_power",
-                      lambda s, p=ph: _kilo(s.system.reactive_power[p]) if s.system else None,
-                      placeholders=ph_, phase=ph, option=Option.PER_PHASE, enabled_default=False),
-                Point(f"apparent_power_{ph}", Kind.MEASUREMENT, Quantity.APPARENT_POWER,
-                      "phase_apparent_power",
-                      lambda s, p=ph: _kilo(s.system.apparent_power[p]) if s.system else None,
-                      placeholders=ph_, phase=ph, option=Option.PER_PHASE, enabled_default=False),
-                Point(f"power_factor_{ph}", Kind.MEASUREMENT, Quantity.POWER_FACTOR,
-                      "phase_power_factor",
-                      lambda s, p=ph: s.system.power_factor[p] if s.system else None,
-                      placeholders=ph_, phase=ph, option=Option.PER_PHASE, enabled_default=False),
-                Point(f"import_energy_{ph}", Kind.COUNTER, Quantity.ENERGY, "phase_import_energy",
-                      lambda s, p=ph: _bank(s, "import_active", lambda b: b.phase(p)),
-                      poll=Poll.SLOW, placeholders=ph_, phase=ph, option=Option.PER_PHASE),
-                Point(f"export_energy_{ph}", Kind.COUNTER, Quantity.ENERGY, "phase_export_energy",
-                      lambda s, p=ph: _bank(s, "export_active", lambda b: b.phase(p)),
-                      poll=Poll.SLOW, placeholders=ph_, phase=ph, option=Option.PER_PHASE),
-            ]
+        pts += _phase_points(ph, opts)
     # Disabled by default: a 4-wire installation may report 0 here (manual screenshot).
     for ll in _LL:
-        pts.append(
-            Point(f"voltage_{ll}", Kind.MEASUREMENT, Quantity.VOLTAGE, "line_voltage",
-                  lambda s, x=ll: s.system.voltage_ll[x] if s.system else None,
-                  placeholders={"line": ll.upper()}, enabled_default=False)
-        )
+        pts.append(Point(f"voltage_{ll}", Kind.MEASUREMENT, Quantity.VOLTAGE, "line_voltage",
+                         _line_voltage(ll), placeholders={"line": ll.upper()},
+                         enabled_default=False))
+    energy = [
+        ("import_energy", Quantity.ENERGY, "import_active"),
+        ("export_energy", Quantity.ENERGY, "export_active"),
+        ("import_reactive_energy", Quantity.REACTIVE_ENERGY, "import_reactive"),
+        ("export_reactive_energy", Quantity.REACTIVE_ENERGY, "export_reactive"),
+        ("apparent_energy", Quantity.APPARENT_ENERGY, "apparent"),
+    ]
     pts += [
-        Point("import_energy", Kind.COUNTER, Quantity.ENERGY, "import_energy",
-              lambda s: _bank(s, "import_active", lambda b: b.system), poll=Poll.SLOW),
-        Point("export_energy", Kind.COUNTER, Quantity.ENERGY, "export_energy",
-              lambda s: _bank(s, "export_active", lambda b: b.system), poll=Poll.SLOW),
-        Point("import_reactive_energy", Kind.COUNTER, Quantity.REACTIVE_ENERGY,
-              "import_reactive_energy",
-              lambda s: _bank(s, "import_reactive", lambda b: b.system), poll=Poll.SLOW),
-        Point("export_reactive_energy", Kind.COUNTER, Quantity.REACTIVE_ENERGY,
-              "export_reactive_energy",
-              lambda s: _bank(s, "export_reactive", lambda b: b.system), poll=Poll.SLOW),
-        Point("apparent_energy", Kind.COUNTER, Quantity.APPARENT_ENERGY, "apparent_energy",
-              lambda s: _bank(s, "apparent", lambda b: b.system), poll=Poll.SLOW),
+        Point(key, Kind.COUNTER, quantity, key, _bank(bank, lambda b: b.system), poll=Poll.SLOW)
+        for key, quantity, bank in energy
     ]
     return pts
 
 
-def _bank(snapshot: Snapshot, name: str, pick: Callable[[EnergyBank], float]) -> float | None:
-    if snapshot.energy is None:
-        return None
-    bank: EnergyBank = getattr(snapshot.energy, name)
-    return pick(bank)
+def _line_voltage(line: str) -> Getter:
+    return _sys(lambda v: v.voltage_ll[line])
+
+
+def _phase_points(ph: Phase, opts: PointOptions) -> list[Point]:
+    placeholders = {"phase": ph.upper()}
+
+    def php(key: str, quantity: Quantity, getter: Getter, *, kind: Kind = Kind.MEASUREMENT,
+            poll: Poll = Poll.FAST, option: Option | None = Option.PER_PHASE,
+            enabled: bool = True) -> Point:
+        return Point(f"{key}_{ph}", kind, quantity, f"phase_{key}", getter, poll=poll,
+                     placeholders=placeholders, phase=ph, option=option, enabled_default=enabled)
+
+    pts = [
+        php("voltage", Quantity.VOLTAGE, _sys(lambda v: v.voltage[ph]), option=None),
+        php("current", Quantity.CURRENT, _sys(lambda v: v.current[ph]), option=None),
+    ]
+    if Option.PER_PHASE not in opts.enabled:
+        return pts
+    return [
+        *pts,
+        php("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power[ph]))),
+        php("reactive_power", Quantity.REACTIVE_POWER,
+            _sys(lambda v: _kilo(v.reactive_power[ph])), enabled=False),
+        php("apparent_power", Quantity.APPARENT_POWER,
+            _sys(lambda v: _kilo(v.apparent_power[ph])), enabled=False),
+        php("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor[ph]),
+            enabled=False),
+        php("import_energy", Quantity.ENERGY, _phase_bank("import_active", ph),
+            kind=Kind.COUNTER, poll=Poll.SLOW),
+        php("export_energy", Quantity.ENERGY, _phase_bank("export_active", ph),
+            kind=Kind.COUNTER, poll=Poll.SLOW),
+    ]
+
+
+def _channel(number: int, pick: Callable[[ChannelValues], PointValue]) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        rec = next((c for c in s.channels if c.channel == number), None)
+        return None if rec is None else pick(rec)
+
+    return get
 
 
 def _channel_points(channel: int) -> list[Point]:
-    ph = {"channel": str(channel)}
-    key = f"ch{channel:02d}"
+    placeholders = {"channel": str(channel)}
 
-    def rec(s: Snapshot) -> object | None:
-        return next((c for c in s.channels if c.channel == channel), None)
+    def chp(suffix: str, kind: Kind, quantity: Quantity, getter: Getter, *,
+            poll: Poll = Poll.FAST, enabled: bool = True) -> Point:
+        return Point(f"ch{channel:02d}_{suffix}", kind, quantity, f"channel_{suffix}", getter,
+                     poll=poll, placeholders=placeholders, channel=channel,
+                     enabled_default=enabled)
 
-    def field_of(name: str, scale: bool = False) -> Callable[[Snapshot], PointValue]:
-        def get(s: Snapshot) -> PointValue:
-            r = rec(s)
-            if r is None:
-                return None
-            v = getattr(r, name)
-            if name == "load_nature":
-                return _nature(v)
-            return _kilo(v) if scale else v
-        return get
+    def energy(suffix: str, quantity: Quantity, bank: str, enabled: bool = True) -> Point:
+        return chp(suffix, Kind.COUNTER, quantity, _bank(bank, lambda b: b.channel(channel)),
+                   poll=Poll.SLOW, enabled=enabled)
 
-    def energy(bank: str) -> Callable[[Snapshot], PointValue]:
-        return lambda s: _bank(s, bank, lambda b: b.channel(channel))
-
-    common = {"placeholders": ph, "channel": channel}
+    m = Kind.MEASUREMENT
     return [
-        Point(f"{key}_current", Kind.MEASUREMENT, Quantity.CURRENT, "channel_current",
-              field_of("current"), **common),
-        Point(f"{key}_active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-              "channel_active_power", field_of("active_power", True), **common),
-        Point(f"{key}_reactive_power", Kind.MEASUREMENT, Quantity.REACTIVE_POWER,
-              "channel_reactive_power", field_of("reactive_power", True),
-              enabled_default=False, **common),
-        Point(f"{key}_apparent_power", Kind.MEASUREMENT, Quantity.APPARENT_POWER,
-              "channel_apparent_power", field_of("apparent_power", True),
-              enabled_default=False, **common),
-        Point(f"{key}_power_factor", Kind.MEASUREMENT, Quantity.POWER_FACTOR,
-              "channel_power_factor", field_of("power_factor"), **common),
-        Point(f"{key}_load_nature", Kind.MEASUREMENT, Quantity.LOAD_NATURE,
-              "channel_load_nature", field_of("load_nature"), enabled_default=False, **common),
-        Point(f"{key}_import_energy", Kind.COUNTER, Quantity.ENERGY, "channel_import_energy",
-              energy("import_active"), poll=Poll.SLOW, **common),
-        Point(f"{key}_export_energy", Kind.COUNTER, Quantity.ENERGY, "channel_export_energy",
-              energy("export_active"), poll=Poll.SLOW, **common),
-        Point(f"{key}_import_reactive_energy", Kind.COUNTER, Quantity.REACTIVE_ENERGY,
-              "channel_import_reactive_energy", energy("import_reactive"), poll=Poll.SLOW,
-              enabled_default=False, **common),
-        Point(f"{key}_export_reactive_energy", Kind.COUNTER, Quantity.REACTIVE_ENERGY,
-              "channel_export_reactive_energy", energy("export_reactive"), poll=Poll.SLOW,
-              enabled_default=False, **common),
-        Point(f"{key}_apparent_energy", Kind.COUNTER, Quantity.APPARENT_ENERGY,
-              "channel_apparent_energy", energy("apparent"), poll=Poll.SLOW,
-              enabled_default=False, **common),
+        chp("current", m, Quantity.CURRENT, _channel(channel, lambda c: c.current)),
+        chp("active_power", m, Quantity.ACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.active_power))),
+        chp("reactive_power", m, Quantity.REACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.reactive_power)), enabled=False),
+        chp("apparent_power", m, Quantity.APPARENT_POWER,
+            _channel(channel, lambda c: _kilo(c.apparent_power)), enabled=False),
+        chp("power_factor", m, Quantity.POWER_FACTOR, _channel(channel, lambda c: c.power_factor)),
+        chp("load_nature", m, Quantity.LOAD_NATURE,
+            _channel(channel, lambda c: _nature(c.load_nature)), enabled=False),
+        energy("import_energy", Quantity.ENERGY, "import_active"),
+        energy("export_energy", Quantity.ENERGY, "export_active"),
+        energy("import_reactive_energy", Quantity.REACTIVE_ENERGY, "import_reactive", False),
+        energy("export_reactive_energy", Quantity.REACTIVE_ENERGY, "export_reactive", False),
+        energy("apparent_energy", Quantity.APPARENT_ENERGY, "apparent", False),
     ]
+
+
+def _user(number: int, pick: Callable[[UserValues], PointValue]) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        rec = next((u for u in s.users if u.user == number), None)
+        return None if rec is None else pick(rec)
+
+    return get
 
 
 def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
-    ph = {"user": str(user)}
-    key = f"user{user}"
+    def usp(suffix: str, kind: Kind, quantity: Quantity, getter: Getter, *,
+            poll: Poll = Poll.FAST, phase: Phase | None = None, option: Option | None = None,
+            enabled: bool = True) -> Point:
+        placeholders = {"user": str(user)}
+        key = f"user{user}_{suffix}"
+        tkey = f"user_{suffix}"
+        if phase is not None:
+            placeholders["phase"] = phase.upper()
+            key, tkey = f"{key}_{phase}", f"user_phase_{suffix}"
+        return Point(key, kind, quantity, tkey, getter, poll=poll, placeholders=placeholders,
+                     user=user, phase=phase, option=option, enabled_default=enabled)
 
-    def rec(s: Snapshot) -> object | None:
-        return next((u for u in s.users if u.user == user), None)
-
-    def total(name: str, scale: bool = False) -> Callable[[Snapshot], PointValue]:
-        def get(s: Snapshot) -> PointValue:
-            r = rec(s)
-            if r is None:
-                return None
-            v = getattr(r, name)
-            if name == "load_nature":
-                return _nature(v)
-            return _kilo(v) if scale else v
-        return get
-
-    def phase_of(name: str, phase: Phase, scale: bool = False) -> Callable[[Snapshot], PointValue]:
-        def get(s: Snapshot) -> PointValue:
-            r = rec(s)
-            if r is None:
-                return None
-            v = getattr(r, name)[phase]
-            return _kilo(v) if scale else v
-        return get
-
-    def energy(bank: str) -> Callable[[Snapshot], PointValue]:
-        return lambda s: _bank(s, bank, lambda b: b.user(user))
-
-    common = {"user": user}
+    m = Kind.MEASUREMENT
     pts = [
-        Point(f"{key}_active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER, "user_active_power",
-              total("active_power_total", True), placeholders=ph, **common),
-        Point(f"{key}_reactive_power", Kind.MEASUREMENT, Quantity.REACTIVE_POWER,
-              "user_reactive_power", total("reactive_power_total", True), placeholders=ph,
-              enabled_default=False, **common),
-        Point(f"{key}_apparent_power", Kind.MEASUREMENT, Quantity.APPARENT_POWER,
-              "user_apparent_power", total("apparent_power_total", True), placeholders=ph,
-              enabled_default=False, **common),
-        Point(f"{key}_power_factor", Kind.MEASUREMENT, Quantity.POWER_FACTOR, "user_power_factor",
-              total("power_factor_total"), placeholders=ph, **common),
-        Point(f"{key}_load_nature", Kind.MEASUREMENT, Quantity.LOAD_NATURE, "user_load_nature",
-              total("load_nature"), placeholders=ph, enabled_default=False, **common),
-        Point(f"{key}_import_energy", Kind.COUNTER, Quantity.ENERGY, "user_import_energy",
-              energy("import_active"), poll=Poll.SLOW, placeholders=ph, **common),
-        Point(f"{key}_export_energy", Kind.COUNTER, Quantity.ENERGY, "user_export_energy",
-              energy("export_active"), poll=Poll.SLOW, placeholders=ph, **common),
+        usp("active_power", m, Quantity.ACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.active_power_total))),
+        usp("reactive_power", m, Quantity.REACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.reactive_power_total)), enabled=False),
+        usp("apparent_power", m, Quantity.APPARENT_POWER,
+            _user(user, lambda u: _kilo(u.apparent_power_total)), enabled=False),
+        usp("power_factor", m, Quantity.POWER_FACTOR, _user(user, lambda u: u.power_factor_total)),
+        usp("load_nature", m, Quantity.LOAD_NATURE, _user(user, lambda u: _nature(u.load_nature)),
+            enabled=False),
+        usp("import_energy", Kind.COUNTER, Quantity.ENERGY,
+            _bank("import_active", lambda b: b.user(user)), poll=Poll.SLOW),
+        usp("export_energy", Kind.COUNTER, Quantity.ENERGY,
+            _bank("export_active", lambda b: b.user(user)), poll=Poll.SLOW),
     ]
     for phase in PHASES[: len(user_inputs(user, wiring))]:
-        pp = {"user": str(user), "phase": phase.upper()}
-        pts.append(
-            Point(f"{key}_current_{phase}", Kind.MEASUREMENT, Quantity.CURRENT,
-                  "user_phase_current", phase_of("current", phase), placeholders=pp,
-                  phase=phase, **common)
-        )
+        pts.append(usp("current", m, Quantity.CURRENT, _user_phase(user, "current", phase, False),
+                       phase=phase))
         if Option.PER_PHASE in opts.enabled:
             pts += [
-                Point(f"{key}_active_power_{phase}", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-                      "user_phase_active_power", phase_of("active_power", phase, True),
-                      placeholders=pp, phase=phase, option=Option.PER_PHASE, **common),
-                Point(f"{key}_power_factor_{phase}", Kind.MEASUREMENT, Quantity.POWER_FACTOR,
-                      "user_phase_power_factor", phase_of("power_factor", phase),
-                      placeholders=pp, phase=phase, option=Option.PER_PHASE,
-                      enabled_default=False, **common),
+                usp("active_power", m, Quantity.ACTIVE_POWER,
+                    _user_phase(user, "active_power", phase, True), phase=phase,
+                    option=Option.PER_PHASE),
+                usp("power_factor", m, Quantity.POWER_FACTOR,
+                    _user_phase(user, "power_factor", phase, False), phase=phase,
+                    option=Option.PER_PHASE, enabled=False),
             ]
     return pts
 
 
+def _user_phase(user: int, name: str, phase: Phase, kilo: bool) -> Getter:
+    def pick(u: UserValues) -> PointValue:
+        values: dict[Phase, float | None] = getattr(u, name)
+        return _kilo(values[phase]) if kilo else values[phase]
+
+    return _user(user, pick)
+
+
+def _system_demand(pick: Callable[[DemandValues], PointValue]) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        rec = next((d for d in s.demand if d.entry == ENTRY_SYSTEM), None)
+        return None if rec is None else pick(rec)
+
+    return get
+
+
 def _demand_points() -> list[Point]:
-    def dem(name: str, scale: bool = True) -> Callable[[Snapshot], PointValue]:
-        def get(s: Snapshot) -> PointValue:
-            rec = next((d for d in s.demand if d.entry == 3), None)
-            if rec is None:
-                return None
-            v = getattr(rec, name)
-            if hasattr(v, "value"):
-                v = v.value
-            return _kilo(v) if scale else v
-        return get
+    def dp(key: str, kind: Kind, quantity: Quantity, getter: Getter, enabled: bool = True) -> Point:
+        return Point(key, kind, quantity, key, getter, poll=Poll.SLOW, option=Option.DEMAND,
+                     enabled_default=enabled)
 
-    def peak_time(s: Snapshot) -> PointValue:
-        rec = next((d for d in s.demand if d.entry == 3), None)
-        return None if rec is None else rec.peak_active.time
-
-    common = {"poll": Poll.SLOW, "option": Option.DEMAND}
+    m = Kind.MEASUREMENT
     return [
-        Point("demand_active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-              "demand_active_power", dem("active"), **common),
-        Point("demand_predicted_active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-              "demand_predicted_active_power", dem("predicted_active"), **common),
-        Point("demand_peak_active_power", Kind.MEASUREMENT, Quantity.ACTIVE_POWER,
-              "demand_peak_active_power", dem("peak_active"), **common),
-        Point("demand_peak_active_power_time", Kind.TIMESTAMP, Quantity.TIMESTAMP,
-              "demand_peak_active_power_time", peak_time, **common),
-        Point("demand_current", Kind.MEASUREMENT, Quantity.CURRENT, "demand_current",
-              dem("current", False), enabled_default=False, **common),
+        dp("demand_active_power", m, Quantity.ACTIVE_POWER,
+           _system_demand(lambda d: _kilo(d.active))),
+        dp("demand_predicted_active_power", m, Quantity.ACTIVE_POWER,
+           _system_demand(lambda d: _kilo(d.predicted_active))),
+        dp("demand_peak_active_power", m, Quantity.ACTIVE_POWER,
+           _system_demand(lambda d: _kilo(d.peak_active.value))),
+        dp("demand_peak_active_power_time", Kind.TIMESTAMP, Quantity.TIMESTAMP,
+           _system_demand(lambda d: d.peak_active.time)),
+        dp("demand_current", m, Quantity.CURRENT, _system_demand(lambda d: d.current), False),
     ]
 
 
 TOU_TARIFFS = ("sharp", "peak", "valley", "normal")
 
 
-def _monthly_points() -> list[Point]:
-    def month(name: str) -> Callable[[Snapshot], PointValue]:
-        return lambda s: s.monthly[name].system if name in s.monthly else None
+def _named_bank(banks: Callable[[Snapshot], Mapping[str, EnergyBank]], name: str) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        bank = banks(s).get(name)
+        return None if bank is None else bank.system
 
-    common = {"poll": Poll.SLOW, "option": Option.MONTHLY}
+    return get
+
+
+def _monthly_points() -> list[Point]:
+    def month(s: Snapshot) -> Mapping[str, EnergyBank]:
+        return s.monthly
+
     return [
         Point("this_month_import_energy", Kind.COUNTER, Quantity.ENERGY,
-              "this_month_import_energy", month("this_month_import_kwh"), **common),
+              "this_month_import_energy", _named_bank(month, "this_month_import_kwh"),
+              poll=Poll.SLOW, option=Option.MONTHLY),
+        # Last month's total is a fixed number, published without a state class.
         Point("last_month_import_energy", Kind.MEASUREMENT, Quantity.ENERGY,
-              "last_month_import_energy", month("last_month_import_kwh"), **common),
+              "last_month_import_energy", _named_bank(month, "last_month_import_kwh"),
+              poll=Poll.SLOW, option=Option.MONTHLY),
     ]
 
 
 def _tou_points() -> list[Point]:
-    def tou(tariff: str) -> Callable[[Snapshot], PointValue]:
-        name = f"this_month_{tariff}"
-        return lambda s: s.tou[name].system if name in s.tou else None
+    def tou(s: Snapshot) -> Mapping[str, EnergyBank]:
+        return s.tou
 
     return [
         Point(f"tou_{t}_import_energy", Kind.COUNTER, Quantity.ENERGY, "tou_import_energy",
-              tou(t), poll=Poll.SLOW, option=Option.TOU, placeholders={"tariff": t})
+              _named_bank(tou, f"tou_this_month_{t}_import_kwh"), poll=Poll.SLOW,
+              option=Option.TOU, placeholders={"tariff": t})
         for t in TOU_TARIFFS
     ]
 
 
+def _harm(pick: Callable[[Harmonics], PointValue]) -> Getter:
+    return lambda s: None if s.harmonics is None else pick(s.harmonics)
+
+
+def _harm_phase(name: str, phase: Phase) -> Getter:
+    def pick(h: Harmonics) -> PointValue:
+        values: dict[Phase, float | None] = getattr(h, name)
+        return values[phase]
+
+    return _harm(pick)
+
+
+def _harm_channel(name: str, channel: int) -> Getter:
+    def pick(h: Harmonics) -> PointValue:
+        values: tuple[float | None, ...] = getattr(h, name)
+        return values[channel - 1]
+
+    return _harm(pick)
+
+
 def _harmonic_points(installed: int) -> list[Point]:
+    def hp(key: str, quantity: Quantity, tkey: str, getter: Getter, placeholders: dict[str, str],
+           *, channel: int | None = None, phase: Phase | None = None,
+           enabled: bool = True) -> Point:
+        return Point(key, Kind.MEASUREMENT, quantity, tkey, getter, poll=Poll.SLOW,
+                     placeholders=placeholders, channel=channel, phase=phase,
+                     option=Option.HARMONICS, enabled_default=enabled)
+
     pts: list[Point] = []
     for ph in PHASES:
-        pts.append(
-            Point(f"thd_voltage_{ph}", Kind.MEASUREMENT, Quantity.PERCENT, "thd_voltage",
-                  lambda s, p=ph: s.harmonics.thd_voltage[p] if s.harmonics else None,
-                  poll=Poll.SLOW, option=Option.HARMONICS, placeholders={"phase": ph.upper()},
-                  phase=ph)
-        )
-        pts.append(
-            Point(f"crest_factor_{ph}", Kind.MEASUREMENT, Quantity.RATIO, "crest_factor",
-                  lambda s, p=ph: s.harmonics.crest_factor[p] if s.harmonics else None,
-                  poll=Poll.SLOW, option=Option.HARMONICS, placeholders={"phase": ph.upper()},
-                  phase=ph, enabled_default=False)
-        )
-    for ch in range(1, installed + 1):
+        placeholders = {"phase": ph.upper()}
         pts += [
-            Point(f"ch{ch:02d}_thd", Kind.MEASUREMENT, Quantity.PERCENT, "channel_thd",
-                  lambda s, c=ch: s.harmonics.channel_thd[c - 1] if s.harmonics else None,
-                  poll=Poll.SLOW, option=Option.HARMONICS, placeholders={"channel": str(ch)},
-                  channel=ch),
-            Point(f"ch{ch:02d}_k_factor", Kind.MEASUREMENT, Quantity.RATIO, "channel_k_factor",
-                  lambda s, c=ch: s.harmonics.channel_k_factor[c - 1] if s.harmonics else None,
-                  poll=Poll.SLOW, option=Option.HARMONICS, placeholders={"channel": str(ch)},
-                  channel=ch, enabled_default=False),
+            hp(f"thd_voltage_{ph}", Quantity.PERCENT, "thd_voltage",
+               _harm_phase("thd_voltage", ph), placeholders, phase=ph),
+            hp(f"crest_factor_{ph}", Quantity.RATIO, "crest_factor",
+               _harm_phase("crest_factor", ph), placeholders, phase=ph, enabled=False),
+        ]
+    for ch in range(1, installed + 1):
+        placeholders = {"channel": str(ch)}
+        pts += [
+            hp(f"ch{ch:02d}_thd", Quantity.PERCENT, "channel_thd",
+               _harm_channel("channel_thd", ch), placeholders, channel=ch),
+            hp(f"ch{ch:02d}_k_factor", Quantity.RATIO, "channel_k_factor",
+               _harm_channel("channel_k_factor", ch), placeholders, channel=ch,
+               enabled=False),
         ]
     return pts
+
+
+def _io(pick: Callable[[IOStatus], PointValue]) -> Getter:
+    return lambda s: None if s.io is None else pick(s.io)
+
+
+def _io_bit(name: str, index: int) -> Getter:
+    def pick(io: IOStatus) -> PointValue:
+        bits: tuple[bool, ...] = getattr(io, name)
+        return bits[index]
+
+    return _io(pick)
+
+
+def _di_count(index: int) -> Getter:
+    return _io(lambda io: io.di_counts[index] if index < len(io.di_counts) else None)
 
 
 def _io_points(di_counter_mode: tuple[bool, ...]) -> list[Point]:
     pts: list[Point] = []
     for n in range(1, 9):
-        ph = {"number": str(n)}
+        placeholders = {"number": str(n)}
+        i = n - 1
         pts.append(Point(f"relay_{n}", Kind.RELAY, Quantity.STATE, "relay",
-                         lambda s, i=n: s.io.relays[i - 1] if s.io else None, placeholders=ph))
+                         _io_bit("relays", i), placeholders=placeholders))
         pts.append(Point(f"di_{n}", Kind.BINARY, Quantity.STATE, "digital_input",
-                         lambda s, i=n: s.io.digital_inputs[i - 1] if s.io else None,
-                         placeholders=ph))
-        if n <= len(di_counter_mode) and di_counter_mode[n - 1]:
-            pts.append(Point(f"di_{n}_count", Kind.COUNTER, Quantity.COUNT, "digital_input_count",
-                             lambda s, i=n: s.io.di_counts[i - 1] if s.io and s.io.di_counts
-                             else None, placeholders=ph))
+                         _io_bit("digital_inputs", i), placeholders=placeholders))
+        if i < len(di_counter_mode) and di_counter_mode[i]:
+            pts.append(Point(f"di_{n}_count", Kind.COUNTER, Quantity.COUNT,
+                             "digital_input_count", _di_count(i), placeholders=placeholders))
     return pts
 
 
@@ -456,7 +496,7 @@ def _diagnostic_points() -> list[Point]:
         Point("clock_drift", Kind.MEASUREMENT, Quantity.DURATION_S, "clock_drift",
               lambda s: s.clock_drift, poll=Poll.SLOW, diagnostic=True),
         Point("run_time", Kind.MEASUREMENT, Quantity.DURATION_H, "run_time",
-              lambda s: s.device.run_time_h if s.device else None, poll=Poll.SLOW,
+              lambda s: None if s.device is None else s.device.run_time_h, poll=Poll.SLOW,
               diagnostic=True, enabled_default=False),
     ]
 

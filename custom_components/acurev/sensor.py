@@ -100,7 +100,7 @@ class AcuRevSensor(AcuRevEntity, SensorEntity):
             self._attr_entity_category = EntityCategory.DIAGNOSTIC
 
     @property
-    def native_value(self) -> float | str | datetime | None:  # type: ignore[override]
+    def native_value(self) -> float | str | datetime | None:
         """The point's value; naive meter timestamps are local time."""
         value = self.point_value
         if isinstance(value, datetime) and value.tzinfo is None:
@@ -135,7 +135,7 @@ class AcuRevEnergySensor(AcuRevSensor, RestoreSensor):
             self.guard.update(value if isinstance(value, (int, float)) else None)
 
     @property
-    def native_value(self) -> float | None:  # type: ignore[override]
+    def native_value(self) -> float | None:
         """The guarded value."""
         return self.guard.value
 

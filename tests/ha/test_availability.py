@@ -87,7 +87,7 @@ async def test_energy_never_zero_or_decreasing_through_faults(hass: HomeAssistan
         if fault == "silent":
             simulator.faults.silent = True
         elif fault == "drop":
-            simulator.faults.drop_next = True
+            simulator.faults.drop_next = 1
         elif fault == "garbage":
             simulator.faults.corrupt = "garbage"
         else:
@@ -108,7 +108,7 @@ async def test_restart_keeps_the_guard(hass: HomeAssistant, make_simulator: SimF
     entry = entry_for(sim)
     restored = sim.meter.energy_counts("import_active", bank_entry_channel(3)) / 10 + 1000.0
     # What HA stored before the restart; the meter now reads 1000 kWh less (a bad read).
-    eid = f"sensor.test_restored_{sim.meter.serial.lower()}"
+    eid = "sensor.restored_channel_3_import"
     mock_restore_cache_with_extra_data(
         hass,
         [(State(eid, str(restored)),
@@ -138,3 +138,22 @@ async def test_genuine_energy_reset_is_accepted(hass: HomeAssistant, simulator,
     assert low < high
     assert low == pytest.approx(
         simulator.meter.energy_counts("import_active", bank_entry_channel(4)) / 10)
+
+
+async def test_not_ready_when_first_poll_fails(hass: HomeAssistant, simulator) -> None:
+    # The identity answers but the channel block is refused: nothing half-set-up is kept.
+    simulator.faults.exceptions["channel_record"] = 4
+    entry = await setup_entry(hass, entry_for(simulator))
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    simulator.faults.reset()
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_unload_closes_the_connection(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    client = loaded_entry.runtime_data.client
+    assert client.connected
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert loaded_entry.state is ConfigEntryState.NOT_LOADED
+    assert not client.connected

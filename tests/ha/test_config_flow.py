@@ -75,7 +75,7 @@ async def test_not_an_acurev_on_modbus_exception(hass: HomeAssistant, simulator)
 
 
 async def test_not_an_acurev_on_implausible_identity(hass: HomeAssistant, simulator) -> None:
-    simulator.meter.model = 1234
+    simulator.meter.device_model = 1234
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}

@@ -33,8 +33,8 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
     assert device.identifiers == {(DOMAIN, meter.serial)}
     assert device.manufacturer == "Accuenergy"
     assert device.serial_number == meter.serial
-    assert device.sw_version == f"{meter.firmware // 100}.{meter.firmware % 100:02d}"
-    assert device.hw_version == f"{meter.hardware // 100}.{meter.hardware % 100:02d}"
+    assert device.sw_version == f"{meter.firmware_version // 100}.{meter.firmware_version % 100:02d}"
+    assert device.hw_version == f"{meter.hardware_version // 100}.{meter.hardware_version % 100:02d}"
 
 
 async def test_channel_values_equal_ground_truth(hass: HomeAssistant, simulator,
@@ -64,7 +64,7 @@ async def test_system_and_user_values_equal_ground_truth(hass: HomeAssistant, si
     assert number(hass, "sensor", serial, "frequency") == pytest.approx(meter.frequency, rel=REL)
     for phase in Phase:
         assert number(hass, "sensor", serial, f"voltage_{phase}") == pytest.approx(
-            meter.voltage[phase], rel=REL)
+            meter.voltage(phase), rel=REL)
     # Independent expectation: the system total is the sum of all channels.
     total_kw = sum(meter.channel(ch).active_power for ch in range(1, 19))
     assert number(hass, "sensor", serial, "active_power") == pytest.approx(total_kw * 1000,

@@ -10,7 +10,7 @@ from homeassistant.exceptions import HomeAssistantError
 from .helpers import entity_id, state
 
 
-@pytest.mark.parametrize("relay", [1, 2, 8])
+@pytest.mark.parametrize("relay", [1, 2, 6])
 async def test_relay_switch_toggles_the_coil(hass: HomeAssistant, simulator, loaded_entry,
                                              relay: int) -> None:
     serial = simulator.meter.serial
@@ -27,7 +27,7 @@ async def test_relay_state_is_read_back_not_assumed(hass: HomeAssistant, simulat
                                                     loaded_entry) -> None:
     serial = simulator.meter.serial
     # Someone else switches relay 3 on the meter: HA shows it after the next poll.
-    simulator.meter.relays[2] = True
+    simulator.meter.set_relay(3, True)
     await loaded_entry.runtime_data.fast.async_refresh()
     await hass.async_block_till_done()
     assert state(hass, "switch", serial, "relay_3").state == STATE_ON
@@ -36,7 +36,7 @@ async def test_relay_state_is_read_back_not_assumed(hass: HomeAssistant, simulat
 async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator,
                                               loaded_entry) -> None:
     serial = simulator.meter.serial
-    simulator.meter.relay_mode_bitmap |= 1 << 4  # relay 5 driven by alarms, not remote
+    simulator.meter.relay_mode |= 1 << 4  # relay 5 driven by alarms, not remote
     eid = entity_id(hass, "switch", serial, "relay_5")
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("switch", "turn_on", {"entity_id": eid}, blocking=True)

@@ -31,6 +31,7 @@ __all__ = [
     "ModbusException",
     "ModbusIOException",
     "ModbusPDU",
+    "connect",
     "new_tcp_client",
     "read_coils",
     "read_discrete_inputs",
@@ -75,6 +76,22 @@ def new_tcp_client(
     )
 
 
+async def connect(client: AsyncModbusTcpClient) -> bool:
+    """Open the TCP connection; True on success (pymodbus reports failure, it does not raise).
+
+    ``AsyncModbusTcpClient.connect()`` before 3.16 sleeps 0.1 s after connecting
+    (3.16: "fix(async): remove sleep in connect"). We reconnect after every fault
+    and bound the connect by the request timeout, so that sleep would both slow
+    recovery and make timeouts <= 0.1 s impossible; the transport-level connect
+    it wraps (``client.ctx``, present from 3.8 to 3.16) is used when available.
+    """
+    ctx = getattr(client, "ctx", None)
+    if ctx is not None and callable(getattr(ctx, "connect", None)):
+        ctx.reset_delay()
+        return bool(await ctx.connect())
+    return bool(await client.connect())  # pragma: no cover - a pymodbus without .ctx
+
+
 # The mixin methods are typed per version (``slave`` vs ``device_id``); calling them
 # through ``_Call`` keeps one code path that mypy accepts against either signature.
 
@@ -87,7 +104,9 @@ async def read_holding_registers(
     return await call(address, count=count, **{UNIT_KEYWORD: unit})
 
 
-async def read_coils(client: AsyncModbusTcpClient, address: int, count: int, unit: int) -> ModbusPDU:
+async def read_coils(
+    client: AsyncModbusTcpClient, address: int, count: int, unit: int
+) -> ModbusPDU:
     """FC01."""
     call: _Call = client.read_coils
     return await call(address, count=count, **{UNIT_KEYWORD: unit})
@@ -101,7 +120,9 @@ async def read_discrete_inputs(
     return await call(address, count=count, **{UNIT_KEYWORD: unit})
 
 
-async def write_coil(client: AsyncModbusTcpClient, address: int, value: bool, unit: int) -> ModbusPDU:
+async def write_coil(
+    client: AsyncModbusTcpClient, address: int, value: bool, unit: int
+) -> ModbusPDU:
     """FC05 (pymodbus sends FF00 / 0000)."""
     call: _Call = client.write_coil
     return await call(address, value, **{UNIT_KEYWORD: unit})

@@ -31,9 +31,10 @@ from .groups import (
     RELAY_KEYS,
     TOU_BANK_KEYS,
     ReadGroup,
-    bank_name,
     demand_entries,
     installed_circuit_users,
+    monthly_name,
+    tou_name,
 )
 from .image import RegisterImage
 from .layouts import (
@@ -69,8 +70,8 @@ from .models import (
     MaxMin,
     MeterSettings,
     Peak,
-    SoeRecord,
     Snapshot,
+    SoeRecord,
     SystemValues,
     UserValues,
 )
@@ -294,12 +295,12 @@ def decode_energy(image: RegisterImage) -> Energy:
 
 def decode_monthly(image: RegisterImage) -> dict[str, EnergyBank]:
     """This/last month banks by name (e.g. 'this_month_import_kwh')."""
-    return {bank_name(k): decode_bank(image, k) for k in MONTHLY_BANK_KEYS}
+    return {monthly_name(k): decode_bank(image, k) for k in MONTHLY_BANK_KEYS}
 
 
 def decode_tou(image: RegisterImage) -> dict[str, EnergyBank]:
-    """TOU banks by name (e.g. 'this_month_sharp_import_kwh')."""
-    return {bank_name(k): decode_bank(image, k) for k in TOU_BANK_KEYS}
+    """TOU banks by name: 'this_month_sharp' ... 'last_month_normal'."""
+    return {tou_name(k): decode_bank(image, k) for k in TOU_BANK_KEYS}
 
 
 # --------------------------------------------------------------------------- demand, stats

@@ -135,9 +135,17 @@ def _check_tables() -> None:
 _check_tables()
 
 
-def bank_name(key: str) -> str:
-    """Snapshot dict key of a monthly/TOU bank: the block key without 'tou_'/'_bank'."""
-    return key.removeprefix("tou_").removesuffix("_bank")
+def monthly_name(key: str) -> str:
+    """Snapshot.monthly key of a bank: 'this_month_import_kwh_bank' -> 'this_month_import_kwh'."""
+    return key.removesuffix("_bank")
+
+
+def tou_name(key: str) -> str:
+    """Snapshot.tou key of a bank: 'tou_this_month_sharp_import_kwh_bank' -> 'this_month_sharp'.
+
+    Every TOU bank is import kWh, so the unit suffix carries nothing.
+    """
+    return key.removeprefix("tou_").removesuffix("_bank").removesuffix("_import_kwh")
 
 
 def bit_range(space: Space, keys: tuple[str, ...]) -> tuple[int, int]:

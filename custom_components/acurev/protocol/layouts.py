@@ -15,7 +15,8 @@ from .registers import CHANNEL_COUNT, REGISTER_MAP, USER_COUNT, DataType, block
 SYSTEM_FLOAT_KEYS: tuple[str, ...] = tuple(
     b.key
     for b in REGISTER_MAP
-    if b.dtype is DataType.FLOAT32 and block("f").address <= b.address < block("reserved_2048").address
+    if b.dtype is DataType.FLOAT32
+    and block("f").address <= b.address < block("reserved_2048").address
 )
 
 # Input-channel record: 6 floats, 12 registers.

@@ -1,0 +1,70 @@
+"""``python -m acurev_simulator`` starts, serves what its options say and exits cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .raw_modbus import SyncRawClient, ascii_of, f32
+
+pytestmark = pytest.mark.protocol
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], int, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "acurev_simulator", "--port", "0", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if match := re.search(r" on 127\.0\.0\.1:(\d+)", line):
+            return proc, int(match.group(1)), line
+    proc.kill()
+    raise AssertionError(f"simulator did not start: {proc.communicate()[0]}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_cli_serves_and_exits_cleanly(sig: signal.Signals) -> None:
+    proc, port, line = start("--wiring", "2LN", "--channels", "9", "--unit", "3",
+                             "--model", "333mv", "--serial", "AR2020-CLI", "--frozen")
+    try:
+        assert "unit 3, 2LN, 9 channels, 333mv model" in line
+        client = SyncRawClient(port, unit=3)
+        try:
+            assert client.read_registers(0x0880, 3) == [1, 1, 9]   # 2LN, 333 mV, 9 channels
+            assert ascii_of(client.read_registers(0x1000, 8)) == "AR2020-CLI"
+            assert f32(client.read_registers(0x2000, 2)) == pytest.approx(60.0)
+        finally:
+            client.close()
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_cli_rejects_bad_options() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "acurev_simulator", "--channels", "12"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
+    )
+    assert result.returncode == 2
+    assert "--channels" in result.stderr
