@@ -8,12 +8,12 @@ environment without phcc (the newest-pymodbus venv) there is nothing to lift.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 
 @pytest.fixture(autouse=True)
 def _loopback_sockets(request: pytest.FixtureRequest) -> None:
-    try:
+    with contextlib.suppress(pytest.FixtureLookupError):
         request.getfixturevalue("socket_enabled")
-    except pytest.FixtureLookupError:
-        pass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from custom_components.acurev.protocol.client import Command
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
@@ -13,6 +12,7 @@ from pytest_homeassistant_custom_component.common import (
     mock_restore_cache_with_extra_data,
 )
 
+from custom_components.acurev.protocol.client import Command
 from custom_components.acurev.protocol.registers import bank_entry_channel
 
 from .conftest import SimFactory, entry_for, free_port, setup_entry

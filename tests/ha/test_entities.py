@@ -33,8 +33,9 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
     assert device.identifiers == {(DOMAIN, meter.serial)}
     assert device.manufacturer == "Accuenergy"
     assert device.serial_number == meter.serial
-    assert device.sw_version == f"{meter.firmware_version // 100}.{meter.firmware_version % 100:02d}"
-    assert device.hw_version == f"{meter.hardware_version // 100}.{meter.hardware_version % 100:02d}"
+    fw, hw = meter.firmware_version, meter.hardware_version
+    assert device.sw_version == f"{fw // 100}.{fw % 100:02d}"
+    assert device.hw_version == f"{hw // 100}.{hw % 100:02d}"
 
 
 async def test_channel_values_equal_ground_truth(hass: HomeAssistant, simulator,
