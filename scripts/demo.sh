@@ -74,6 +74,12 @@ in_ns() { ip netns exec "$NS" "$@"; }
 
 [ "$(id -u)" = 0 ] || die "needs root (it creates a network namespace)"
 
+# One demo at a time, and taken before setup.sh: a rebuild of .venv under a running hass
+# would pull the floor from under it.
+mkdir -p "$STATE" "$LOGS"
+exec 9>"$STATE/lock"
+flock -n 9 || die "another scripts/demo.sh is running (lock $STATE/lock)"
+
 # ---- 1. environment ------------------------------------------------------------------------
 scripts/setup.sh
 
@@ -98,8 +104,9 @@ apt_install() {  # apt_install PACKAGE... (only what is missing; refresh lists o
 command -v ip >/dev/null || apt_install iproute2
 [ "$MODE" = check ] && apt_install chromium fonts-liberation
 
-# Another version of HA's frontend for another HA (requirements/demo.txt pins it for the
-# 2025.4.4 line only): install what this HA's frontend manifest asks for, before going offline.
+# requirements/demo.txt pins the frontend for HA 2025.4.4, the HA requirements/test.txt picks on
+# Python < 3.13.2. On another Python setup.sh installs another HA: then install the frontend
+# version that HA's frontend manifest names, while still online (without it: recovery mode).
 FRONTEND_REQ=$("$PY" -c 'import json, homeassistant.components.frontend as f, pathlib
 print(json.loads((pathlib.Path(f.__file__).parent / "manifest.json").read_text())["requirements"][0])')
 if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('home-assistant-frontend') != '${FRONTEND_REQ#*==}')" 2>/dev/null; then
@@ -107,17 +114,17 @@ if ! "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('home-ass
   "$PY" -m uv pip install -q --python "$PY" "$FRONTEND_REQ"
 fi
 
-# ---- one demo at a time; leftovers of a killed run -----------------------------------------
-mkdir -p "$STATE" "$LOGS"
-exec 9>"$STATE/lock"
-flock -n 9 || die "another scripts/demo.sh is running (lock $STATE/lock)"
-
-# pid file lines: "<name> <pid>". A run killed with SIGKILL cannot clean up; its processes are
-# recognised by pid and command line (never by name alone) and stopped.
+# Leftovers of a run killed with SIGKILL (which cannot clean up). The pid file has lines
+# "<name> <pid>"; a pid is only stopped if its command line is exactly what we started there.
 PIDFILE=$STATE/pids
 if [ -f "$PIDFILE" ]; then
   while read -r name pid; do
-    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -e homeassistant -e acurev_simulator -e forward.py; then
+    case $name in
+      hass) pattern="-m homeassistant -c $CONFIG " ;;
+      simulator) pattern="-m acurev_simulator --host $HOST --port $SIM_PORT " ;;
+      *) pattern="scripts/demo/forward.py $NS " ;;
+    esac
+    if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -e "$pattern"; then
       say "stopping $name (pid $pid) left over from an earlier run"
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
@@ -172,7 +179,8 @@ trap 'exit 130' INT TERM HUP   # exit runs the EXIT trap
 # them in order. setsid and `ip netns exec` both exec, so $! is the real process id.
 start() {  # start NAME LOGFILE COMMAND...
   local name=$1 log=$2; shift 2
-  setsid "$@" >"$log" 2>&1 </dev/null &
+  # 9>&-: the lock stays with this script; orphans of a killed run must not keep holding it.
+  setsid "$@" >"$log" 2>&1 </dev/null 9>&- &
   echo "$name $!" >>"$PIDFILE"
 }
 

@@ -27,10 +27,17 @@ stamp_ok() { [ -f "$1/.stamp" ] && [ "$(cat "$1/.stamp")" = "$2" ]; }
 make_env() {  # make_env DIR STAMP REQ-ARGS...
   local dir=$1 stamp=$2; shift 2
   if stamp_ok "$dir" "$stamp"; then return 0; fi
-  echo "setup: building $dir with $("$PY" -V)" >&2
-  rm -rf "$dir"
-  "$PY" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q uv
+  # A changed requirement installs into the existing venv (uv only adds what is missing), so a
+  # run that is using the venv meanwhile is not pulled from under its feet; a venv of another
+  # Python is rebuilt.
+  if [ ! -x "$dir/bin/python" ] || [ "$("$dir/bin/python" -V 2>&1)" != "$("$PY" -V 2>&1)" ]; then
+    echo "setup: building $dir with $("$PY" -V)" >&2
+    rm -rf "$dir"
+    "$PY" -m venv "$dir"
+    "$dir/bin/python" -m pip install -q uv
+  else
+    echo "setup: updating $dir" >&2
+  fi
   "$dir/bin/python" -m uv pip install -q --python "$dir/bin/python" "$@"
   echo "$stamp" > "$dir/.stamp"
 }
