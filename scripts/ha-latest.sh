@@ -240,7 +240,7 @@ for name, pin in sorted(pins(requires("pytest-homeassistant-custom-component")).
         print(f"{name}=={constraints[name]}")
 '
 
-venv_key=$({ echo "$VENV_RECIPE ha=${HA_OVERRIDE:-phcc}"; cat "$REPO/requirements/test.txt" "$REPO/requirements/ha-latest.txt"; } |
+venv_key=$({ echo "$VENV_RECIPE ha=${HA_OVERRIDE:-phcc}"; cat "$REPO/requirements/test.txt" "$REPO/requirements/ha-latest.txt" "$REPO/requirements/bridge.txt"; } |
   sha256sum | cut -c1-16)
 if [ "$(cat "$ROOT$VENV/.acurev-stamp" 2>/dev/null)" != "$venv_key" ]; then
   t0=$SECONDS

@@ -44,7 +44,7 @@ make_env() {  # make_env DIR STAMP REQ-ARGS...
 
 req_hash=$(cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)
 # requirements/demo.txt: what scripts/demo.sh needs to start a real Home Assistant offline.
-make_env .venv "$req_hash" -r requirements/test.txt -r requirements/demo.txt \
+make_env .venv "$req_hash" -r requirements/test.txt -r requirements/demo.txt -r requirements/bridge.txt \
   -c requirements/pymodbus-floor.txt
 make_env .venv-pymodbus-latest "$req_hash" -r requirements/protocol-latest.txt
 echo "setup: ok ($("$ROOT/.venv/bin/python" -V))" >&2
