@@ -405,7 +405,7 @@ def _tou_points() -> list[Point]:
 
     return [
         Point(f"tou_{t}_import_energy", Kind.COUNTER, Quantity.ENERGY, "tou_import_energy",
-              _named_bank(tou, f"tou_this_month_{t}_import_kwh"), poll=Poll.SLOW,
+              _named_bank(tou, f"this_month_{t}"), poll=Poll.SLOW,
               option=Option.TOU, placeholders={"tariff": t})
         for t in TOU_TARIFFS
     ]

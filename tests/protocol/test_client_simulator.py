@@ -326,14 +326,16 @@ async def test_read_image_and_raw_reads(sim: Simulator, make_client: ClientFacto
     assert client.stats.bits_read == 16 + 2 + 1  # 8 + 8, then relays 1-2 and DI 8
 
 
-async def test_raw_dump_has_everyblock(sim: Simulator, make_client: ClientFactory) -> None:
+async def test_raw_dump_has_every_block(sim: Simulator, make_client: ClientFactory) -> None:
     sim.faults.exceptions["u2_harmonic"] = 2
+    sim.meter.set_setting("meter_password", 4321)
     dump = await make_client(sim).read_raw_dump()
     keys = [b.key for b in REGISTER_MAP if not b.reserved]
     assert list(dump) == keys
     assert "exception 2" in str(dump["u2_harmonic"])
+    assert dump["meter_password"] == "redacted (not read)"
     for b in REGISTER_MAP:
-        if b.reserved or b.key == "u2_harmonic":
+        if b.reserved or b.key in ("u2_harmonic", "meter_password"):
             continue
         if b.space is Space.HOLDING:
             assert dump[b.key] == sim.meter.block_registers(b), b.key

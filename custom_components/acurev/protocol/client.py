@@ -70,6 +70,8 @@ _MAX_BITS = 2000  # Modbus limit for FC01/FC02
 _MBAP = 7  # transaction id, protocol id, length, unit id
 _CT_STRIDE = 2  # CT primary of channel n at ct_primary_ch1 + 2(n-1)
 _MAX_CONSECUTIVE_LINK_FAILURES = 3
+# Blocks whose values must not end up in diagnostics.
+SECRET_BLOCKS: frozenset[str] = frozenset({"meter_password"})
 
 
 # --------------------------------------------------------------------------- frame check
@@ -334,11 +336,18 @@ class AcuRevClient:
         return decode_snapshot(image, wanted, device)
 
     async def read_raw_dump(self) -> dict[str, list[int] | str]:
-        """Every non-reserved block by key; a block that cannot be read maps to the error text."""
+        """Every non-reserved block by key; a block that cannot be read maps to the error text.
+
+        The dump is meant for bug reports, so secret blocks (the meter password)
+        are not even read: their entry says so instead.
+        """
         keys = [b.key for b in REGISTER_MAP if not b.reserved]
-        image, failures = await self.read_blocks_tolerant(keys)
+        image, failures = await self.read_blocks_tolerant(k for k in keys if k not in SECRET_BLOCKS)
         dump: dict[str, list[int] | str] = {}
         for key in keys:
+            if key in SECRET_BLOCKS:
+                dump[key] = "redacted (not read)"
+                continue
             if key in failures:
                 dump[key] = str(failures[key])
                 continue

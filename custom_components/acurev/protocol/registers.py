@@ -296,7 +296,7 @@ REGISTER_MAP: tuple[Block, ...] = (
        note="counts; DI n at 0x1110+2(n-1)"),
     _b("di_pulse_constant", Space.HOLDING, 0x1120, 8, DataType.UINT16, Access.RW, Provenance.DESIGNED,
        note="pulses per count"),
-    _b("di_unit_code", Space.HOLDING, 0x1128, 8, DataType.UINT16, Access.RW, Provenance.DESIGNED, unit="kWh",
+    _b("di_unit_code", Space.HOLDING, 0x1128, 8, DataType.UINT16, Access.RW, Provenance.DESIGNED,
        note="0 s,1 m3,2 kWh,3 RMB,4 $ | unit list VERIFIED (manual 2014 p.82); codes DESIGNED"),
     _b("alarm_global_enable", Space.HOLDING, 0x1200, 1, DataType.UINT16, Access.RW, Provenance.DESIGNED,
        note="0/1"),
