@@ -5,22 +5,38 @@ from __future__ import annotations
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
-from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData
-from .options import energy_interval, point_options, scan_interval
+from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
+from .entity import device_info
+from .logs import LogWatcher
+from .options import clock_sync_threshold, energy_interval, point_options, scan_interval
 from .points import Option, build_points
 from .protocol.client import AcuRevClient
 from .protocol.errors import AcuRevError, AcuRevIdentityError
 from .protocol.groups import ReadGroup
 from .protocol.layouts import Wiring
-from .protocol.models import DeviceInfo
+from .protocol.models import AlarmSettings, DeviceInfo
+from .services import async_setup_services
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the meter actions once, for every entry (they target a meter)."""
+    async_setup_services(hass)
+    return True
 
 
 def _fast_groups(device: DeviceInfo) -> set[ReadGroup]:
-    groups = {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.IO}
+    # The ring pointers ride along every fast poll: a new alarm shows within one interval.
+    groups = {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.IO, ReadGroup.LOG_STATUS}
     if device.wiring is not Wiring.ONE_LN:
         groups.add(ReadGroup.USERS)
     return groups
@@ -51,6 +67,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     )
     try:
         device = await client.read_device_info()
+        alarm_settings = (
+            await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)).alarm_settings
     except AcuRevIdentityError as err:
         await client.close()
         raise ConfigEntryError(
@@ -71,8 +89,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
                              scan_interval(entry.options), "readings")
     slow = AcuRevCoordinator(hass, entry, client, device, _slow_groups(device, opts.enabled),
                              energy_interval(entry.options), "counters")
-    runtime = AcuRevRuntimeData(client, device, fast, slow, opts)
+    runtime = AcuRevRuntimeData(client, device, fast, slow, opts, alarm_settings=alarm_settings)
     entry.runtime_data = runtime
+    # The device exists before the first poll, so events fired by it carry its id.
+    dev = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **device_info(runtime))
+    fast.logs = runtime.logs = LogWatcher(hass, entry.entry_id, device.serial)
+    runtime.logs.device_id = dev.id
+    await runtime.logs.async_load()
+    threshold = clock_sync_threshold(entry.options)
+    if threshold is not None:
+        slow.clock_sync = ClockSync(threshold)
     try:
         await fast.async_config_entry_first_refresh()
         await slow.async_config_entry_first_refresh()
@@ -80,11 +107,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         await client.close()
         raise
     io = fast.data.io
-    runtime.points = build_points(device, opts, io.di_counter_mode if io else ())
+    runtime.points = build_points(device, opts, io.di_counter_mode if io else (),
+                                  _enabled_alarms(alarm_settings))
 
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _enabled_alarms(settings: AlarmSettings | None) -> tuple[int, ...]:
+    if settings is None or not settings.enabled:
+        return ()
+    return tuple(ch.channel for ch in settings.channels if ch.enabled)
 
 
 async def _async_reload(hass: HomeAssistant, entry: AcuRevConfigEntry) -> None:

@@ -1,8 +1,8 @@
-"""Digital inputs as binary sensors."""
+"""Digital inputs and alarm states as binary sensors."""
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
@@ -19,20 +19,27 @@ async def async_setup_entry(
     entry: AcuRevConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """One binary sensor per digital input."""
+    """One binary sensor per digital input and per enabled alarm channel."""
     runtime = entry.runtime_data
     async_add_entities(
-        AcuRevDigitalInput(runtime, runtime.fast, p)
+        (AcuRevAlarm if p.translation_key == "alarm" else AcuRevDigitalInput)(
+            runtime, runtime.fast, p)
         for p in runtime.points
         if p.kind is Kind.BINARY
     )
 
 
 class AcuRevDigitalInput(AcuRevEntity, BinarySensorEntity):
-    """Digital input n (FC02)."""
+    """Digital input n (FC02), or an alarm channel's state."""
 
     @property
     def is_on(self) -> bool | None:
         """On while the input is closed."""
         value = self.point_value
         return None if value is None else bool(value)
+
+
+class AcuRevAlarm(AcuRevDigitalInput):
+    """On while alarm channel n is active (the meter's active-alarm bitmap)."""
+
+    _attr_device_class = BinarySensorDeviceClass.PROBLEM

@@ -12,9 +12,12 @@ from homeassistant.core import callback
 from homeassistant.helpers import selector
 
 from .const import (
+    CONF_CLOCK_SYNC,
+    CONF_CLOCK_THRESHOLD,
     CONF_ENERGY_INTERVAL,
     CONF_SCAN_INTERVAL,
     CONF_UNIT_ID,
+    DEFAULT_CLOCK_THRESHOLD,
     DEFAULT_PORT,
     DEFAULT_UNIT_ID,
     DOMAIN,
@@ -176,6 +179,7 @@ class AcuRevOptionsFlow(OptionsFlow):
                     **user_input,
                     CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
                     CONF_ENERGY_INTERVAL: int(user_input[CONF_ENERGY_INTERVAL]),
+                    CONF_CLOCK_THRESHOLD: int(user_input[CONF_CLOCK_THRESHOLD]),
                 }
             )
         options = self.config_entry.options
@@ -188,4 +192,8 @@ class AcuRevOptionsFlow(OptionsFlow):
         }
         for opt in Option:
             schema[vol.Required(opt.value, default=opt in enabled)] = selector.BooleanSelector()
+        schema[vol.Required(CONF_CLOCK_SYNC, default=options.get(CONF_CLOCK_SYNC, False))] = (
+            selector.BooleanSelector())
+        schema[vol.Required(CONF_CLOCK_THRESHOLD, default=options.get(
+            CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD))] = _seconds(5, 3600)
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

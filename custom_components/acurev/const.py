@@ -26,3 +26,10 @@ MAX_ENERGY_INTERVAL: Final = 3600
 
 # A Modbus request that takes longer than this is treated as lost.
 REQUEST_TIMEOUT: Final = 5.0
+
+EVENT_ALARM: Final = "acurev_alarm"
+EVENT_SOE: Final = "acurev_soe"
+
+CONF_CLOCK_SYNC: Final = "clock_sync"
+CONF_CLOCK_THRESHOLD: Final = "clock_drift_threshold"
+DEFAULT_CLOCK_THRESHOLD: Final = 30

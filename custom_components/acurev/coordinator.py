@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -18,6 +18,8 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .energy_guard import EnergyGuard
+from .logs import LogWatcher
 from .points import Point, PointOptions
 from .protocol.client import AcuRevClient
 from .protocol.errors import (
@@ -27,7 +29,7 @@ from .protocol.errors import (
     ModbusExceptionError,
 )
 from .protocol.groups import ReadGroup
-from .protocol.models import DeviceInfo, Snapshot
+from .protocol.models import AlarmSettings, DeviceInfo, Snapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +44,29 @@ class AcuRevRuntimeData:
     slow: AcuRevCoordinator
     options: PointOptions
     points: tuple[Point, ...] = ()
+    alarm_settings: AlarmSettings | None = None
+    logs: LogWatcher | None = None
+    # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
+    energy_guards: list[EnergyGuard] = field(default_factory=list)
+
+    def expect_energy_reset(self) -> None:
+        """The next lower energy readings are a genuine reset, not a glitch."""
+        for guard in self.energy_guards:
+            guard.expect_reset()
+
+
+@dataclass(slots=True)
+class ClockSync:
+    """Keeps the meter clock on Home Assistant's time: daily, and when it drifts too far."""
+
+    threshold_s: float
+    last_sync: datetime | None = None
+
+    def due(self, drift_s: float, now: datetime) -> bool:
+        """Whether to set the clock now."""
+        if abs(drift_s) > self.threshold_s:
+            return True
+        return self.last_sync is None or now - self.last_sync >= timedelta(days=1)
 
 
 type AcuRevConfigEntry = ConfigEntry[AcuRevRuntimeData]
@@ -73,6 +98,8 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         self.client = client
         self.device = device
         self.groups = frozenset(groups)
+        self.logs: LogWatcher | None = None
+        self.clock_sync: ClockSync | None = None
 
     async def _async_update_data(self) -> Snapshot:
         # Every failure becomes UpdateFailed: the coordinator then marks the
@@ -80,6 +107,13 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         # way back, instead of a partial snapshot ever reaching an entity.
         try:
             snapshot = await self.client.read_snapshot(self.groups, self.device)
+            if self.logs is not None and snapshot.log_status is not None:
+                # The rings are read only when a pointer moved (or on first contact).
+                extra = self.logs.groups_needed(snapshot.log_status)
+                if extra:
+                    rings = await self.client.read_snapshot(extra, self.device)
+                    snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
+                    await self.logs.async_process(snapshot, extra)
         except AcuRevIdentityError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -106,4 +140,18 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
             # The meter keeps naive local time; compare it in HA's time zone.
             meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
             snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
+            await self._maybe_sync_clock(snapshot.clock_drift)
         return snapshot
+
+    async def _maybe_sync_clock(self, drift: float) -> None:
+        now = dt_util.now()
+        if self.clock_sync is None or not self.clock_sync.due(drift, now):
+            return
+        try:
+            await self.client.set_clock(now.replace(tzinfo=None))
+        except AcuRevError as err:
+            # The readings are fine; a failed clock write is retried at the next poll.
+            _LOGGER.warning("Setting the clock of meter %s failed: %s", self.device.serial, err)
+            return
+        self.clock_sync.last_sync = now
+        _LOGGER.debug("Meter %s clock set (drift was %.1f s)", self.device.serial, drift)

@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .const import (
+    CONF_CLOCK_SYNC,
+    CONF_CLOCK_THRESHOLD,
     CONF_ENERGY_INTERVAL,
     CONF_SCAN_INTERVAL,
+    DEFAULT_CLOCK_THRESHOLD,
     DEFAULT_ENERGY_INTERVAL,
     DEFAULT_SCAN_INTERVAL,
 )
@@ -32,3 +35,10 @@ def scan_interval(options: Mapping[str, Any]) -> int:
 def energy_interval(options: Mapping[str, Any]) -> int:
     """Seconds between counter polls."""
     return int(options.get(CONF_ENERGY_INTERVAL, DEFAULT_ENERGY_INTERVAL))
+
+
+def clock_sync_threshold(options: Mapping[str, Any]) -> float | None:
+    """Drift (s) that triggers a clock sync; None when syncing is off."""
+    if not options.get(CONF_CLOCK_SYNC, False):
+        return None
+    return float(options.get(CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD))

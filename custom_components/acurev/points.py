@@ -491,6 +491,23 @@ def _io_points(di_counter_mode: tuple[bool, ...]) -> list[Point]:
     return pts
 
 
+def _alarm_active(channel: int) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        if s.log_status is None:
+            return None
+        return bool(s.log_status.active_alarms & (1 << (channel - 1)))
+
+    return get
+
+
+def _alarm_points(alarm_channels: tuple[int, ...]) -> list[Point]:
+    return [
+        Point(f"alarm_{n}", Kind.BINARY, Quantity.STATE, "alarm", _alarm_active(n),
+              placeholders={"number": str(n)})
+        for n in alarm_channels
+    ]
+
+
 def _diagnostic_points() -> list[Point]:
     return [
         Point("clock_drift", Kind.MEASUREMENT, Quantity.DURATION_S, "clock_drift",
@@ -502,7 +519,10 @@ def _diagnostic_points() -> list[Point]:
 
 
 def build_points(
-    device: DeviceInfo, options: PointOptions, di_counter_mode: tuple[bool, ...] = ()
+    device: DeviceInfo,
+    options: PointOptions,
+    di_counter_mode: tuple[bool, ...] = (),
+    alarm_channels: tuple[int, ...] = (),
 ) -> tuple[Point, ...]:
     """All points of one meter, chosen by its wiring mode, build and the user's options."""
     pts = _system_points(options)
@@ -520,6 +540,7 @@ def build_points(
     if device.is_333mv and Option.HARMONICS in options.enabled:
         pts += _harmonic_points(device.installed_channels)
     pts += _io_points(di_counter_mode)
+    pts += _alarm_points(alarm_channels)
     pts += _diagnostic_points()
     keys = [p.key for p in pts]
     if len(keys) != len(set(keys)):

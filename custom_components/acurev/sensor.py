@@ -115,6 +115,7 @@ class AcuRevEnergySensor(AcuRevSensor, RestoreSensor):
         """Start the guard empty; it is restored when the entity is added."""
         super().__init__(runtime, point)
         self.guard = EnergyGuard()
+        runtime.energy_guards.append(self.guard)
 
     async def async_added_to_hass(self) -> None:
         """Restore the last published value so a restart cannot cause a dip."""
