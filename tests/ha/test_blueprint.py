@@ -1,0 +1,55 @@
+"""The shipped blueprint imports cleanly and works against the simulator."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint import models
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml_dict
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from custom_components.acurev.const import DOMAIN
+
+BLUEPRINT = (Path(__file__).resolve().parents[2] / "blueprints" / "automation" / "acurev"
+             / "alarm_notify.yaml")
+
+
+def test_blueprint_validates() -> None:
+    blueprint = models.Blueprint(load_yaml_dict(str(BLUEPRINT)), expected_domain="automation",
+                                 schema=AUTOMATION_BLUEPRINT_SCHEMA)
+    assert set(blueprint.inputs) == {"meter", "alarm_channel", "actions"}
+
+
+async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    target = Path(hass.config.path("blueprints", "automation", "acurev"))
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(BLUEPRINT, target / BLUEPRINT.name)
+    calls = async_mock_service(hass, "test", "automation")
+    meter = simulator.meter
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, meter.serial)})
+    assert await async_setup_component(hass, "automation", {"automation": {
+        "use_blueprint": {
+            "path": "acurev/alarm_notify.yaml",
+            "input": {
+                "meter": device.id,
+                "alarm_channel": 1,
+                "actions": [{"action": "test.automation",
+                             "data": {"v": "{{ trigger.event.data.parameter }}"}}],
+            },
+        },
+    }})
+    meter.set_frequency(61.0)  # alarm 3, not the chosen channel 1: no action
+    meter.advance(3)
+    await loaded_entry.runtime_data.fast.async_refresh()
+    await hass.async_block_till_done()
+    assert calls == []
+    meter.set_voltage("a", 140.0)  # alarm 1: U1 over-voltage
+    meter.advance(6)
+    await loaded_entry.runtime_data.fast.async_refresh()
+    await hass.async_block_till_done()
+    assert [c.data["v"] for c in calls] == ["u1"]
