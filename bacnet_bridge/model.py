@@ -67,6 +67,11 @@ class Point:
     available: bool = False
     changed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def shape(self) -> tuple[object, ...]:
+        """Everything but the value: when this changes, views re-describe the point."""
+        return (self.entity_id, self.serial, self.key, self.kind, self.name, self.unit,
+                self.device_class, self.state_class, self.channel)
+
 
 @dataclass(frozen=True, slots=True)
 class MeterEvent:
@@ -132,19 +137,40 @@ class PointTable:
         self._commander = commander
 
     def replace_points(self, meters: dict[str, Meter], points: dict[str, Point]) -> None:
-        """Adopt a fresh registry read (after connect or a registry change)."""
-        structure_changed = set(points) != set(self.points)
+        """Adopt a fresh registry read (after connect or a registry change).
+
+        Structure listeners run when points were added or removed or when a point's
+        description changed (its unit, kind, name, ...: a view may have to rebuild the
+        object), before the value listeners hear about the new values.
+        """
+        structure_changed = set(points) != set(self.points) or any(
+            old is not None and old.shape() != new.shape()
+            for uid, new in points.items() if (old := self.points.get(uid)) is not None)
         self.meters = meters
+        changed: list[Point] = []
         for uid, new in points.items():
             old = self.points.get(uid)
-            self.points[uid] = new
+            # An unavailable entity keeps its last value, also across a resynchronisation
+            # (Home Assistant restarted and the entity has no state yet).
+            if old is not None and not new.available and new.value is None:
+                new.value = old.value
             if old is None or (old.value, old.available) != (new.value, new.available):
-                self._emit_point(new)
+                changed.append(new)
+            else:
+                new.changed_at = old.changed_at
+            self.points[uid] = new
         for uid in set(self.points) - set(points):
             del self.points[uid]
+        for serial in self.meters:
+            self._refresh_meter(serial)
         if structure_changed:
             for listener in list(self._structure_listeners):
-                listener()
+                try:
+                    listener()
+                except Exception:
+                    _LOGGER.exception("structure listener failed")
+        for point in changed:
+            self._emit_point(point)
         self.ready.set()
 
     def update_point(self, unique_id: str, value: float | bool | str | None,
@@ -155,17 +181,24 @@ class PointTable:
             return
         if (point.value, point.available) == (value, available):
             return
+        if not available and not point.available:
+            return  # still unavailable: nothing a view could show differently
         # An unavailable entity keeps its last value: BMS trends show the gap as a fault flag,
         # not as a drop to zero.
         if available:
             point.value = value
+        flipped = point.available != available
         point.available = available
         point.changed_at = when or datetime.now(UTC)
+        if flipped:
+            self._refresh_meter(point.serial)
         self._emit_point(point)
 
     def set_all_unavailable(self) -> None:
         """Home Assistant went away: every point is now a communication failure."""
         self.ha_connected = False
+        for meter in self.meters.values():
+            meter.available = False
         for point in self.points.values():
             if point.available:
                 point.available = False
@@ -179,6 +212,14 @@ class PointTable:
                 listener(event)
             except Exception:  # a broken view must not stop the others
                 _LOGGER.exception("event listener failed")
+
+    def _refresh_meter(self, serial: str) -> None:
+        # A meter is reachable while any of its entities is: HA marks them all unavailable
+        # together when a poll fails.
+        meter = self.meters.get(serial)
+        if meter is not None:
+            meter.available = any(p.available for p in self.points.values()
+                                  if p.serial == serial)
 
     def _emit_point(self, point: Point) -> None:
         for listener in list(self._point_listeners):

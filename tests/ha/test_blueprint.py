@@ -25,10 +25,14 @@ def test_blueprint_validates() -> None:
     assert set(blueprint.inputs) == {"meter", "alarm_channel", "actions"}
 
 
-async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_entry) -> None:
-    target = Path(hass.config.path("blueprints", "automation", "acurev"))
+def _install(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(BLUEPRINT, target / BLUEPRINT.name)
+
+
+async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    target = Path(hass.config.path("blueprints", "automation", "acurev"))
+    await hass.async_add_executor_job(_install, target)
     calls = async_mock_service(hass, "test", "automation")
     meter = simulator.meter
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, meter.serial)})
