@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.acurev.const import DOMAIN
@@ -25,3 +26,10 @@ def state(hass: HomeAssistant, platform: str, serial: str, key: str) -> State:
 def number(hass: HomeAssistant, platform: str, serial: str, key: str) -> float:
     """The numeric state of point ``key``."""
     return float(state(hass, platform, serial, key).state)
+
+
+def device_id(hass: HomeAssistant, serial: str) -> str:
+    """The Home Assistant device id of meter ``serial``."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
+    assert device is not None
+    return device.id

@@ -8,20 +8,13 @@ import pytest
 import voluptuous as vol
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from custom_components.acurev.const import DOMAIN
 from custom_components.acurev.protocol.registers import ENTRY_SYSTEM, bank_entry_channel
 
 from .conftest import SimFactory, entry_for, setup_entry
-from .helpers import entity_id, number
-
-
-def _device_id(hass: HomeAssistant, serial: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
-    assert device is not None
-    return device.id
+from .helpers import device_id, entity_id, number
 
 
 async def _call(hass: HomeAssistant, service: str, **data) -> None:
@@ -32,7 +25,7 @@ async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> Non
     meter = simulator.meter
     meter.advance(1800)  # half an hour of load builds demand and a peak
     assert (meter.demand(ENTRY_SYSTEM).peak_active.value or 0) > 0
-    await _call(hass, "reset_demand", device_id=_device_id(hass, meter.serial))
+    await _call(hass, "reset_demand", device_id=device_id(hass, meter.serial))
     assert meter.demand(ENTRY_SYSTEM).peak_active.value in (0, None)
 
 
@@ -53,7 +46,7 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(hass: HomeAssistant, 
         callback(lambda e: seen.append(e.data["new_state"].state)
                  if e.data["entity_id"] == eid else None),
     )
-    await _call(hass, "reset_energy", device_id=_device_id(hass, serial))
+    await _call(hass, "reset_energy", device_id=device_id(hass, serial))
     await hass.async_block_till_done()
     assert meter.energy_counts("import_active", bank_entry_channel(channel)) == 0
     # Announced, so accepted at once: the counter restarts at 0 - a new cycle for the
@@ -73,12 +66,12 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(hass: HomeAssistant, 
 async def test_reset_max_min_run_time_and_di_counters(hass: HomeAssistant, simulator,
                                                       loaded_entry) -> None:
     meter = simulator.meter
-    device_id = _device_id(hass, meter.serial)
+    dev_id = device_id(hass, meter.serial)
     meter.advance(600)
     assert meter.run_time_hours > 0
-    await _call(hass, "reset_run_time", device_id=device_id)
+    await _call(hass, "reset_run_time", device_id=dev_id)
     assert meter.run_time_hours == 0
-    await _call(hass, "reset_max_min", device_id=device_id)
+    await _call(hass, "reset_max_min", device_id=dev_id)
     assert meter.max_min("u1").maximum.value in (0, None)
     counters = [n for n in range(1, 9) if meter.di_mode & (1 << (n - 1))]
     assert counters, "the simulator should have a DI in counter mode"
@@ -87,24 +80,24 @@ async def test_reset_max_min_run_time_and_di_counters(hass: HomeAssistant, simul
         meter.set_di(n, True)
         meter.set_di(n, False)
     assert meter.di_counts[n - 1] > 0
-    await _call(hass, "clear_di_counters", device_id=device_id, digital_inputs=[n])
+    await _call(hass, "clear_di_counters", device_id=dev_id, digital_inputs=[n])
     assert meter.di_counts[n - 1] == 0
 
 
 async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator,
                                              loaded_entry) -> None:
     meter = simulator.meter
-    device_id = _device_id(hass, meter.serial)
-    await _call(hass, "set_clock", device_id=device_id, time="2030-01-02T03:04:05")
+    dev_id = device_id(hass, meter.serial)
+    await _call(hass, "set_clock", device_id=dev_id, time="2030-01-02T03:04:05")
     assert meter.clock == datetime(2030, 1, 2, 3, 4, 5)
-    await _call(hass, "set_clock", device_id=device_id)
+    await _call(hass, "set_clock", device_id=dev_id)
     now = dt_util.now().replace(tzinfo=None)
     assert abs((meter.clock - now).total_seconds()) < 3
 
 
 async def test_set_ct_primary(hass: HomeAssistant, simulator, loaded_entry) -> None:
     meter = simulator.meter
-    await _call(hass, "set_ct_primary", device_id=_device_id(hass, meter.serial), channel=3,
+    await _call(hass, "set_ct_primary", device_id=device_id(hass, meter.serial), channel=3,
                 amps=250)
     assert meter.ct_primary(3) == 250
 
@@ -114,7 +107,7 @@ async def test_set_ct_primary_rejects_bad_input(hass: HomeAssistant, simulator, 
                                                 channel: int, amps: int) -> None:
     before = simulator.meter.ct_primary(3)
     with pytest.raises(vol.Invalid):
-        await _call(hass, "set_ct_primary", device_id=_device_id(hass, simulator.meter.serial),
+        await _call(hass, "set_ct_primary", device_id=device_id(hass, simulator.meter.serial),
                     channel=channel, amps=amps)
     assert simulator.meter.ct_primary(3) == before
 
@@ -124,7 +117,7 @@ async def test_set_ct_primary_on_a_channel_the_build_lacks(
     sim = await make_simulator(wiring="1LN", channels=9)
     await setup_entry(hass, entry_for(sim))
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "set_ct_primary", device_id=_device_id(hass, sim.meter.serial),
+        await _call(hass, "set_ct_primary", device_id=device_id(hass, sim.meter.serial),
                     channel=12, amps=100)
     assert err.value.translation_key == "channel_not_installed"
 
@@ -134,10 +127,10 @@ async def test_unknown_device_and_unloaded_meter(hass: HomeAssistant, simulator,
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "reset_demand", device_id="no-such-device")
     assert err.value.translation_key == "unknown_device"
-    device_id = _device_id(hass, simulator.meter.serial)
+    dev_id = device_id(hass, simulator.meter.serial)
     await hass.config_entries.async_unload(loaded_entry.entry_id)
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "reset_demand", device_id=device_id)
+        await _call(hass, "reset_demand", device_id=dev_id)
     assert err.value.translation_key == "not_loaded"
 
 
@@ -145,7 +138,7 @@ async def test_command_refused_by_the_meter(hass: HomeAssistant, simulator,
                                                loaded_entry) -> None:
     simulator.faults.exceptions["clear_demand"] = 4
     with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, "reset_demand", device_id=_device_id(hass, simulator.meter.serial))
+        await _call(hass, "reset_demand", device_id=device_id(hass, simulator.meter.serial))
     assert err.value.translation_key == "command_failed"
 
 

@@ -20,13 +20,7 @@ from acurev_simulator import Simulator
 from custom_components.acurev.const import DOMAIN
 
 from .conftest import HOST, entry_for, setup_entry
-from .helpers import state
-
-
-def _device_id(hass: HomeAssistant, serial: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
-    assert device is not None
-    return device.id
+from .helpers import device_id, state
 
 
 async def test_different_meter_at_same_address_is_an_error_not_data(
@@ -50,7 +44,7 @@ async def test_set_clock_refused(hass: HomeAssistant, simulator, loaded_entry) -
     simulator.faults.exceptions["clock_year"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
-            DOMAIN, "set_clock", {"device_id": _device_id(hass, simulator.meter.serial)},
+            DOMAIN, "set_clock", {"device_id": device_id(hass, simulator.meter.serial)},
             blocking=True)
     assert err.value.translation_key == "command_failed"
 
@@ -60,7 +54,7 @@ async def test_set_ct_primary_refused(hass: HomeAssistant, simulator, loaded_ent
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
             DOMAIN, "set_ct_primary",
-            {"device_id": _device_id(hass, simulator.meter.serial), "channel": 1, "amps": 300},
+            {"device_id": device_id(hass, simulator.meter.serial), "channel": 1, "amps": 300},
             blocking=True)
     assert err.value.translation_key == "command_failed"
 
@@ -90,7 +84,7 @@ async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulat
 
 async def test_alarm_trigger_capabilities(hass: HomeAssistant, simulator, loaded_entry) -> None:
     trigger = {"platform": "device", "domain": DOMAIN, "type": "alarm_occurred",
-               "device_id": _device_id(hass, simulator.meter.serial)}
+               "device_id": device_id(hass, simulator.meter.serial)}
     caps = await async_get_device_automation_capabilities(
         hass, DeviceAutomationType.TRIGGER, trigger)
     assert [f["name"] for f in caps["extra_fields"]] == ["channel"]

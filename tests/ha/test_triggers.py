@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
@@ -14,13 +13,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.acurev.const import DOMAIN
 
-from .helpers import entity_id
-
-
-def _device_id(hass: HomeAssistant, serial: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
-    assert device is not None
-    return device.id
+from .helpers import device_id, entity_id
 
 
 def _trigger(device_id: str, kind: str, **extra) -> dict:
@@ -35,8 +28,8 @@ async def _poll(hass: HomeAssistant, entry) -> None:
 async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator,
                                               loaded_entry) -> None:
     serial = simulator.meter.serial
-    device_id = _device_id(hass, serial)
-    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device_id)
+    dev_id = device_id(hass, serial)
+    triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, dev_id)
     offered = {(t["type"], t.get("channel"), t.get("entity_id")) for t in triggers}
     reg = er.async_get(hass)  # device triggers name entities by registry id
     for kind in ("alarm_occurred", "alarm_recovered"):
@@ -63,7 +56,7 @@ async def test_alarm_3_notifies_and_switches_relay_2_off(hass: HomeAssistant, si
     assert meter.relays[1] is True
     assert await async_setup_component(hass, "automation", {"automation": {
         "alias": "alarm 3 sheds relay 2",
-        "triggers": [_trigger(_device_id(hass, serial), "alarm_occurred", channel=3)],
+        "triggers": [_trigger(device_id(hass, serial), "alarm_occurred", channel=3)],
         "actions": [
             {"action": "notify.notify",
              "data": {"message": "Alarm 3 on {{ trigger.event.data.serial }}"}},
@@ -82,7 +75,7 @@ async def test_di_and_relay_triggers_run_their_actions(hass: HomeAssistant, simu
                                                        loaded_entry) -> None:
     meter = simulator.meter
     serial = meter.serial
-    device_id = _device_id(hass, serial)
+    dev_id = device_id(hass, serial)
     calls = async_mock_service(hass, "test", "automation")
     reg = er.async_get(hass)
     di_5 = reg.async_get(entity_id(hass, "binary_sensor", serial, "di_5")).id
@@ -90,11 +83,11 @@ async def test_di_and_relay_triggers_run_their_actions(hass: HomeAssistant, simu
     start_on = meter.digital_inputs[4]
     di_kind = "di_turned_off" if start_on else "di_turned_on"
     assert await async_setup_component(hass, "automation", {"automation": [
-        {"triggers": [_trigger(device_id, di_kind, entity_id=di_5)],
+        {"triggers": [_trigger(dev_id, di_kind, entity_id=di_5)],
          "actions": [{"action": "test.automation", "data": {"which": "di"}}]},
-        {"triggers": [_trigger(device_id, "relay_turned_on", entity_id=relay_3)],
+        {"triggers": [_trigger(dev_id, "relay_turned_on", entity_id=relay_3)],
          "actions": [{"action": "test.automation", "data": {"which": "relay"}}]},
-        {"triggers": [_trigger(device_id, "alarm_recovered")],
+        {"triggers": [_trigger(dev_id, "alarm_recovered")],
          "actions": [{"action": "test.automation", "data": {"which": "recovered"}}]},
     ]})
     meter.set_di(5, not start_on)
