@@ -13,7 +13,11 @@ from homeassistant.util import dt as dt_util
 
 from custom_components.acurev.const import DOMAIN
 from custom_components.acurev.protocol.layouts import Phase, Wiring, circuits, user_inputs
-from custom_components.acurev.protocol.registers import bank_entry_channel, bank_entry_user
+from custom_components.acurev.protocol.registers import (
+    ENTRY_SYSTEM,
+    bank_entry_channel,
+    bank_entry_user,
+)
 
 from .conftest import SimFactory, entry_for, setup_entry
 from .helpers import number, state
@@ -145,3 +149,32 @@ async def test_clock_drift_follows_the_meter_clock(hass: HomeAssistant, simulato
     await loaded_entry.runtime_data.slow.async_refresh()
     await hass.async_block_till_done()
     assert number(hass, "sensor", meter.serial, "clock_drift") == pytest.approx(120, abs=3)
+
+
+async def test_optional_groups_equal_ground_truth(hass: HomeAssistant,
+                                                  make_simulator: SimFactory) -> None:
+    sim = await make_simulator(wiring="3LN", channels=18, model="333mv")
+    meter = sim.meter
+    meter.advance(1800)  # build up demand and a peak
+    entry = await setup_entry(hass, entry_for(sim, demand=True, tou=True, monthly=True,
+                                              harmonics=True, per_phase=True))
+    serial = meter.serial
+    demand = meter.demand(ENTRY_SYSTEM)
+    assert number(hass, "sensor", serial, "demand_active_power") == pytest.approx(
+        demand.active * 1000, rel=REL)
+    assert number(hass, "sensor", serial, "demand_peak_active_power") == pytest.approx(
+        demand.peak_active.value * 1000, rel=REL)
+    peak_time = dt_util.parse_datetime(state(hass, "sensor", serial,
+                                             "demand_peak_active_power_time").state)
+    # The meter's naive local time, published in HA's zone: the wall-clock reading matches.
+    assert dt_util.as_local(peak_time).replace(tzinfo=None) == demand.peak_active.time
+    assert number(hass, "sensor", serial, "this_month_import_energy") == pytest.approx(
+        meter.energy_counts("this_month_import_kwh", ENTRY_SYSTEM) / 10)
+    assert number(hass, "sensor", serial, "last_month_import_energy") == pytest.approx(
+        meter.energy_counts("last_month_import_kwh", ENTRY_SYSTEM) / 10)
+    for tariff in ("sharp", "peak", "valley", "normal"):
+        assert number(hass, "sensor", serial, f"tou_{tariff}_import_energy") == pytest.approx(
+            meter.energy_counts(f"tou_this_month_{tariff}_import_kwh", ENTRY_SYSTEM) / 10)
+    assert number(hass, "sensor", serial, "import_energy_b") == pytest.approx(
+        meter.energy_counts("import_active", 1) / 10)
+    assert entry.runtime_data.device.is_333mv
