@@ -59,7 +59,7 @@ case $HA_OVERRIDE in
 esac
 # Bump BASE_RECIPE when the root's apt packages change, VENV_RECIPE when the venv's install steps
 # change (the requirement files are hashed anyway): the next run rebuilds that layer.
-BASE_RECIPE="sid minbase; python$PYVER python$PYVER-venv ca-certificates; v1"
+BASE_RECIPE="sid minbase; python$PYVER python$PYVER-venv ca-certificates snmp snmptrapd smitools; v2"
 VENV_RECIPE="phcc-then-constrained; v1"
 LOG="$ROOT.build.log"          # install output; shown (tail) only when a step fails
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -186,7 +186,8 @@ EOF
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
   logged in_chroot apt-get update -q
   logged in_chroot env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -q "python$PYVER" "python$PYVER-venv" ca-certificates
+    apt-get install -y -q "python$PYVER" "python$PYVER-venv" ca-certificates \
+    snmp snmptrapd smitools  # the SNMP tests' independent clients (net-snmp, smilint)
   logged in_chroot apt-get clean
   echo "$BASE_RECIPE" >"$ROOT/.acurev-base"
   log "root ready in $((SECONDS - t0)) s"

@@ -9,11 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+scripts/install-snmp-tools.sh   # net-snmp and smilint: the SNMP tests' independent clients
 
 echo "== ruff" >&2
 .venv/bin/ruff check .
-echo "== mypy --strict (integration, protocol layer, simulator)" >&2
-.venv/bin/mypy custom_components/acurev acurev_simulator
+echo "== mypy --strict (integration, protocol layer, simulator, bridge)" >&2
+.venv/bin/mypy custom_components/acurev acurev_simulator bacnet_bridge
 
 echo "== pytest: HA 2025.4.4, pymodbus 3.8.3" >&2
 .venv/bin/python -m pytest -q -p no:cacheprovider \
