@@ -84,10 +84,11 @@ flock -n 9 || die "another scripts/demo.sh is running (lock $STATE/lock)"
 scripts/setup.sh
 
 # uv installs without byte-compiling and this host sets PYTHONDONTWRITEBYTECODE, so without this
-# every start of hass compiles its imports again (twice as slow). Once per .venv build: the
-# marker lives inside .venv, which setup.sh deletes when it rebuilds.
+# every start of hass compiles its imports again (twice as slow). Again whenever setup.sh has
+# changed .venv (its stamp differs from the marker); compileall skips files already compiled,
+# so after an in-place update that run is short.
 if [ "$(cat .venv/.demo-compiled 2>/dev/null)" != "$(cat .venv/.stamp)" ]; then
-  say "byte-compiling .venv (once per build) ..."
+  say "byte-compiling .venv (after each change of it) ..."
   "$PY" -m compileall -q -j0 .venv/lib/python*/site-packages >/dev/null 2>&1 || true
   cp .venv/.stamp .venv/.demo-compiled
 fi
