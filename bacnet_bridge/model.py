@@ -139,13 +139,16 @@ class PointTable:
     def replace_points(self, meters: dict[str, Meter], points: dict[str, Point]) -> None:
         """Adopt a fresh registry read (after connect or a registry change).
 
-        Structure listeners run when points were added or removed or when a point's
-        description changed (its unit, kind, name, ...: a view may have to rebuild the
-        object), before the value listeners hear about the new values.
+        Structure listeners run on the first read, when points were added or removed, or
+        when a point's description changed (its unit, kind, name, ...: a view may have to
+        rebuild the object), before the value listeners hear about the new values.
         """
-        structure_changed = set(points) != set(self.points) or any(
-            old is not None and old.shape() != new.shape()
-            for uid, new in points.items() if (old := self.points.get(uid)) is not None)
+        # The first read is a structure change even when it finds nothing: views that
+        # started from a cache must learn that it is gone.
+        structure_changed = (
+            not self.ready.is_set() or set(points) != set(self.points)
+            or any(old.shape() != new.shape()
+                   for uid, new in points.items() if (old := self.points.get(uid)) is not None))
         self.meters = meters
         changed: list[Point] = []
         for uid, new in points.items():

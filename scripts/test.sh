@@ -16,6 +16,9 @@ echo "== ruff" >&2
 echo "== mypy --strict (integration, protocol layer, simulator, bridge)" >&2
 .venv/bin/mypy custom_components/acurev acurev_simulator bacnet_bridge
 
+echo "== Node-RED palette: eslint, mocha in a real Node-RED, packed-tarball end to end" >&2
+ACUREV_NODERED_E2E=0 scripts/test-nodered.sh  # the e2e runs once, in pytest below
+
 echo "== pytest: HA 2025.4.4, pymodbus 3.8.3" >&2
 .venv/bin/python -m pytest -q -p no:cacheprovider \
   --cov=custom_components/acurev --cov-report=term-missing:skip-covered --cov-fail-under=95

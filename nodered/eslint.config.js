@@ -1,0 +1,29 @@
+'use strict';
+
+const js = require('@eslint/js');
+const globals = require('globals');
+
+module.exports = [
+    { ignores: ['node_modules/**'] },
+    js.configs.recommended,
+    {
+        files: ['**/*.js'],
+        languageOptions: {
+            ecmaVersion: 2022,
+            sourceType: 'commonjs',
+            globals: { ...globals.node },
+        },
+        rules: {
+            'no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_|^removed$' }],
+            eqeqeq: ['error', 'always'],
+            'prefer-const': 'error',
+            'no-var': 'error',
+            strict: ['error', 'global'],
+            curly: 'error',
+        },
+    },
+    {
+        files: ['test/**/*.js'],
+        languageOptions: { globals: { ...globals.mocha } },
+    },
+];

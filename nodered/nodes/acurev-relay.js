@@ -1,0 +1,46 @@
+'use strict';
+
+const { attach, isBlank, noBridgeError, pick, relayCommand, wholeNumber } = require('../lib/common');
+
+module.exports = function (RED) {
+    function AcurevRelayNode(config) {
+        RED.nodes.createNode(this, config);
+        const node = this;
+        const client = attach(RED, node, config, null);
+        const fixed = isBlank(config.command) || config.command === 'msg' ? null : config.command;
+
+        node.on('input', async (msg, send, done) => {
+            if (!client) {
+                done(noBridgeError(RED, config));
+                return;
+            }
+            try {
+                const command = relayCommand(fixed !== null ? fixed : msg.payload);
+                const rawRelay = pick(config.relay, msg.relay);
+                if (rawRelay === undefined) {
+                    throw new Error('no relay: set it in the node or send msg.relay (1-8)');
+                }
+                const relay = wholeNumber(rawRelay, 'relay', 1, 8);
+                const serial = await client.resolveMeter(pick(config.meter, msg.meter));
+                node.status({ fill: 'blue', shape: 'ring', text: `relay ${relay}: ${command} ...` });
+                const answer = await client.switchRelay(serial, relay, command);
+                msg.payload = answer.state;
+                msg.meter = serial;
+                msg.relay = relay;
+                msg.topic = `acurev/${serial}/relay_${relay}`;
+                msg.acurev = answer;
+                node.status({
+                    fill: 'green', shape: answer.state ? 'dot' : 'ring',
+                    text: `relay ${relay}: ${answer.state ? 'on' : 'off'}`,
+                });
+                send(msg);
+                done();
+            } catch (err) {
+                node.status({ fill: 'red', shape: 'dot', text: err.message.slice(0, 60) });
+                done(err);
+            }
+        });
+    }
+
+    RED.nodes.registerType('acurev-relay', AcurevRelayNode);
+};
