@@ -67,7 +67,6 @@ from tests.ha.conftest import (  # noqa: F401  (fixtures re-exported for the bri
     auto_enable_custom_integrations,
     entry_for,
     fast_timeouts,
-    make_simulator,
     setup_entry,
 )
 
@@ -229,7 +228,7 @@ type MeterFactory = Callable[..., Awaitable[HAMeter]]
 
 @pytest.fixture
 async def make_meter(ha_server: HAServer,
-                     make_simulator: SimFactory) -> MeterFactory:  # noqa: F811
+                     make_simulator: SimFactory) -> MeterFactory:
     """Set up a simulator in Home Assistant; keyword arguments are the entry's options."""
 
     async def factory(*, sim_kwargs: dict[str, Any] | None = None, **options: Any) -> HAMeter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,8 +12,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from acurev_simulator import Simulator
 from custom_components.acurev.const import CONF_UNIT_ID, DOMAIN
+from tests.conftest import HOST, SimFactory
 
-HOST = "127.0.0.1"
+__all__ = ["HOST", "SimFactory"]
+
 
 
 @pytest.fixture(autouse=True)
@@ -29,24 +30,8 @@ def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("custom_components.acurev.config_flow.REQUEST_TIMEOUT", 0.5)
 
 
-type SimFactory = Callable[..., Awaitable[Simulator]]
 
 
-@pytest.fixture
-async def make_simulator() -> AsyncIterator[SimFactory]:
-    """Start simulators on free loopback ports; stop them all afterwards."""
-    started: list[Simulator] = []
-
-    async def factory(**kwargs: Any) -> Simulator:
-        kwargs.setdefault("frozen", True)
-        sim = Simulator(host=HOST, port=0, **kwargs)
-        await sim.start()
-        started.append(sim)
-        return sim
-
-    yield factory
-    for sim in started:
-        await sim.stop()
 
 
 @pytest.fixture

@@ -51,21 +51,14 @@ type ClientFactory = Callable[..., AcuRevClient]
 
 
 @pytest.fixture
-async def make_sim() -> AsyncIterator[SimFactory]:
-    """Start frozen simulators on free loopback ports; stop them all afterwards."""
-    started: list[Simulator] = []
+def make_sim(make_simulator: SimFactory) -> SimFactory:
+    """Frozen simulators whose clock starts at ``START`` (exact timestamps in assertions)."""
 
     async def factory(**kwargs: Any) -> Simulator:
-        kwargs.setdefault("frozen", True)
         kwargs.setdefault("clock", START)
-        sim = Simulator(host=HOST, port=kwargs.pop("port", 0), **kwargs)
-        await sim.start()
-        started.append(sim)
-        return sim
+        return await make_simulator(**kwargs)
 
-    yield factory
-    for sim in started:
-        await sim.stop()
+    return factory
 
 
 @pytest.fixture
