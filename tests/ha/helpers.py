@@ -30,6 +30,15 @@ def number(hass: HomeAssistant, platform: str, serial: str, key: str) -> float:
 
 def device_id(hass: HomeAssistant, serial: str) -> str:
     """The Home Assistant device id of meter ``serial``."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
-    assert device is not None
-    return device.id
+    # Per config entry, not async_get_device(identifiers=...) or registry.devices: HA 2026.10
+    # turned both into errors (identifiers are no longer unique across entries) and 2025.4
+    # lacks their successors.
+    registry = dr.async_get(hass)
+    matches = [
+        device.id
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+        if (DOMAIN, serial) in device.identifiers
+    ]
+    assert len(matches) == 1, f"{len(matches)} devices for meter {serial}"
+    return matches[0]

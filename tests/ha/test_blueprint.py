@@ -8,12 +8,11 @@ from pathlib import Path
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.blueprint import models
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 from pytest_homeassistant_custom_component.common import async_mock_service
 
-from custom_components.acurev.const import DOMAIN
+from .helpers import device_id
 
 BLUEPRINT = (Path(__file__).resolve().parents[2] / "blueprints" / "automation" / "acurev"
              / "alarm_notify.yaml")
@@ -35,12 +34,11 @@ async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_
     await hass.async_add_executor_job(_install, target)
     calls = async_mock_service(hass, "test", "automation")
     meter = simulator.meter
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, meter.serial)})
     assert await async_setup_component(hass, "automation", {"automation": {
         "use_blueprint": {
             "path": "acurev/alarm_notify.yaml",
             "input": {
-                "meter": device.id,
+                "meter": device_id(hass, meter.serial),
                 "alarm_channel": 1,
                 "actions": [{"action": "test.automation",
                              "data": {"v": "{{ trigger.event.data.parameter }}"}}],

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.acurev.const import DOMAIN, EVENT_ALARM, EVENT_SOE
 
-from .helpers import entity_id, state
+from .helpers import device_id, entity_id, state
 
 OVER_VOLTAGE = 140.0  # the simulator's alarm 1 trips above 132 V after 5 s
 NORMAL_VOLTAGE = 120.0
@@ -47,13 +46,12 @@ async def test_alarm_occurred_and_recovered_once_each(hass: HomeAssistant, simul
                                                       loaded_entry) -> None:
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, meter.serial)})
     _trip(meter)
     await _poll(hass, loaded_entry)
     await _poll(hass, loaded_entry)  # a second poll must not repeat it
     assert [e.data["state"] for e in events] == ["occurred"]
     data = events[0].data
-    assert data["device_id"] == device.id
+    assert data["device_id"] == device_id(hass, meter.serial)
     assert data["serial"] == meter.serial
     assert data["channel"] == 1
     assert data["parameter"] == "u1"
@@ -148,7 +146,7 @@ async def test_cleared_alarm_log_is_not_an_event(hass: HomeAssistant, simulator,
     _trip(meter)
     await _poll(hass, loaded_entry)
     await hass.services.async_call(DOMAIN, "clear_alarm_records",
-                                   {"device_id": _device_id(hass, meter)}, blocking=True)
+                                   {"device_id": device_id(hass, meter.serial)}, blocking=True)
     await _poll(hass, loaded_entry)
     assert meter.latest_alarm_record == 0
     assert len(events) == 1
@@ -156,8 +154,3 @@ async def test_cleared_alarm_log_is_not_an_event(hass: HomeAssistant, simulator,
     await _poll(hass, loaded_entry)
     assert [e.data["state"] for e in events] == ["occurred", "recovered"]
 
-
-def _device_id(hass: HomeAssistant, meter) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, meter.serial)})
-    assert device is not None
-    return device.id
