@@ -25,7 +25,7 @@ echo "== pytest: HA 2025.4.4, pymodbus 3.8.3" >&2
 
 echo "== pytest: protocol + simulator on the newest pymodbus" >&2
 .venv-pymodbus-latest/bin/python -m pytest -q -p no:cacheprovider -m protocol \
-  tests/protocol tests/simulator tests/test_ring.py tests/test_energy_guard.py
+  tests/protocol tests/simulator tests/test_ring.py tests/test_energy_guard.py tests/test_register_map.py
 
 if [ "${ACUREV_SKIP_LATEST:-0}" != "1" ]; then
   echo "== pytest: newest Home Assistant (Python 3.14 chroot)" >&2
