@@ -7,7 +7,8 @@
  *
  *   node tools/demo.js --bridge-url http://127.0.0.1:8099 --token-file api-token \
  *       [--user-dir DIR] [--port 1880] [--examples di4-relay2-webhook,http-endpoints]
- *       [--tarball FILE]
+ *       [--tarball FILE] [--no-install]
+ *   node tools/demo.js --install-only [--user-dir DIR] [--tarball FILE]
  *
  * 1. `npm pack` this package (unless --tarball) and `npm install` the tarball into the user
  *    directory (default .node-red-demo beside this package; npm's cache serves repeats);
@@ -18,6 +19,10 @@
  *    read from --token-file so it never shows in a process list), the demo webhook pointed at
  *    this Node-RED, and prints one line "node-red-demo: ready <url>";
  * 5. runs until SIGINT/SIGTERM, which it passes on to Node-RED.
+ *
+ * --install-only does step 1 and exits; --no-install skips it (the palette must be in the user
+ * directory already). Together they let step 1 run where the npm registry is reachable and
+ * Node-RED run where it is not (scripts/demo.sh: in a loopback-only network namespace).
  */
 
 const { spawn, execFileSync } = require('node:child_process');
@@ -38,11 +43,16 @@ function parseArgs(argv) {
         '--bridge-url': 'bridgeUrl', '--token-file': 'tokenFile', '--user-dir': 'userDir',
         '--port': 'port', '--examples': 'examples', '--tarball': 'tarball',
     };
+    const switches = { '--install-only': 'installOnly', '--no-install': 'noInstall' };
     for (let i = 0; i < argv.length; i += 1) {
         const [flag, inline] = argv[i].split(/=(.*)/s);
         if (flag === '-h' || flag === '--help') {
             console.log(fs.readFileSync(__filename, 'utf8').split('*/')[0].replace(/^[\s\S]*?\/\*\n?/, '').replace(/^ \* ?/gm, ''));
             process.exit(0);
+        }
+        if (switches[flag] && inline === undefined) {
+            opts[switches[flag]] = true;
+            continue;
         }
         const key = names[flag];
         if (!key) {
@@ -54,7 +64,10 @@ function parseArgs(argv) {
         }
         opts[key] = value;
     }
-    if (!opts.bridgeUrl || !opts.tokenFile) {
+    if (opts.installOnly && opts.noInstall) {
+        throw new Error('--install-only and --no-install exclude each other');
+    }
+    if (!opts.installOnly && (!opts.bridgeUrl || !opts.tokenFile)) {
         throw new Error('--bridge-url and --token-file are required (try --help)');
     }
     opts.port = Number(opts.port);
@@ -81,6 +94,10 @@ function npm(args, cwd) {
     });
 }
 
+function installedManifest(opts) {
+    return path.join(opts.userDir, 'node_modules', ...PKG.name.split('/'), 'package.json');
+}
+
 function install(opts) {
     fs.mkdirSync(opts.userDir, { recursive: true });
     const manifest = path.join(opts.userDir, 'package.json');
@@ -94,8 +111,7 @@ function install(opts) {
     }
     log(`installing ${path.basename(tarball)} into ${opts.userDir}`);
     npm(['install', '--prefer-offline', '--no-package-lock', tarball], opts.userDir);
-    const installed = path.join(opts.userDir, 'node_modules', ...PKG.name.split('/'), 'package.json');
-    if (!fs.existsSync(installed)) {
+    if (!fs.existsSync(installedManifest(opts))) {
         throw new Error(`npm install did not install ${PKG.name}`);
     }
 }
@@ -168,6 +184,11 @@ async function waitForAdmin(url, child) {
 
 async function main() {
     const opts = parseArgs(process.argv.slice(2));
+    if (opts.installOnly) {
+        install(opts);
+        log(`installed ${PKG.name} into ${opts.userDir}`);
+        return;
+    }
     const token = fs.readFileSync(opts.tokenFile, 'utf8').trim();
     if (token.length < 16) {
         throw new Error(`${opts.tokenFile}: the bridge's API token has at least 16 characters`);
@@ -178,7 +199,11 @@ async function main() {
     } catch {
         throw new Error(`node-red is not installed in ${PKG_DIR}: run npm ci there first`);
     }
-    install(opts);
+    if (!opts.noInstall) {
+        install(opts);
+    } else if (!fs.existsSync(installedManifest(opts))) {
+        throw new Error(`${PKG.name} is not installed in ${opts.userDir}: run with --install-only first`);
+    }
     const settings = writeSettings(opts);
     const url = `http://127.0.0.1:${opts.port}`;
     log(`starting Node-RED on ${url}`);
