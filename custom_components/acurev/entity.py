@@ -16,8 +16,9 @@ def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, dev.serial)},
         manufacturer=MANUFACTURER,
-        model=dev.model_name,
-        model_id=str(dev.model),
+        model=f"AcuRev {dev.model}",
+        # The build, which decides the entities: CT input type and number of channels.
+        model_id=f"{dev.model}-{'333MV' if dev.is_333mv else 'CT'}-{dev.installed_channels}",
         name=f"AcuRev {dev.model} {dev.serial}",
         serial_number=dev.serial,
         sw_version=dev.firmware_version,

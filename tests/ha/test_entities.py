@@ -36,6 +36,8 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
     meter = simulator.meter
     assert device.identifiers == {(DOMAIN, meter.serial)}
     assert device.manufacturer == "Accuenergy"
+    assert device.model == "AcuRev 2020"
+    assert device.model_id == "2020-CT-18"  # the build: CT inputs, 18 channels
     assert device.serial_number == meter.serial
     fw, hw = meter.firmware_version, meter.hardware_version
     assert device.sw_version == f"{fw // 100}.{fw % 100:02d}"
