@@ -94,9 +94,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **device_info(runtime))
-    fast.logs = runtime.logs = LogWatcher(hass, entry.entry_id, device.serial)
-    runtime.logs.device_id = dev.id
-    await runtime.logs.async_load()
+    fast.logs = LogWatcher(hass, entry.entry_id, device.serial)
+    fast.logs.device_id = dev.id
+    await fast.logs.async_load()
     threshold = clock_sync_threshold(entry.options)
     if threshold is not None:
         slow.clock_sync = ClockSync(threshold)

@@ -45,7 +45,6 @@ class AcuRevRuntimeData:
     options: PointOptions
     points: tuple[Point, ...] = ()
     alarm_settings: AlarmSettings | None = None
-    logs: LogWatcher | None = None
     # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
     energy_guards: list[EnergyGuard] = field(default_factory=list)
 

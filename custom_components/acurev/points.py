@@ -8,7 +8,7 @@ keys are a public contract: never rename one. Nothing here imports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -245,12 +245,19 @@ def _phase_points(ph: Phase, opts: PointOptions) -> list[Point]:
     ]
 
 
-def _channel(number: int, pick: Callable[[ChannelValues], PointValue]) -> Getter:
+def _record[R](records: Callable[[Snapshot], Iterable[R]], match: Callable[[R], bool],
+               pick: Callable[[R], PointValue]) -> Getter:
+    """A value of the first record that ``match`` accepts, None while there is none."""
+
     def get(s: Snapshot) -> PointValue:
-        rec = next((c for c in s.channels if c.channel == number), None)
+        rec = next((r for r in records(s) if match(r)), None)
         return None if rec is None else pick(rec)
 
     return get
+
+
+def _channel(number: int, pick: Callable[[ChannelValues], PointValue]) -> Getter:
+    return _record(lambda s: s.channels, lambda c: c.channel == number, pick)
 
 
 def _channel_points(channel: int) -> list[Point]:
@@ -287,11 +294,7 @@ def _channel_points(channel: int) -> list[Point]:
 
 
 def _user(number: int, pick: Callable[[UserValues], PointValue]) -> Getter:
-    def get(s: Snapshot) -> PointValue:
-        rec = next((u for u in s.users if u.user == number), None)
-        return None if rec is None else pick(rec)
-
-    return get
+    return _record(lambda s: s.users, lambda u: u.user == number, pick)
 
 
 def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
@@ -347,11 +350,7 @@ def _user_phase(user: int, name: str, phase: Phase, kilo: bool) -> Getter:
 
 
 def _system_demand(pick: Callable[[DemandValues], PointValue]) -> Getter:
-    def get(s: Snapshot) -> PointValue:
-        rec = next((d for d in s.demand if d.entry == ENTRY_SYSTEM), None)
-        return None if rec is None else pick(rec)
-
-    return get
+    return _record(lambda s: s.demand, lambda d: d.entry == ENTRY_SYSTEM, pick)
 
 
 def _demand_points() -> list[Point]:
