@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from custom_components.acurev.protocol.codec import decode_float32
-from custom_components.acurev.protocol.layouts import ALARM_SETTING_SIZE, SYSTEM_FLOAT_KEYS
-from custom_components.acurev.protocol.models import AlarmRecord
-from custom_components.acurev.protocol.registers import ALARM_CHANNEL_COUNT
+from pyacurev.codec import decode_float32
+from pyacurev.layouts import ALARM_SETTING_SIZE, SYSTEM_FLOAT_KEYS
+from pyacurev.models import AlarmRecord
+from pyacurev.registers import ALARM_CHANNEL_COUNT
 
 from .rings import Ring
 

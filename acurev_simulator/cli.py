@@ -38,6 +38,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.unit <= 247:
         parser.error("--unit must be 1-247")
+    if not (args.serial.isascii() and args.serial.isprintable() and 0 < len(args.serial) <= 16):
+        parser.error("--serial must be 1-16 printable ASCII characters")
     return args
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from custom_components.acurev.protocol.codec import decode_float32, decode_uint32
-from custom_components.acurev.protocol.registers import block
+from pyacurev.codec import decode_float32, decode_uint32
+from pyacurev.registers import block
 
 
 class ConfigStore:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from custom_components.acurev.protocol.models import ENERGY_BANKS
-from custom_components.acurev.protocol.registers import BANK_ENTRIES
+from pyacurev.models import ENERGY_BANKS
+from pyacurev.registers import BANK_ENTRIES
 
 from .physics import Power
 from .tou import TARIFF_NAMES

@@ -11,7 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from custom_components.acurev.protocol.registers import CHANNEL_COUNT
+from pyacurev.registers import CHANNEL_COUNT
 
 ORDERS: tuple[int, ...] = tuple(range(2, 32))
 

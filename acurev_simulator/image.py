@@ -24,14 +24,14 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from custom_components.acurev.protocol.codec import (
+from pyacurev.codec import (
     encode_ascii,
     encode_float32,
     encode_time3,
     encode_time7,
     encode_uint32,
 )
-from custom_components.acurev.protocol.layouts import (
+from pyacurev.layouts import (
     ALARM_RECORD_SIZE,
     DEMAND_RECORD_SIZE,
     MAX_MIN_PARAMS,
@@ -41,7 +41,7 @@ from custom_components.acurev.protocol.layouts import (
     DemandOffset,
     Phase,
 )
-from custom_components.acurev.protocol.registers import (
+from pyacurev.registers import (
     BANK_ENTRIES,
     CHANNEL_COUNT,
     USER_COUNT,

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from custom_components.acurev.protocol.codec import encode_time7
-from custom_components.acurev.protocol.registers import block
+from pyacurev.codec import encode_time7
+from pyacurev.registers import block
 
 EVENT_POWER_ON = 1
 EVENT_ENERGY_CLEAR = 4

@@ -25,13 +25,13 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from custom_components.acurev.protocol.codec import (
+from pyacurev.codec import (
     decode_uint32,
     encode_float32,
     encode_time3,
     encode_uint32,
 )
-from custom_components.acurev.protocol.layouts import (
+from pyacurev.layouts import (
     MAX_MIN_PARAMS,
     Phase,
     Wiring,
@@ -39,7 +39,7 @@ from custom_components.acurev.protocol.layouts import (
     circuits,
     user_inputs,
 )
-from custom_components.acurev.protocol.models import (
+from pyacurev.models import (
     ENERGY_BANKS,
     AlarmRecord,
     DemandValues,
@@ -47,7 +47,7 @@ from custom_components.acurev.protocol.models import (
     Peak,
     SoeRecord,
 )
-from custom_components.acurev.protocol.registers import (
+from pyacurev.registers import (
     BANK_ENTRIES,
     CHANNEL_COUNT,
     COMMAND_MAGIC,

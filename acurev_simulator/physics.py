@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from custom_components.acurev.protocol.layouts import LoadNature, Phase
+from pyacurev.layouts import LoadNature, Phase
 
 PHASES: tuple[Phase, ...] = (Phase.A, Phase.B, Phase.C)
 RESISTIVE_Q_RATIO = 0.01

@@ -12,9 +12,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from custom_components.acurev.protocol.codec import encode_ascii, encode_float32, encode_uint32
-from custom_components.acurev.protocol.layouts import SYSTEM_FLOAT_KEYS, Wiring, circuits
-from custom_components.acurev.protocol.registers import (
+from pyacurev.codec import encode_ascii, encode_float32, encode_uint32
+from pyacurev.layouts import SYSTEM_FLOAT_KEYS, Wiring, circuits
+from pyacurev.registers import (
     ALARM_CHANNEL_COUNT,
     CHANNEL_COUNT,
     DI_COUNT,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from custom_components.acurev.protocol.registers import (
+from pyacurev.registers import (
     MAX_READ_REGISTERS,
     MAX_WRITE_REGISTERS,
     Space,

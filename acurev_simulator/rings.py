@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from custom_components.acurev.protocol.registers import LOG_RING_SIZE
+from pyacurev.registers import LOG_RING_SIZE
 
 
 class Ring[T]:

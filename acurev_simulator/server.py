@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from custom_components.acurev.protocol.registers import block
+from pyacurev.registers import block
 
 from .errors import GATEWAY_TARGET_FAILED
 from .faults import CorruptMode, Faults

@@ -14,12 +14,12 @@ import bisect
 import math
 from collections.abc import Callable
 
-from custom_components.acurev.protocol.codec import decode_float32
-from custom_components.acurev.protocol.layouts import (
+from pyacurev.codec import decode_float32
+from pyacurev.layouts import (
     ALARM_SETTING_SIZE,
     SYSTEM_FLOAT_KEYS,
 )
-from custom_components.acurev.protocol.registers import (
+from pyacurev.registers import (
     COMMAND_MAGIC,
     DI_COUNT,
     REGISTER_MAP,

@@ -23,7 +23,7 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class PointKind(StrEnum):
-    """What a point is to a consumer (mirrors ``custom_components.acurev.points.Kind``)."""
+    """What a point is to a consumer (mirrors ``pyacurev.points.Kind``)."""
 
     MEASUREMENT = "measurement"   # analog, e.g. power, voltage
     COUNTER = "counter"           # cumulative, e.g. energy (kWh), DI pulse count

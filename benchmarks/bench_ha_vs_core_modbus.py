@@ -101,8 +101,8 @@ from custom_components.acurev.const import (
     CONF_UNIT_ID,
     DOMAIN,
 )
-from custom_components.acurev.points import Kind, Point, Poll
-from custom_components.acurev.protocol import compat
+from pyacurev import compat
+from pyacurev.points import Kind, Point, Poll
 
 CYCLES = int(os.environ.get("ACUREV_BENCH_CYCLES", "50"))
 FAST_PER_MINUTE = 6  # fast every 10 s, slow every 60 s (our defaults, and the YAML's)

@@ -34,18 +34,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from acurev_simulator import Simulator  # noqa: E402 - bootstraps the protocol import
-from custom_components.acurev.protocol import compat  # noqa: E402
-from custom_components.acurev.protocol.client import AcuRevClient  # noqa: E402
-from custom_components.acurev.protocol.decoders import decode_snapshot  # noqa: E402
-from custom_components.acurev.protocol.groups import (  # noqa: E402
+from pyacurev import compat  # noqa: E402
+from pyacurev.client import AcuRevClient  # noqa: E402
+from pyacurev.decoders import decode_snapshot  # noqa: E402
+from pyacurev.groups import (  # noqa: E402
     DI_KEYS,
     RELAY_KEYS,
     ReadGroup,
     group_spans,
 )
-from custom_components.acurev.protocol.image import RegisterImage  # noqa: E402
-from custom_components.acurev.protocol.models import DeviceInfo, Snapshot  # noqa: E402
-from custom_components.acurev.protocol.registers import (  # noqa: E402
+from pyacurev.image import RegisterImage  # noqa: E402
+from pyacurev.models import DeviceInfo, Snapshot  # noqa: E402
+from pyacurev.registers import (  # noqa: E402
     REGISTER_MAP,
     DataType,
     Space,

@@ -39,13 +39,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from acurev_simulator import Simulator  # noqa: E402 - bootstraps the protocol import
-from custom_components.acurev.points import Kind, Point, Poll, Quantity  # noqa: E402
-from custom_components.acurev.protocol.layouts import (  # noqa: E402
+from pyacurev.layouts import (  # noqa: E402
     CHANNEL_FIELDS,
     USER_FIELDS,
     Phase,
 )
-from custom_components.acurev.protocol.registers import (  # noqa: E402
+from pyacurev.points import Kind, Point, Poll, Quantity  # noqa: E402
+from pyacurev.registers import (  # noqa: E402
     ENTRY_SYSTEM,
     MAX_READ_REGISTERS,
     bank_entry_channel,
@@ -440,9 +440,9 @@ async def _print_yaml(wiring: str, channels: int, grouped: bool) -> None:
     import yaml
 
     from custom_components.acurev.options import point_options
-    from custom_components.acurev.points import build_points
-    from custom_components.acurev.protocol.client import AcuRevClient
-    from custom_components.acurev.protocol.groups import ReadGroup
+    from pyacurev.client import AcuRevClient
+    from pyacurev.groups import ReadGroup
+    from pyacurev.points import build_points
 
     async with (Simulator(host=HOST, port=0, frozen=True, wiring=wiring,
                           channels=channels) as sim,

@@ -42,9 +42,13 @@ make_env() {  # make_env DIR STAMP REQ-ARGS...
   echo "$stamp" > "$dir/.stamp"
 }
 
-req_hash=$(cat requirements/*.txt pyproject.toml | sha256sum | cut -c1-16)
+req_hash=$(cat requirements/*.txt pyproject.toml pyacurev/pyproject.toml acurev_simulator/pyproject.toml \
+  | sha256sum | cut -c1-16)
 # requirements/demo.txt: what scripts/demo.sh needs to start a real Home Assistant offline.
+# The library and the simulator are installed from the repository path (editable), as a user
+# would install them from PyPI; tests import them from the checkout either way.
+LOCAL=(-e ./pyacurev -e ./acurev_simulator)
 make_env .venv "$req_hash" -r requirements/test.txt -r requirements/demo.txt -r requirements/bridge.txt \
-  -c requirements/pymodbus-floor.txt
-make_env .venv-pymodbus-latest "$req_hash" -r requirements/protocol-latest.txt
+  "${LOCAL[@]}" -c requirements/pymodbus-floor.txt
+make_env .venv-pymodbus-latest "$req_hash" -r requirements/protocol-latest.txt "${LOCAL[@]}"
 echo "setup: ok ($("$ROOT/.venv/bin/python" -V))" >&2

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from custom_components.acurev.points import Option, PointOptions, build_points
-from custom_components.acurev.protocol.layouts import Wiring
-from custom_components.acurev.protocol.models import DeviceInfo
+import pyacurev
+from pyacurev.layouts import Wiring
+from pyacurev.models import DeviceInfo
+from pyacurev.points import Option, PointOptions, build_points
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "custom_components" / "acurev"
@@ -43,7 +44,9 @@ def test_manifest_follows_hassfest_and_hacs() -> None:
     assert manifest["documentation"].startswith("https://")
     assert manifest["iot_class"] == "local_polling"
     assert manifest["integration_type"] == "device"
-    assert manifest["requirements"] == ["pymodbus>=3.8.3"]
+    # The library, pinned exactly: Home Assistant installs it from PyPI for HACS users.
+    assert manifest["requirements"] == [f"pyacurev=={pyacurev.__version__}"]
+    assert "pyacurev" in manifest["loggers"]
     assert manifest["config_flow"] is True
 
 

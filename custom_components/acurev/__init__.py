@@ -9,17 +9,18 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
+from pyacurev.client import AcuRevClient
+from pyacurev.errors import AcuRevError, AcuRevIdentityError
+from pyacurev.groups import ReadGroup
+from pyacurev.layouts import Wiring
+from pyacurev.models import AlarmSettings, DeviceInfo
+from pyacurev.points import Option, build_points
+
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
 from .logs import LogWatcher
 from .options import clock_sync_threshold, energy_interval, point_options, scan_interval
-from .points import Option, build_points
-from .protocol.client import AcuRevClient
-from .protocol.errors import AcuRevError, AcuRevIdentityError
-from .protocol.groups import ReadGroup
-from .protocol.layouts import Wiring
-from .protocol.models import AlarmSettings, DeviceInfo
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [

@@ -7,11 +7,12 @@ from enum import StrEnum
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from pyacurev.commands import ALL_DI_MASK, Command
+from pyacurev.errors import AcuRevError, AcuRevValueError
+from pyacurev.registers import DI_COUNT
+
 from .const import DOMAIN
 from .coordinator import AcuRevRuntimeData
-from .protocol.commands import ALL_DI_MASK, Command
-from .protocol.errors import AcuRevError, AcuRevValueError
-from .protocol.registers import DI_COUNT
 
 
 class Reset(StrEnum):

@@ -6,9 +6,10 @@ from homeassistant.components.binary_sensor import BinarySensorDeviceClass, Bina
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from pyacurev.points import Kind
+
 from .coordinator import AcuRevConfigEntry
 from .entity import AcuRevEntity
-from .points import Kind
 
 # Coordinator-based, read only.
 PARALLEL_UPDATES = 0

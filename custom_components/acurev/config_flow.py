@@ -11,6 +11,15 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 
+from pyacurev.client import AcuRevClient
+from pyacurev.errors import (
+    AcuRevConnectionError,
+    AcuRevError,
+    AcuRevTimeoutError,
+)
+from pyacurev.models import DeviceInfo
+from pyacurev.points import Option
+
 from .const import (
     CONF_CLOCK_SYNC,
     CONF_CLOCK_THRESHOLD,
@@ -29,14 +38,6 @@ from .const import (
 )
 from .coordinator import AcuRevConfigEntry
 from .options import energy_interval, point_options, scan_interval
-from .points import Option
-from .protocol.client import AcuRevClient
-from .protocol.errors import (
-    AcuRevConnectionError,
-    AcuRevError,
-    AcuRevTimeoutError,
-)
-from .protocol.models import DeviceInfo
 
 KNOWN_MODELS = (2010, 2020)
 

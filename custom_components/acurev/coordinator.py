@@ -17,19 +17,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
-from .energy_guard import EnergyGuard
-from .logs import LogWatcher
-from .points import Point, PointOptions
-from .protocol.client import AcuRevClient
-from .protocol.errors import (
+from pyacurev.client import AcuRevClient
+from pyacurev.energy_guard import EnergyGuard
+from pyacurev.errors import (
     AcuRevError,
     AcuRevIdentityError,
     AcuRevTimeoutError,
     ModbusExceptionError,
 )
-from .protocol.groups import ReadGroup
-from .protocol.models import AlarmSettings, DeviceInfo, Snapshot
+from pyacurev.groups import ReadGroup
+from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
+from pyacurev.points import Point, PointOptions
+
+from .const import DOMAIN
+from .logs import LogWatcher
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -28,8 +28,9 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
+from pyacurev.registers import ALARM_CHANNEL_COUNT
+
 from .const import DOMAIN, EVENT_ALARM
-from .protocol.registers import ALARM_CHANNEL_COUNT
 
 CONF_CHANNEL = "channel"
 ALARM_TRIGGERS = {"alarm_occurred": "occurred", "alarm_recovered": "recovered"}

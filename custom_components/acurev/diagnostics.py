@@ -15,9 +15,10 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
+from pyacurev.errors import AcuRevError
+from pyacurev.probe import run_probe
+
 from .coordinator import AcuRevConfigEntry
-from .protocol.errors import AcuRevError
-from .protocol.probe import run_probe
 
 TO_REDACT = {CONF_HOST}
 

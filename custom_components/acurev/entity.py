@@ -5,9 +5,10 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from pyacurev.points import Point, PointValue
+
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
-from .points import Point, PointValue
 
 
 def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:

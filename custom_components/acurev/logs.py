@@ -17,12 +17,13 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
+from pyacurev.groups import ReadGroup
+from pyacurev.layouts import SYSTEM_FLOAT_KEYS
+from pyacurev.models import AlarmRecord, LogStatus, Snapshot, SoeRecord
+from pyacurev.registers import DI_COUNT
+from pyacurev.ring import RingTracker, RingUpdate
+
 from .const import DOMAIN, EVENT_ALARM, EVENT_SOE
-from .protocol.groups import ReadGroup
-from .protocol.layouts import SYSTEM_FLOAT_KEYS
-from .protocol.models import AlarmRecord, LogStatus, Snapshot, SoeRecord
-from .protocol.registers import DI_COUNT
-from .ring import RingTracker, RingUpdate
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pyacurev.points import Option, PointOptions
+
 from .const import (
     CONF_CLOCK_SYNC,
     CONF_CLOCK_THRESHOLD,
@@ -14,7 +16,6 @@ from .const import (
     DEFAULT_ENERGY_INTERVAL,
     DEFAULT_SCAN_INTERVAL,
 )
-from .points import Option, PointOptions
 
 # Optional groups that are on when the user has not chosen.
 DEFAULT_GROUPS: frozenset[Option] = frozenset({Option.PER_PHASE, Option.HARMONICS})

@@ -16,10 +16,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from pyacurev.energy_guard import EnergyGuard
+from pyacurev.points import Kind, Point, Poll, Quantity
+
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
-from .energy_guard import EnergyGuard
 from .entity import AcuRevEntity
-from .points import Kind, Point, Poll, Quantity
 
 # Coordinator-based, read only: the coordinators already serialise the polls.
 PARALLEL_UPDATES = 0

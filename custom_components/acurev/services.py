@@ -13,10 +13,11 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
+from pyacurev.registers import CHANNEL_COUNT, DI_COUNT
+
 from .actions import Reset, async_reset, async_set_clock, async_set_ct_primary
 from .const import DOMAIN
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
-from .protocol.registers import CHANNEL_COUNT, DI_COUNT
 
 ATTR_DEVICE_ID = "device_id"
 ATTR_DIGITAL_INPUTS = "digital_inputs"

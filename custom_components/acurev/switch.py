@@ -9,11 +9,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from pyacurev.errors import AcuRevError, ModbusExceptionError
+from pyacurev.points import Kind, Point
+
 from .const import DOMAIN
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
 from .entity import AcuRevEntity
-from .points import Kind, Point
-from .protocol.errors import AcuRevError, ModbusExceptionError
 
 # One relay command at a time per meter: writes share the meter's single link.
 PARALLEL_UPDATES = 1

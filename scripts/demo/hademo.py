@@ -328,7 +328,7 @@ def user_members(users: int) -> dict[int, tuple[int, ...]]:
     wiring table (not re-typed here). Empty when it cannot be imported."""
     sys.path.insert(0, str(REPO))
     try:
-        from custom_components.acurev.protocol.layouts import Wiring, user_inputs
+        from pyacurev.layouts import Wiring, user_inputs
     except Exception as err:  # the demo works without the nesting
         say(f"channels not nested under their circuits (cannot import the wiring table: {err})")
         return {}

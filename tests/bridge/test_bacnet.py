@@ -9,7 +9,7 @@ from bac_py.app.client import decode_cov_values
 from bac_py.services.errors import BACnetError
 
 from bacnet_bridge import __version__
-from custom_components.acurev.protocol.registers import bank_entry_channel
+from pyacurev.registers import bank_entry_channel
 
 from .conftest import wait_for
 

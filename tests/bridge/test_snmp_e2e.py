@@ -14,8 +14,8 @@ import pytest
 from homeassistant.setup import async_setup_component
 
 from bacnet_bridge.snmp import oids
-from custom_components.acurev.protocol.layouts import Phase
-from custom_components.acurev.protocol.registers import ENTRY_SYSTEM, bank_entry_channel
+from pyacurev.layouts import Phase
+from pyacurev.registers import ENTRY_SYSTEM, bank_entry_channel
 from tests.bridge import snmp_support as ns
 from tests.bridge.conftest import (
     BridgeStarter,

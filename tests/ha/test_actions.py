@@ -11,7 +11,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from custom_components.acurev.const import DOMAIN
-from custom_components.acurev.protocol.registers import ENTRY_SYSTEM, bank_entry_channel
+from pyacurev.registers import ENTRY_SYSTEM, bank_entry_channel
 
 from .conftest import SimFactory, entry_for, setup_entry
 from .helpers import device_id, entity_id, number

@@ -11,9 +11,9 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_restore_state_shutdown_restart,
 )
 
-from custom_components.acurev.protocol.client import Command
-from custom_components.acurev.protocol.codec import encode_uint32
-from custom_components.acurev.protocol.registers import bank_entry_channel, block
+from pyacurev.client import Command
+from pyacurev.codec import encode_uint32
+from pyacurev.registers import bank_entry_channel, block
 
 from .conftest import SimFactory, entry_for, free_port, setup_entry
 from .helpers import entity_id, number, state

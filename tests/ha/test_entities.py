@@ -12,8 +12,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
 from custom_components.acurev.const import DOMAIN
-from custom_components.acurev.protocol.layouts import Phase, Wiring, circuits, user_inputs
-from custom_components.acurev.protocol.registers import (
+from pyacurev.layouts import Phase, Wiring, circuits, user_inputs
+from pyacurev.registers import (
     ENTRY_SYSTEM,
     bank_entry_channel,
     bank_entry_user,

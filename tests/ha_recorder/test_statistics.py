@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.acurev.const import DOMAIN
-from custom_components.acurev.protocol.registers import bank_entry_channel
+from pyacurev.registers import bank_entry_channel
 from tests.ha.conftest import entry_for, setup_entry
 from tests.ha.helpers import device_id, entity_id, number
 

@@ -1,47 +1,22 @@
-"""Shared setup for the protocol-layer tests (no Home Assistant needed).
+"""Shared fixtures for the protocol-layer tests: ``pyacurev`` against the simulator.
 
-``custom_components/acurev/__init__.py`` is the Home Assistant integration and
-imports Home Assistant; Python runs it before any ``custom_components.acurev.*``
-submodule. Where Home Assistant is not installed (the newest-pymodbus env), the
-package is registered bare so only the HA-free protocol subpackage is loaded.
-With Home Assistant installed nothing is changed, so these tests import the
-very modules the integration uses.
+Neither imports Home Assistant, so these tests run in the newest-pymodbus venv too.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-_PACKAGE = "custom_components.acurev"
+import pytest
+
+from acurev_simulator import Simulator
+from pyacurev.client import AcuRevClient
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bootstrap() -> None:
-    if _PACKAGE in sys.modules or importlib.util.find_spec("homeassistant") is not None:
-        return
-    spec = importlib.machinery.ModuleSpec(_PACKAGE, None, is_package=True)
-    spec.submodule_search_locations = [str(ROOT / "custom_components" / "acurev")]
-    sys.modules[_PACKAGE] = importlib.util.module_from_spec(spec)
-
-
-_bootstrap()
-
 HOST = "127.0.0.1"  # phcc's socket guard allows only this address (tests/conftest.py)
-
-# --------------------------------------------------------------------------- fixtures
-# (below the bootstrap: these imports need it)
-
-from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
-from datetime import datetime  # noqa: E402
-from typing import Any  # noqa: E402
-
-import pytest  # noqa: E402
-
-from acurev_simulator import Simulator  # noqa: E402
-from custom_components.acurev.protocol.client import AcuRevClient  # noqa: E402
 
 # A Tuesday, noon (weekday TOU schedule): a fixed clock makes peak times comparable.
 START = datetime(2026, 3, 10, 12, 0, 0)

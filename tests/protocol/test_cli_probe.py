@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import socket
 import struct
@@ -12,17 +11,17 @@ import sys
 import pytest
 
 from acurev_simulator import Simulator
-from custom_components.acurev.protocol.cli import run
-from custom_components.acurev.protocol.groups import DI_KEYS
-from custom_components.acurev.protocol.image import RegisterImage
-from custom_components.acurev.protocol.layouts import Wiring
-from custom_components.acurev.protocol.models import DeviceInfo
-from custom_components.acurev.protocol.probe import (
+from pyacurev.cli import run
+from pyacurev.groups import DI_KEYS
+from pyacurev.image import RegisterImage
+from pyacurev.layouts import Wiring
+from pyacurev.models import DeviceInfo
+from pyacurev.probe import (
     check_energy_monotonic,
     guess_power_unit,
     run_probe,
 )
-from custom_components.acurev.protocol.registers import REGISTER_MAP
+from pyacurev.registers import REGISTER_MAP
 
 from .conftest import HOST, ROOT, ClientFactory, SimFactory
 
@@ -125,7 +124,7 @@ def test_power_unit_guess_from_v_times_i() -> None:
     for unit, p in (("W", 2070.0), ("kW", 2.07)):
         image.add(0x2100, [*f32(10.0), *f32(p), *f32(0.0), *f32(p / 0.9), *f32(0.9),
                            *f32(76.0)])
-        from custom_components.acurev.protocol.decoders import decode_system
+        from pyacurev.decoders import decode_system
 
         check, guess = guess_power_unit(image, device, decode_system(image))
         assert guess == unit
@@ -195,17 +194,14 @@ async def test_cli_errors_are_one_line(sim: Simulator, capsys: pytest.CaptureFix
     assert "exception 2" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("homeassistant") is None,
-                    reason="python -m runs custom_components/acurev/__init__.py, which needs HA")
 async def test_python_dash_m(sim: Simulator) -> None:
     async def cli(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "custom_components.acurev", *args, cwd=ROOT,
+            sys.executable, "-m", "pyacurev", *args, cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         return proc.returncode or 0, out.decode(), err.decode()
 
-    # Both at once: each start-up imports Home Assistant, which takes a while.
     good, bad = await asyncio.gather(
         cli("snapshot", "--host", HOST, "--port", str(sim.port), "--unit", "1"),
         cli("snapshot", "--host", HOST, "--port", str(free_port())),
@@ -222,7 +218,7 @@ async def test_python_dash_m(sim: Simulator) -> None:
 
 
 def test_main_exit_code_without_a_meter(capsys: pytest.CaptureFixture[str]) -> None:
-    from custom_components.acurev.protocol.cli import main
+    from pyacurev.cli import main
 
     port = free_port()
     assert main(["probe", "--host", HOST, "--port", str(port), "--timeout", "0.3"]) == 1

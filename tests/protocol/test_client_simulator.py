@@ -11,10 +11,10 @@ import pytest
 
 from acurev_simulator import Simulator
 from acurev_simulator.harmonics import crest_factor, k_factor, thd
-from custom_components.acurev.protocol.groups import ReadGroup
-from custom_components.acurev.protocol.layouts import MAX_MIN_PARAMS, Phase, Wiring
-from custom_components.acurev.protocol.models import ENERGY_BANKS, Peak, Snapshot
-from custom_components.acurev.protocol.registers import (
+from pyacurev.groups import ReadGroup
+from pyacurev.layouts import MAX_MIN_PARAMS, Phase, Wiring
+from pyacurev.models import ENERGY_BANKS, Peak, Snapshot
+from pyacurev.registers import (
     BANK_ENTRIES,
     CHANNEL_COUNT,
     DI_COUNT,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from custom_components.acurev.protocol.decoders import (
+from pyacurev.decoders import (
     decode_alarms,
     decode_channel,
     decode_clock,
@@ -24,11 +24,11 @@ from custom_components.acurev.protocol.decoders import (
     decode_soe,
     decode_system,
 )
-from custom_components.acurev.protocol.errors import AcuRevProtocolError
-from custom_components.acurev.protocol.groups import ReadGroup
-from custom_components.acurev.protocol.image import MissingRegistersError, RegisterImage
-from custom_components.acurev.protocol.layouts import LoadNature, Phase, Wiring
-from custom_components.acurev.protocol.registers import Space
+from pyacurev.errors import AcuRevProtocolError
+from pyacurev.groups import ReadGroup
+from pyacurev.image import MissingRegistersError, RegisterImage
+from pyacurev.layouts import LoadNature, Phase, Wiring
+from pyacurev.registers import Space
 
 pytestmark = pytest.mark.protocol
 

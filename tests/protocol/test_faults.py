@@ -9,8 +9,8 @@ import pytest
 
 from acurev_simulator import Simulator
 from acurev_simulator.faults import CORRUPT_MODES
-from custom_components.acurev.protocol.client import AcuRevClient
-from custom_components.acurev.protocol.errors import (
+from pyacurev.client import AcuRevClient
+from pyacurev.errors import (
     AcuRevConnectionError,
     AcuRevError,
     AcuRevIdentityError,
@@ -18,7 +18,7 @@ from custom_components.acurev.protocol.errors import (
     AcuRevTimeoutError,
     ModbusExceptionError,
 )
-from custom_components.acurev.protocol.groups import ReadGroup
+from pyacurev.groups import ReadGroup
 
 from .conftest import ClientFactory, SimFactory
 
@@ -249,7 +249,7 @@ async def test_requests_are_serialised(sim: Simulator, make_client: ClientFactor
 
 async def test_bad_arguments_never_reach_the_wire(sim: Simulator,
                                                   make_client: ClientFactory) -> None:
-    from custom_components.acurev.protocol.errors import AcuRevValueError
+    from pyacurev.errors import AcuRevValueError
 
     client = make_client(sim)
     await client.connect()

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from custom_components.acurev.protocol.client import check_response
+from pyacurev.client import check_response
 
 pytestmark = pytest.mark.protocol
 

@@ -1,6 +1,6 @@
 """Read planner: limits, no torn values, and optimality against an independent DP.
 
-The reference minimum is computed from ``docs/reference/register-map.csv`` (not
+The reference minimum is computed from ``pyacurev/data/register-map.csv`` (not
 from ``registers.py``) by a dynamic programme over all ways to partition the
 wanted addresses, so a planner bug and a table bug cannot cancel out.
 """
@@ -13,15 +13,15 @@ from functools import cache
 
 import pytest
 
-from custom_components.acurev.protocol.groups import (
+from pyacurev.groups import (
     GROUP_BLOCKS,
     ReadGroup,
     group_spans,
 )
-from custom_components.acurev.protocol.layouts import Wiring
-from custom_components.acurev.protocol.models import DeviceInfo
-from custom_components.acurev.protocol.planner import Span, block_span, plan_reads, record_span
-from custom_components.acurev.protocol.registers import (
+from pyacurev.layouts import Wiring
+from pyacurev.models import DeviceInfo
+from pyacurev.planner import Span, block_span, plan_reads, record_span
+from pyacurev.registers import (
     MAX_READ_REGISTERS,
     REGISTER_MAP,
     DataType,
@@ -38,7 +38,7 @@ LIMIT = 125  # Modbus FC03 limit, written here rather than imported
 @cache
 def csv_rows() -> tuple[tuple[str, int, int, str], ...]:
     """(space, start, count, name) of every row of the published map."""
-    with (ROOT / "docs" / "reference" / "register-map.csv").open(newline="") as fh:
+    with (ROOT / "pyacurev" / "data" / "register-map.csv").open(newline="") as fh:
         return tuple((r["space"], int(r["start_dec"]), int(r["count"]), r["name"])
                      for r in csv.DictReader(fh))
 

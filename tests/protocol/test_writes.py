@@ -7,12 +7,12 @@ from datetime import datetime
 import pytest
 
 from acurev_simulator import Simulator
-from custom_components.acurev.protocol.client import Command
-from custom_components.acurev.protocol.codec import encode_uint32
-from custom_components.acurev.protocol.errors import AcuRevValueError, ModbusExceptionError
-from custom_components.acurev.protocol.layouts import MAX_MIN_PARAMS
-from custom_components.acurev.protocol.models import ENERGY_BANKS
-from custom_components.acurev.protocol.registers import BANK_ENTRIES, block
+from pyacurev.client import Command
+from pyacurev.codec import encode_uint32
+from pyacurev.errors import AcuRevValueError, ModbusExceptionError
+from pyacurev.layouts import MAX_MIN_PARAMS
+from pyacurev.models import ENERGY_BANKS
+from pyacurev.registers import BANK_ENTRIES, block
 
 from .conftest import ClientFactory
 

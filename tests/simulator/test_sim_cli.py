@@ -60,11 +60,17 @@ def test_cli_serves_and_exits_cleanly(sig: signal.Signals) -> None:
             proc.stdout.close()
 
 
-def test_cli_rejects_bad_options() -> None:
+@pytest.mark.parametrize(("args", "named"), [
+    (["--channels", "12"], "--channels"),
+    (["--serial", "AR2020-SEVENTEEN1"], "--serial"),  # 17 characters: a usage error, no traceback
+    (["--serial", "AR2020-\u00e9"], "--serial"),
+])
+def test_cli_rejects_bad_options(args: list[str], named: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "acurev_simulator", "--channels", "12"],
+        [sys.executable, "-m", "acurev_simulator", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=30,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
     )
     assert result.returncode == 2
-    assert "--channels" in result.stderr
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr

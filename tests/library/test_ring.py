@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from custom_components.acurev.ring import RingTracker
+from pyacurev.ring import RingTracker
 
 pytestmark = pytest.mark.protocol  # pure Python
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from custom_components.acurev.energy_guard import EnergyGuard
+from pyacurev.energy_guard import EnergyGuard
 
 pytestmark = pytest.mark.protocol  # pure Python, no Home Assistant needed
 

@@ -4,7 +4,7 @@ No complete vendor map is public. Every entry carries the provenance tag of
 ``docs/reference/register-map.md``; about a third of the map is DESIGNED (our
 choice), so a user with a real meter who finds a wrong address corrects the row
 here and both the integration and the simulator follow, because both read this
-table. Rows mirror ``docs/reference/register-map.csv`` one for one (a test keeps
+table. Rows mirror ``pyacurev/data/register-map.csv`` one for one (a test keeps
 them in step), reserved rows included: the meter answers a reserved register
 with 0 but an address outside every row with exception 02, and the read planner
 needs to know the difference.

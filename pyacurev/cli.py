@@ -1,4 +1,4 @@
-"""Command line: ``python -m custom_components.acurev snapshot|probe --host H [--port P]``.
+"""Command line: ``acurev snapshot|probe --host H [--port P]`` (or ``python -m pyacurev``).
 
 For people checking a meter before (or instead of) setting up Home Assistant,
 and for bug reports: ``snapshot`` prints one JSON document, ``probe`` the
@@ -114,7 +114,7 @@ async def _probe(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and shell completion)."""
     parser = argparse.ArgumentParser(
-        prog="python -m custom_components.acurev",
+        prog="acurev",
         description="Read an Accuenergy AcuRev 2020 over Modbus TCP.",
     )
     sub = parser.add_subparsers(dest="command", required=True)

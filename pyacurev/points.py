@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from .protocol.layouts import LoadNature, Phase, Wiring, circuits, user_inputs
-from .protocol.models import (
+from .layouts import LoadNature, Phase, Wiring, circuits, user_inputs
+from .models import (
     ChannelValues,
     DemandValues,
     DeviceInfo,
@@ -25,7 +25,7 @@ from .protocol.models import (
     SystemValues,
     UserValues,
 )
-from .protocol.registers import ENTRY_SYSTEM
+from .registers import ENTRY_SYSTEM
 
 type PointValue = float | str | bool | datetime | None
 

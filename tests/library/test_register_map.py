@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.acurev.protocol.registers import REGISTER_MAP, Provenance, Space
+from pyacurev.registers import REGISTER_MAP, Provenance, Space
 
 pytestmark = pytest.mark.protocol
 
-CSV = Path(__file__).resolve().parent.parent / "docs" / "reference" / "register-map.csv"
+CSV = Path(__file__).resolve().parents[2] / "pyacurev" / "data" / "register-map.csv"
 
 
 def _rows() -> list[dict[str, str]]:
