@@ -47,7 +47,8 @@ MONTHLY_BANKS: tuple[str, ...] = tuple(
     f"{when}_month_{kind}" for kind in MONTHLY_SOURCES for when in ("this", "last")
 )
 TOU_BANKS: tuple[str, ...] = tuple(
-    f"tou_{when}_month_{name}_import_kwh" for when in ("this", "last")
+    f"tou_{when}_month_{name}_import_kwh"
+    for when in ("this", "last")
     for name in TARIFF_NAMES.values()
 )
 ALL_BANKS: tuple[str, ...] = ENERGY_BANKS + MONTHLY_BANKS + TOU_BANKS

@@ -33,7 +33,12 @@ from typing import Literal
 
 type CorruptMode = Literal["short", "length", "transaction_id", "function", "byte_count", "garbage"]
 CORRUPT_MODES: tuple[CorruptMode, ...] = (
-    "short", "length", "transaction_id", "function", "byte_count", "garbage",
+    "short",
+    "length",
+    "transaction_id",
+    "function",
+    "byte_count",
+    "garbage",
 )
 DEFAULT_MAX_CLIENTS = 4
 
@@ -53,8 +58,15 @@ class Faults:
     def reset(self) -> None:
         """Back to a well-behaved meter (max_clients back to the default as well)."""
         fresh = Faults()
-        for name in ("delay", "silent", "drop_next", "exceptions", "corrupt",
-                     "corrupt_count", "max_clients"):
+        for name in (
+            "delay",
+            "silent",
+            "drop_next",
+            "exceptions",
+            "corrupt",
+            "corrupt_count",
+            "max_clients",
+        ):
             setattr(self, name, getattr(fresh, name))
 
     def take_corruption(self) -> CorruptMode | None:

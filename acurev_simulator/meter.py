@@ -140,11 +140,11 @@ class _Measurements:
             ph = channel_phase(ch)
             if ch <= meter.installed_channels:
                 p, q = meter.instant_load(ch)
-                self.channels[ch] = ChannelReading.of(ch, ph, volts[ph],
-                                                      channel_power(p, q, volts[ph]))
+                self.channels[ch] = ChannelReading.of(
+                    ch, ph, volts[ph], channel_power(p, q, volts[ph])
+                )
             else:
-                self.channels[ch] = ChannelReading.of(ch, ph, volts[ph], Power(),
-                                                      installed=False)
+                self.channels[ch] = ChannelReading.of(ch, ph, volts[ph], Power(), installed=False)
         installed = [r for r in self.channels.values() if r.installed]
         phases = {ph: total([r.power for r in installed if r.phase is ph]) for ph in PHASES}
         self.system = SystemReading(meter.frequency, volts, phases, total(list(phases.values())))
@@ -270,8 +270,9 @@ class MeterModel:
     def alarm_settings(self) -> list[AlarmSetting]:
         """The 16 alarm channels, decoded (disabled when alarm_global_enable is 0)."""
         if self._alarm_cache is None:
-            self._alarm_cache = decode_settings(self.config.get("alarm_channel"),
-                                                self.config.value("alarm_global_enable") == 1)
+            self._alarm_cache = decode_settings(
+                self.config.get("alarm_channel"), self.config.value("alarm_global_enable") == 1
+            )
         return self._alarm_cache
 
     def set_alarm(
@@ -373,8 +374,10 @@ class MeterModel:
         """User circuit ``u`` now (ValueError when the wiring has no such circuit)."""
         readings = self._measure().users
         if u not in readings:
-            raise ValueError(f"user {u} is not a circuit in {self.wiring} with "
-                             f"{self.installed_channels} channels")
+            raise ValueError(
+                f"user {u} is not a circuit in {self.wiring} with "
+                f"{self.installed_channels} channels"
+            )
         return readings[u]
 
     def system(self) -> SystemReading:
@@ -392,11 +395,13 @@ class MeterModel:
             tuple(ch for ch in installed if channel_phase(ch) is ph) for ph in PHASES
         ]
         members.append(tuple(installed))
-        members += [(ch,) if ch <= self.installed_channels else ()
-                    for ch in range(1, CHANNEL_COUNT + 1)]
+        members += [
+            (ch,) if ch <= self.installed_channels else () for ch in range(1, CHANNEL_COUNT + 1)
+        ]
         users = self.users()
-        members += [user_inputs(u, self.wiring) if u in users else ()
-                    for u in range(1, USER_COUNT + 1)]
+        members += [
+            user_inputs(u, self.wiring) if u in users else () for u in range(1, USER_COUNT + 1)
+        ]
         return members
 
     def entry_power(self) -> list[Power]:
@@ -797,8 +802,11 @@ class MeterModel:
             self._clock = new_clock
             events.add(EVENT_CLOCK_CHANGE)
         if LOG_WINDOW_KEYS & merged.keys():
-            self.logs.fill(self.config.value("log_select"), self._window_wanted,
-                           self.config.uint32("log_window_offset"))
+            self.logs.fill(
+                self.config.value("log_select"),
+                self._window_wanted,
+                self.config.uint32("log_window_offset"),
+            )
         for code in sorted(events):
             self.logs.event(code, self._clock)
         for blk in blocks:
@@ -819,8 +827,9 @@ class MeterModel:
             raise ModbusError(ILLEGAL_DATA_VALUE, f"clock year {when.year} out of range")
         return when
 
-    def _apply(self, blk: Block, regs: list[int], offset: int, new: list[int],
-               events: set[int]) -> None:
+    def _apply(
+        self, blk: Block, regs: list[int], offset: int, new: list[int], events: set[int]
+    ) -> None:
         key = blk.key
         if key in self.config:
             self.config.set(key, regs)

@@ -104,11 +104,22 @@ class ChannelReading:
     installed: bool = True
 
     @classmethod
-    def of(cls, channel: int, phase: Phase, voltage: float, power: Power,
-           installed: bool = True) -> ChannelReading:
+    def of(
+        cls, channel: int, phase: Phase, voltage: float, power: Power, installed: bool = True
+    ) -> ChannelReading:
         """Build from a ``Power``."""
-        return cls(channel, phase, voltage, power.current, power.active, power.reactive,
-                   power.apparent, power.power_factor, power.load_nature, installed)
+        return cls(
+            channel,
+            phase,
+            voltage,
+            power.current,
+            power.active,
+            power.reactive,
+            power.apparent,
+            power.power_factor,
+            power.load_nature,
+            installed,
+        )
 
     @property
     def power(self) -> Power:
@@ -205,16 +216,26 @@ class SystemReading:
         il = tuple(self.phases[p].current for p in PHASES)
         values: dict[str, float] = {
             "f": self.frequency,
-            "u1": self.voltage[Phase.A], "u2": self.voltage[Phase.B], "u3": self.voltage[Phase.C],
+            "u1": self.voltage[Phase.A],
+            "u2": self.voltage[Phase.B],
+            "u3": self.voltage[Phase.C],
             "uavg": self.voltage_avg,
-            "u12": ll["ab"], "u23": ll["bc"], "u31": ll["ca"],
+            "u12": ll["ab"],
+            "u23": ll["bc"],
+            "u31": ll["ca"],
             "ulavg": sum(ll.values()) / 3,
-            "il1": il[0], "il2": il[1], "il3": il[2], "ilavg": sum(il) / 3,
+            "il1": il[0],
+            "il2": il[1],
+            "il3": il[2],
+            "ilavg": sum(il) / 3,
             "i_neutral": self.i_neutral,
-            "psum": self.totals.active, "qsum": self.totals.reactive,
-            "ssum": self.totals.apparent, "pfsum": self.totals.power_factor,
-            "u_unbalance": unbalance((self.voltage[Phase.A], self.voltage[Phase.B],
-                                      self.voltage[Phase.C])),
+            "psum": self.totals.active,
+            "qsum": self.totals.reactive,
+            "ssum": self.totals.apparent,
+            "pfsum": self.totals.power_factor,
+            "u_unbalance": unbalance(
+                (self.voltage[Phase.A], self.voltage[Phase.B], self.voltage[Phase.C])
+            ),
             "i_unbalance": unbalance((il[0], il[1], il[2])),
             "load_nature_sum": LOAD_NATURE_FLOAT[self.totals.load_nature],
         }

@@ -131,8 +131,10 @@ def _read_registers(meter: MeterModel, pdu: bytes) -> Reply:
     if not 1 <= count <= MAX_READ_REGISTERS:
         raise ModbusError(ILLEGAL_DATA_VALUE, f"register quantity {count}")
     regs = meter.read_registers(address, count)
-    return Reply(bytes([READ_HOLDING_REGISTERS, 2 * count]) + struct.pack(f">{count}H", *regs),
-                 registers=count)
+    return Reply(
+        bytes([READ_HOLDING_REGISTERS, 2 * count]) + struct.pack(f">{count}H", *regs),
+        registers=count,
+    )
 
 
 def _write_coil(meter: MeterModel, pdu: bytes) -> Reply:
@@ -154,5 +156,6 @@ def _write_registers(meter: MeterModel, pdu: bytes) -> Reply:
         raise ModbusError(ILLEGAL_DATA_VALUE, "byte count does not match the data sent")
     values = list(struct.unpack(f">{count}H", pdu[6:]))
     meter.write_registers(address, values)
-    return Reply(bytes([WRITE_MULTIPLE_REGISTERS]) + struct.pack(">HH", address, count),
-                 registers=count)
+    return Reply(
+        bytes([WRITE_MULTIPLE_REGISTERS]) + struct.pack(">HH", address, count), registers=count
+    )

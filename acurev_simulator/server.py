@@ -63,8 +63,14 @@ class Stats:
     def reset(self) -> None:
         """All counters to zero."""
         fresh = Stats()
-        for name in ("requests", "exceptions", "registers_served", "bits_served",
-                     "connections_accepted", "connections_refused"):
+        for name in (
+            "requests",
+            "exceptions",
+            "registers_served",
+            "bits_served",
+            "connections_accepted",
+            "connections_refused",
+        ):
             setattr(self, name, getattr(fresh, name))
 
 
@@ -229,9 +235,7 @@ class Simulator:
             if not await self._request(tid, unit, pdu, writer):
                 return
 
-    async def _request(
-        self, tid: int, unit: int, pdu: bytes, writer: asyncio.StreamWriter
-    ) -> bool:
+    async def _request(self, tid: int, unit: int, pdu: bytes, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False closes the connection."""
         request = parse(pdu)
         self.stats.requests[request.function] += 1
@@ -242,8 +246,10 @@ class Simulator:
         if faults.silent and request.is_read:
             return True
         if unit != self.meter.unit_id:
-            reply = Reply(exception_pdu(request.function, GATEWAY_TARGET_FAILED),
-                          exception=GATEWAY_TARGET_FAILED)
+            reply = Reply(
+                exception_pdu(request.function, GATEWAY_TARGET_FAILED),
+                exception=GATEWAY_TARGET_FAILED,
+            )
         elif (code := self._injected(request)) is not None:
             reply = Reply(exception_pdu(request.function, code), exception=code)
         else:

@@ -33,7 +33,12 @@ from pyacurev.registers import (
 from .errors import ILLEGAL_DATA_ADDRESS, ILLEGAL_DATA_VALUE, ModbusError
 
 CLOCK_KEYS: tuple[str, ...] = (
-    "clock_year", "clock_month", "clock_day", "clock_hour", "clock_minute", "clock_second",
+    "clock_year",
+    "clock_month",
+    "clock_day",
+    "clock_hour",
+    "clock_minute",
+    "clock_second",
 )
 CLOCK_ADDRESS = block("clock_year").address
 ALARM_SETPOINT_OFFSET = 3
@@ -59,8 +64,10 @@ def atomic_units(blk: Block) -> list[tuple[int, int]]:
     if blk.key in CLOCK_KEYS:
         return [(CLOCK_ADDRESS, len(CLOCK_KEYS))]
     if blk.key == "alarm_channel":
-        return [(blk.address + i + ALARM_SETPOINT_OFFSET, 2)
-                for i in range(0, blk.count, ALARM_SETTING_SIZE)]
+        return [
+            (blk.address + i + ALARM_SETPOINT_OFFSET, 2)
+            for i in range(0, blk.count, ALARM_SETTING_SIZE)
+        ]
     if blk.dtype in (DataType.UINT32, DataType.FLOAT32):
         return [(a, 2) for a in range(blk.address, blk.end, 2)]
     if blk.dtype is DataType.ASCII:

@@ -50,8 +50,9 @@ class Bridge:
         """Build the table and the Home Assistant client; nothing binds yet."""
         self.config = config
         self.table = PointTable()
-        self.ha = HomeAssistantClient(config, self.table, min_backoff=ha_backoff[0],
-                                      max_backoff=ha_backoff[1])
+        self.ha = HomeAssistantClient(
+            config, self.table, min_backoff=ha_backoff[0], max_backoff=ha_backoff[1]
+        )
         self.views: dict[str, Closeable] = {}
         self._started = False
 
@@ -83,8 +84,9 @@ class Bridge:
                     continue
                 starter = _optional_view(module, function)
                 if starter is None:
-                    _LOGGER.warning("%s is enabled but bacnet_bridge.%s is not installed",
-                                    name, module)
+                    _LOGGER.warning(
+                        "%s is enabled but bacnet_bridge.%s is not installed", name, module
+                    )
                     continue
                 self.views[name] = await starter(config, self.table)
             await self.ha.start()

@@ -29,13 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the tests)."""
     parser = argparse.ArgumentParser(
         prog="acurev-bridge",
-        description="Republish AcuRev meters from Home Assistant over BACnet/IP and SNMP.")
+        description="Republish AcuRev meters from Home Assistant over BACnet/IP and SNMP.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the bridge until SIGINT/SIGTERM")
     run.add_argument("--config", required=True, type=Path, help="YAML configuration file")
-    run.add_argument("--log-level", default="INFO",
-                     choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ede = sub.add_parser("ede", help="write the EDE file set of the BACnet device")
     ede.add_argument("--config", required=True, type=Path, help="YAML configuration file")
     ede.add_argument("--out", required=True, type=Path, help="output directory")
@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bacnet_bridge`` and the ``acurev-bridge`` script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(args, "log_level", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(args, "log_level", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         config = load_config(args.config)
     except ConfigError as err:
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         asyncio.run(run(config))
-    except OSError as err:   # e.g. a port that cannot be bound
+    except OSError as err:  # e.g. a port that cannot be bound
         logging.getLogger("bacnet_bridge").error("cannot start: %s", err)
         return EXIT_FAILURE
     return EXIT_OK

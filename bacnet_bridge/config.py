@@ -130,6 +130,7 @@ class Config:
 
 # --- loading ---------------------------------------------------------------------------------
 
+
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
     """Read, override from the environment, validate."""
     env = os.environ if environ is None else environ
@@ -151,13 +152,13 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        rest = name[len(ENV_PREFIX):].lower()
+        rest = name[len(ENV_PREFIX) :].lower()
         if rest == "state_dir":
             raw["state_dir"] = value
             continue
         for section in sections:
             if rest.startswith(section + "_"):
-                key = rest[len(section) + 1:]
+                key = rest[len(section) + 1 :]
                 target = raw.setdefault(section, {})
                 if not isinstance(target, dict):
                     raise ConfigError(f"{section}: must be a mapping")
@@ -165,8 +166,9 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 break
 
 
-def parse_config(raw: Mapping[str, Any], base: Path = Path(),
-                 environ: Mapping[str, str] | None = None) -> Config:
+def parse_config(
+    raw: Mapping[str, Any], base: Path = Path(), environ: Mapping[str, str] | None = None
+) -> Config:
     """Validate a configuration mapping (paths relative to ``base``)."""
     env = os.environ if environ is None else environ
     _only(raw, "", {"home_assistant", "meters", "state_dir", "bacnet", "snmp", "api"})
@@ -198,8 +200,20 @@ def parse_config(raw: Mapping[str, Any], base: Path = Path(),
 
 
 def _bacnet(raw: Mapping[str, Any]) -> BacnetConfig:
-    _only(raw, "bacnet", {"enabled", "device_instance", "device_name", "address", "netmask_bits",
-                          "port", "allow_relay_commands", "foreign_device"})
+    _only(
+        raw,
+        "bacnet",
+        {
+            "enabled",
+            "device_instance",
+            "device_name",
+            "address",
+            "netmask_bits",
+            "port",
+            "allow_relay_commands",
+            "foreign_device",
+        },
+    )
     fd_raw = raw.get("foreign_device")
     foreign = None
     if fd_raw:
@@ -226,8 +240,20 @@ def _bacnet(raw: Mapping[str, Any]) -> BacnetConfig:
 
 
 def _snmp(raw: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> SnmpConfig:
-    _only(raw, "snmp", {"enabled", "address", "port", "community", "community_file",
-                        "community_env", "users", "trap_receivers"})
+    _only(
+        raw,
+        "snmp",
+        {
+            "enabled",
+            "address",
+            "port",
+            "community",
+            "community_file",
+            "community_env",
+            "users",
+            "trap_receivers",
+        },
+    )
     community = raw.get("community")
     if community is None and ("community_file" in raw or "community_env" in raw):
         community = _secret(raw, "snmp", base, env, prefix="community") or None
@@ -258,20 +284,23 @@ def _snmp(raw: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> SnmpCon
         user = _str(rec, f"{where}.user", "")
         if version == "v3" and user not in {u.name for u in users}:
             raise ConfigError(f"{where}.user: must name one of snmp.users")
-        receivers.append(TrapReceiver(
-            host=_str(rec, f"{where}.host", ""),
-            port=_int(rec, f"{where}.port", 162, 1, 65535),
-            version=version,
-            inform=_bool(rec, f"{where}.inform", False),
-            community=_str(rec, f"{where}.community", "public"),
-            user=user,
-        ))
+        receivers.append(
+            TrapReceiver(
+                host=_str(rec, f"{where}.host", ""),
+                port=_int(rec, f"{where}.port", 162, 1, 65535),
+                version=version,
+                inform=_bool(rec, f"{where}.inform", False),
+                community=_str(rec, f"{where}.community", "public"),
+                user=user,
+            )
+        )
         if not receivers[-1].host:
             raise ConfigError(f"{where}.host: required")
     enabled = _bool(raw, "snmp.enabled", True)
     if enabled and community is None and not users:
         raise ConfigError(
-            "snmp: enable a v2c community or at least one v3 user (or enabled: false)")
+            "snmp: enable a v2c community or at least one v3 user (or enabled: false)"
+        )
     return SnmpConfig(
         enabled=enabled,
         address=_str(raw, "snmp.address", "127.0.0.1"),
@@ -287,8 +316,9 @@ def _api(raw: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> ApiConfi
     enabled = _bool(raw, "api.enabled", False)
     token = _secret(raw, "api", base, env) if enabled else ""
     if enabled and len(token) < 16:
-        raise ConfigError("api: a token of at least 16 characters is required (token_file or "
-                          "token_env)")
+        raise ConfigError(
+            "api: a token of at least 16 characters is required (token_file or token_env)"
+        )
     return ApiConfig(
         enabled=enabled,
         address=_str(raw, "api.address", "127.0.0.1"),
@@ -298,6 +328,7 @@ def _api(raw: Mapping[str, Any], base: Path, env: Mapping[str, str]) -> ApiConfi
 
 
 # --- small validators --------------------------------------------------------------------------
+
 
 def _section(raw: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = raw.get(name) or {}
@@ -337,8 +368,15 @@ def _bool(raw: Mapping[str, Any], where: str, default: bool) -> bool:
     return value
 
 
-def _secret(raw: Mapping[str, Any], where: str, base: Path, env: Mapping[str, str], *,
-            prefix: str = "token", default_env: str | None = None) -> str:
+def _secret(
+    raw: Mapping[str, Any],
+    where: str,
+    base: Path,
+    env: Mapping[str, str],
+    *,
+    prefix: str = "token",
+    default_env: str | None = None,
+) -> str:
     file_key, env_key = f"{prefix}_file", f"{prefix}_env"
     if raw.get(file_key):
         path = Path(str(raw[file_key]))

@@ -52,10 +52,24 @@ _LOGGER = logging.getLogger(__name__)
 LAYOUT_VERSION = "2.3"
 SEP = ";"
 EOL = "\r\n"
-COLUMNS = ("keyname", "device obj.-instance", "object-name", "object-type", "object-instance",
-           "description", "present-value-default", "min-present-value", "max-present-value",
-           "settable", "supports COV", "hi-limit", "low-limit", "state-text-reference",
-           "unit-code", "vendor-specific-address")
+COLUMNS = (
+    "keyname",
+    "device obj.-instance",
+    "object-name",
+    "object-type",
+    "object-instance",
+    "description",
+    "present-value-default",
+    "min-present-value",
+    "max-present-value",
+    "settable",
+    "supports COV",
+    "hi-limit",
+    "low-limit",
+    "state-text-reference",
+    "unit-code",
+    "vendor-specific-address",
+)
 
 
 class ExportError(Exception):
@@ -88,8 +102,7 @@ def objects_from_state(config: Config) -> list[EdeObject]:
     return sorted(out, key=lambda o: sort_key(o.spec))
 
 
-async def objects_from_home_assistant(config: Config,
-                                      timeout: float = 30.0) -> list[EdeObject]:  # noqa: ASYNC109
+async def objects_from_home_assistant(config: Config, timeout: float = 30.0) -> list[EdeObject]:  # noqa: ASYNC109
     """Read Home Assistant once and number the objects (first export before any bridge run)."""
     from .ha_client import HomeAssistantClient
     from .model import PointTable
@@ -100,19 +113,22 @@ async def objects_from_home_assistant(config: Config,
     try:
         await client.wait_synced(timeout)
     except TimeoutError as err:
-        raise ExportError(f"Home Assistant at {config.home_assistant.url} did not answer "
-                          f"within {timeout:.0f} s") from err
+        raise ExportError(
+            f"Home Assistant at {config.home_assistant.url} did not answer within {timeout:.0f} s"
+        ) from err
     finally:
         await client.close()
-    specs = sorted((s for p in table.points.values() if (s := spec_for(p)) is not None),
-                   key=sort_key)
+    specs = sorted(
+        (s for p in table.points.values() if (s := spec_for(p)) is not None), key=sort_key
+    )
     instances = InstanceMap(config.state_dir)
     out = []
     for spec in specs:
         number = instances.assign(spec.obj_type, [spec.uid])[spec.uid]
         out.append(EdeObject(spec, number))
-    write_json(config.state_dir / OBJECTS_FILE, {
-        "version": 1, "objects": [asdict(o.spec) for o in out]})
+    write_json(
+        config.state_dir / OBJECTS_FILE, {"version": 1, "objects": [asdict(o.spec) for o in out]}
+    )
     return out
 
 
@@ -121,8 +137,14 @@ def project_name(config: Config) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", config.bacnet.device_name).strip("_") or "acurev"
 
 
-def write_ede(config: Config, objects: Sequence[EdeObject], out_dir: Path, *,
-              project: str | None = None, now: datetime | None = None) -> list[Path]:
+def write_ede(
+    config: Config,
+    objects: Sequence[EdeObject],
+    out_dir: Path,
+    *,
+    project: str | None = None,
+    now: datetime | None = None,
+) -> list[Path]:
     """Write the four EDE files; return their paths."""
     if not objects:
         raise ExportError("no BACnet objects to export (no AcuRev entities found)")
@@ -138,22 +160,49 @@ def write_ede(config: Config, objects: Sequence[EdeObject], out_dir: Path, *,
             state_texts.append(pair)
         return str(state_texts.index(pair) + 1)
 
-    rows: list[list[str]] = [[
-        _clean(bc.device_name), str(bc.device_instance), _clean(bc.device_name),
-        str(OBJECT_TYPE_CODES["device"]), str(bc.device_instance),
-        f"AcuRev bridge {__version__}", "", "", "", "N", "N", "", "", "", "", ""]]
+    rows: list[list[str]] = [
+        [
+            _clean(bc.device_name),
+            str(bc.device_instance),
+            _clean(bc.device_name),
+            str(OBJECT_TYPE_CODES["device"]),
+            str(bc.device_instance),
+            f"AcuRev bridge {__version__}",
+            "",
+            "",
+            "",
+            "N",
+            "N",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    ]
     for obj in objects:
         spec = obj.spec
         settable = spec.obj_type == BO and bc.allow_relay_commands
-        rows.append([
-            _clean(spec.name), str(bc.device_instance), _clean(spec.name),
-            str(OBJECT_TYPE_CODES[spec.obj_type]), str(obj.instance), _clean(spec.description),
-            "0" if spec.obj_type == BO else "", "", "",
-            "Y" if settable else "N", "Y", "", "",
-            text_ref(spec) if spec.obj_type in (BI, BO) else "",
-            str(spec.mapping.code) if spec.obj_type == AI else "",
-            _clean(spec.entity_id or spec.uid),
-        ])
+        rows.append(
+            [
+                _clean(spec.name),
+                str(bc.device_instance),
+                _clean(spec.name),
+                str(OBJECT_TYPE_CODES[spec.obj_type]),
+                str(obj.instance),
+                _clean(spec.description),
+                "0" if spec.obj_type == BO else "",
+                "",
+                "",
+                "Y" if settable else "N",
+                "Y",
+                "",
+                "",
+                text_ref(spec) if spec.obj_type in (BI, BO) else "",
+                str(spec.mapping.code) if spec.obj_type == AI else "",
+                _clean(spec.entity_id or spec.uid),
+            ]
+        )
     header = [
         "# Engineering-Data-Exchange - B.I.G.-EU",
         f"PROJECT_NAME{SEP}{_clean(project)}",

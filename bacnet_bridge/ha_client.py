@@ -114,10 +114,18 @@ def convert(kind: PointKind, raw: str) -> tuple[float | bool | str | None, bool]
 class HomeAssistantClient:
     """Keeps ``table`` in step with Home Assistant for as long as it runs."""
 
-    def __init__(self, config: Config, table: PointTable, *,
-                 min_backoff: float = 1.0, max_backoff: float = 30.0,
-                 relay_timeout: float = 10.0, resync_delay: float = 0.5,
-                 command_timeout: float = 30.0, ping_interval: float = 20.0) -> None:
+    def __init__(
+        self,
+        config: Config,
+        table: PointTable,
+        *,
+        min_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        relay_timeout: float = 10.0,
+        resync_delay: float = 0.5,
+        command_timeout: float = 30.0,
+        ping_interval: float = 20.0,
+    ) -> None:
         """Prepare; nothing connects before ``start()``."""
         self._config = config
         self._table = table
@@ -135,13 +143,13 @@ class HomeAssistantClient:
         self._next_id = 1
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._subscriptions: dict[int, Callable[[dict[str, Any]], None]] = {}
-        self._entities: dict[str, _EntityInfo] = {}     # entity_id -> info
-        self._devices: dict[str, str] = {}               # device_id -> serial
-        self._updated: dict[str, datetime] = {}          # entity_id -> last_updated applied
-        self._unclassified: set[str] = set()             # entity ids seen without a state yet
+        self._entities: dict[str, _EntityInfo] = {}  # entity_id -> info
+        self._devices: dict[str, str] = {}  # device_id -> serial
+        self._updated: dict[str, datetime] = {}  # entity_id -> last_updated applied
+        self._unclassified: set[str] = set()  # entity ids seen without a state yet
         self._relay_waiters: dict[str, list[asyncio.Future[bool]]] = {}
         self.synced = asyncio.Event()
-        self.connections = 0                             # successful (re)syncs, for tests/logs
+        self.connections = 0  # successful (re)syncs, for tests/logs
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -184,17 +192,26 @@ class HomeAssistantClient:
                 raise
             except AuthError as err:
                 # Logged every time: a wrong token is a configuration error to fix.
-                _LOGGER.error("Home Assistant at %s refused the access token: %s",
-                              self._config.home_assistant.url, err)
-            except (aiohttp.ClientError, OSError, ConnectionError, TimeoutError,
-                    HomeAssistantError, ValueError) as err:
+                _LOGGER.error(
+                    "Home Assistant at %s refused the access token: %s",
+                    self._config.home_assistant.url,
+                    err,
+                )
+            except (
+                aiohttp.ClientError,
+                OSError,
+                ConnectionError,
+                TimeoutError,
+                HomeAssistantError,
+                ValueError,
+            ) as err:
                 message = f"{type(err).__name__}: {err}"
                 if message != last_error:
                     _LOGGER.warning("Home Assistant connection: %s", message)
                 last_error = message
             finally:
                 await self._disconnected()
-            if self.connections > before:   # it worked for a while: start over at 1 s
+            if self.connections > before:  # it worked for a while: start over at 1 s
                 delay = self._min_backoff
                 last_error = ""
             _LOGGER.info("reconnecting to Home Assistant in %.0f s", delay)
@@ -219,10 +236,12 @@ class HomeAssistantClient:
                 await self._sync()
                 synced = True
                 self.connections += 1
-                _LOGGER.info("mirroring %d entities of %d meter(s) from Home Assistant",
-                             len(self._table.points), len(self._table.meters))
-                pinger = asyncio.create_task(self._keepalive(ws),
-                                             name="acurev-bridge-ha-keepalive")
+                _LOGGER.info(
+                    "mirroring %d entities of %d meter(s) from Home Assistant",
+                    len(self._table.points),
+                    len(self._table.meters),
+                )
+                pinger = asyncio.create_task(self._keepalive(ws), name="acurev-bridge-ha-keepalive")
                 await reader
             finally:
                 for task in (pinger, reader):
@@ -308,12 +327,16 @@ class HomeAssistantClient:
                 fut.set_result(msg.get("result"))
             else:
                 error = msg.get("error") or {}
-                fut.set_exception(HomeAssistantError(
-                    f"{error.get('code', 'error')}: {error.get('message', '')}"))
+                fut.set_exception(
+                    HomeAssistantError(f"{error.get('code', 'error')}: {error.get('message', '')}")
+                )
 
-    async def _command(self, payload: dict[str, Any],
-                       on_event: Callable[[dict[str, Any]], None] | None = None,
-                       wait: float | None = None) -> Any:
+    async def _command(
+        self,
+        payload: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        wait: float | None = None,
+    ) -> Any:
         ws = self._ws
         if ws is None or ws.closed:
             raise ConnectionError("not connected to Home Assistant")
@@ -330,14 +353,17 @@ class HomeAssistantClient:
             self._pending.pop(ident, None)
 
     async def _subscribe_all(self) -> None:
-        await self._command({"type": "subscribe_events", "event_type": "state_changed"},
-                            self._on_state_changed)
+        await self._command(
+            {"type": "subscribe_events", "event_type": "state_changed"}, self._on_state_changed
+        )
         for event_type in REGISTRY_EVENTS:
-            await self._command({"type": "subscribe_events", "event_type": event_type},
-                                self._on_registry_changed)
+            await self._command(
+                {"type": "subscribe_events", "event_type": event_type}, self._on_registry_changed
+            )
         for event_type in METER_EVENTS:
-            await self._command({"type": "subscribe_events", "event_type": event_type},
-                                self._on_meter_event)
+            await self._command(
+                {"type": "subscribe_events", "event_type": event_type}, self._on_meter_event
+            )
 
     # --- synchronisation ---------------------------------------------------------------------
     async def _sync(self) -> None:
@@ -381,8 +407,14 @@ class HomeAssistantClient:
         for device in devices:
             if device.get("disabled_by"):
                 continue
-            serial = next((str(ident[1]) for ident in device.get("identifiers") or []
-                           if len(ident) == 2 and ident[0] == DOMAIN), None)
+            serial = next(
+                (
+                    str(ident[1])
+                    for ident in device.get("identifiers") or []
+                    if len(ident) == 2 and ident[0] == DOMAIN
+                ),
+                None,
+            )
             if serial is None or (wanted and serial not in wanted):
                 continue
             meters[str(device["id"])] = Meter(
@@ -394,13 +426,15 @@ class HomeAssistantClient:
             )
         missing = wanted - {m.serial for m in meters.values()}
         if missing:
-            _LOGGER.warning("configured meters not found in Home Assistant: %s",
-                            ", ".join(sorted(missing)))
+            _LOGGER.warning(
+                "configured meters not found in Home Assistant: %s", ", ".join(sorted(missing))
+            )
         return meters
 
     @staticmethod
-    def _entities_from(entities: list[dict[str, Any]],
-                       devices: dict[str, str]) -> dict[str, _EntityInfo]:
+    def _entities_from(
+        entities: list[dict[str, Any]], devices: dict[str, str]
+    ) -> dict[str, _EntityInfo]:
         out: dict[str, _EntityInfo] = {}
         for entity in entities:
             if entity.get("platform") != DOMAIN or entity.get("disabled_by"):
@@ -418,7 +452,7 @@ class HomeAssistantClient:
                 entity_id=entity_id,
                 unique_id=unique_id,
                 serial=serial,
-                key=unique_id[len(serial) + 1:],
+                key=unique_id[len(serial) + 1 :],
                 name=str(entity.get("name") or entity.get("original_name") or ""),
             )
         return out
@@ -490,8 +524,9 @@ class HomeAssistantClient:
         # Debounced: setting up a meter fires one registry event per entity.
         if self._resync_task is not None and not self._resync_task.done():
             self._resync_task.cancel()
-        self._resync_task = asyncio.create_task(self._resync_later(),
-                                                name="acurev-bridge-ha-resync")
+        self._resync_task = asyncio.create_task(
+            self._resync_later(), name="acurev-bridge-ha-resync"
+        )
 
     async def _resync_later(self) -> None:
         await asyncio.sleep(self._resync_delay)
@@ -505,12 +540,14 @@ class HomeAssistantClient:
         serial = str(data.get("serial") or self._devices.get(str(data.get("device_id")), ""))
         if not serial or (self._config.meters and serial not in self._config.meters):
             return
-        self._table.emit_event(MeterEvent(
-            event_type=str(event.get("event_type", "")),
-            serial=serial,
-            data=data,
-            time=_parse_time(event.get("time_fired")),
-        ))
+        self._table.emit_event(
+            MeterEvent(
+                event_type=str(event.get("event_type", "")),
+                serial=serial,
+                data=data,
+                time=_parse_time(event.get("time_fired")),
+            )
+        )
 
     # --- relay commands ----------------------------------------------------------------------
     async def _command_relay(self, point: Point, on: bool) -> bool:
@@ -519,12 +556,14 @@ class HomeAssistantClient:
         self._relay_waiters.setdefault(point.entity_id, []).append(waiter)
         try:
             try:
-                await self._command({
-                    "type": "call_service",
-                    "domain": "switch",
-                    "service": "turn_on" if on else "turn_off",
-                    "target": {"entity_id": point.entity_id},
-                })
+                await self._command(
+                    {
+                        "type": "call_service",
+                        "domain": "switch",
+                        "service": "turn_on" if on else "turn_off",
+                        "target": {"entity_id": point.entity_id},
+                    }
+                )
             except (HomeAssistantError, ConnectionError, TimeoutError) as err:
                 raise RelayCommandError(f"{point.entity_id}: {err}") from err
             current = self._table.points.get(point.unique_id)

@@ -25,11 +25,11 @@ _LOGGER = logging.getLogger(__name__)
 class PointKind(StrEnum):
     """What a point is to a consumer (mirrors ``pyacurev.points.Kind``)."""
 
-    MEASUREMENT = "measurement"   # analog, e.g. power, voltage
-    COUNTER = "counter"           # cumulative, e.g. energy (kWh), DI pulse count
-    BINARY = "binary"             # digital input, alarm state
-    RELAY = "relay"               # commandable output
-    TEXT = "text"                 # enum/timestamp: exported as a string where a protocol can
+    MEASUREMENT = "measurement"  # analog, e.g. power, voltage
+    COUNTER = "counter"  # cumulative, e.g. energy (kWh), DI pulse count
+    BINARY = "binary"  # digital input, alarm state
+    RELAY = "relay"  # commandable output
+    TEXT = "text"  # enum/timestamp: exported as a string where a protocol can
 
 
 @dataclass(slots=True)
@@ -69,15 +69,24 @@ class Point:
 
     def shape(self) -> tuple[object, ...]:
         """Everything but the value: when this changes, views re-describe the point."""
-        return (self.entity_id, self.serial, self.key, self.kind, self.name, self.unit,
-                self.device_class, self.state_class, self.channel)
+        return (
+            self.entity_id,
+            self.serial,
+            self.key,
+            self.kind,
+            self.name,
+            self.unit,
+            self.device_class,
+            self.state_class,
+            self.channel,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class MeterEvent:
     """A Home Assistant event about a meter, forwarded to the views (alarms, SOE)."""
 
-    event_type: str            # e.g. "acurev_alarm", "acurev_soe"
+    event_type: str  # e.g. "acurev_alarm", "acurev_soe"
     serial: str
     data: dict[str, Any]
     time: datetime
@@ -146,9 +155,14 @@ class PointTable:
         # The first read is a structure change even when it finds nothing: views that
         # started from a cache must learn that it is gone.
         structure_changed = (
-            not self.ready.is_set() or set(points) != set(self.points)
-            or any(old.shape() != new.shape()
-                   for uid, new in points.items() if (old := self.points.get(uid)) is not None))
+            not self.ready.is_set()
+            or set(points) != set(self.points)
+            or any(
+                old.shape() != new.shape()
+                for uid, new in points.items()
+                if (old := self.points.get(uid)) is not None
+            )
+        )
         self.meters = meters
         changed: list[Point] = []
         for uid, new in points.items():
@@ -176,8 +190,13 @@ class PointTable:
             self._emit_point(point)
         self.ready.set()
 
-    def update_point(self, unique_id: str, value: float | bool | str | None,
-                     available: bool, when: datetime | None = None) -> None:
+    def update_point(
+        self,
+        unique_id: str,
+        value: float | bool | str | None,
+        available: bool,
+        when: datetime | None = None,
+    ) -> None:
         """A state change from Home Assistant."""
         point = self.points.get(unique_id)
         if point is None:
@@ -221,8 +240,7 @@ class PointTable:
         # together when a poll fails.
         meter = self.meters.get(serial)
         if meter is not None:
-            meter.available = any(p.available for p in self.points.values()
-                                  if p.serial == serial)
+            meter.available = any(p.available for p in self.points.values() if p.serial == serial)
 
     def _emit_point(self, point: Point) -> None:
         for listener in list(self._point_listeners):

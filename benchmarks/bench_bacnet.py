@@ -68,13 +68,20 @@ def enable_event_loop_debug() -> None:
 def _ms(values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[max(0, int(len(ordered) * 0.9) - 1)]
-    return (f"median {statistics.median(ordered) * 1000:6.2f} ms, p90 {p90 * 1000:6.2f} ms, "
-            f"max {ordered[-1] * 1000:6.2f} ms")
+    return (
+        f"median {statistics.median(ordered) * 1000:6.2f} ms, p90 {p90 * 1000:6.2f} ms, "
+        f"max {ordered[-1] * 1000:6.2f} ms"
+    )
 
 
 @pytest.mark.timeout(600)
-async def test_bench_bacnet(socket_enabled: None, start_bridge: Any, meter: Any,  # noqa: F811
-                            make_config: Any, bacnet_peer: Any) -> None:  # noqa: F811
+async def test_bench_bacnet(
+    socket_enabled: None,
+    start_bridge: Any,  # noqa: F811
+    meter: Any,  # noqa: F811
+    make_config: Any,  # noqa: F811
+    bacnet_peer: Any,  # noqa: F811
+) -> None:
     """Measure and print."""
     config = make_config()
     bridge = await start_bridge(config)
@@ -84,7 +91,7 @@ async def test_bench_bacnet(socket_enabled: None, start_bridge: Any, meter: Any,
     client, address = peer.client, peer.address
 
     # --- ReadProperty, one in flight
-    for oid in analog[:50]:                                   # warm-up
+    for oid in analog[:50]:  # warm-up
         await client.read(address, oid, "present-value")
     start = time.perf_counter()
     for i in range(RP_COUNT):
@@ -102,7 +109,7 @@ async def test_bench_bacnet(socket_enabled: None, start_bridge: Any, meter: Any,
 
     # --- ReadPropertyMultiple, 20 objects x 4 properties
     props = ["present-value", "status-flags", "reliability", "units"]
-    batches = [analog[i:i + 20] for i in range(0, len(analog) - 19, 20)]
+    batches = [analog[i : i + 20] for i in range(0, len(analog) - 19, 20)]
     start = time.perf_counter()
     properties = 0
     for i in range(RPM_COUNT):
@@ -117,23 +124,28 @@ async def test_bench_bacnet(socket_enabled: None, start_bridge: Any, meter: Any,
     power = names[f"{meter.serial}_ch01_active_power"]
     arrived: list[tuple[float, float]] = []
     await client.subscribe_cov_ex(
-        address, power, 31, confirmed=False, lifetime=600,
+        address,
+        power,
+        31,
+        confirmed=False,
+        lifetime=600,
         callback=lambda n, _src: arrived.append(
-            (time.perf_counter(), float(decode_cov_values(n)["present-value"]))))
+            (time.perf_counter(), float(decode_cov_values(n)["present-value"]))
+        ),
+    )
     await wait_for(lambda: arrived)
     fast = meter.entry.runtime_data.fast
     total: list[float] = []
     polls: list[float] = []
     rest: list[float] = []
     for i in range(COV_COUNT):
-        watts = 1000.0 + 100.0 * (i + 1)                     # well above the COV increment
+        watts = 1000.0 + 100.0 * (i + 1)  # well above the COV increment
         meter.sim.meter.set_channel_load(1, watts / 1000, 0.2)
         t0 = time.perf_counter()
         await fast.async_refresh()
         await meter.hass.async_block_till_done()
         t1 = time.perf_counter()
-        await wait_for(lambda w=watts: any(v == w for _, v in arrived), timeout=5,
-                       interval=0.0005)
+        await wait_for(lambda w=watts: any(v == w for _, v in arrived), timeout=5, interval=0.0005)
         t2 = next(t for t, v in arrived if v == watts)
         total.append(t2 - t0)
         polls.append(t1 - t0)
@@ -141,13 +153,17 @@ async def test_bench_bacnet(socket_enabled: None, start_bridge: Any, meter: Any,
 
     objects = len(names)
     print()
-    print(f"BACnet bridge benchmark - Python {platform.python_version()}, "
-          f"{os.cpu_count()} CPU, {objects} objects ({len(analog)} AI), "
-          f"{len(bridge.table.points)} HA entities mirrored")
+    print(
+        f"BACnet bridge benchmark - Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPU, {objects} objects ({len(analog)} AI), "
+        f"{len(bridge.table.points)} HA entities mirrored"
+    )
     print(f"ReadProperty, sequential ({RP_COUNT})          {rp_seq:8.0f} req/s")
     print(f"ReadProperty, 8 in flight ({RP_COUNT // 8 * 8})        {rp_par:8.0f} req/s")
-    print(f"ReadPropertyMultiple 80 props ({RPM_COUNT})      {rpm_req:8.0f} req/s = "
-          f"{rpm_props:.0f} properties/s")
+    print(
+        f"ReadPropertyMultiple 80 props ({RPM_COUNT})      {rpm_req:8.0f} req/s = "
+        f"{rpm_props:.0f} properties/s"
+    )
     print(f"simulator change -> COV ({COV_COUNT})           {_ms(total)}")
     print(f"  of which the HA poll (Modbus + states)  {_ms(polls)}")
     print(f"  websocket + bridge + BACnet COV         {_ms(rest)}")

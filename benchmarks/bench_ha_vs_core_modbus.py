@@ -140,8 +140,12 @@ class Sample:
     loop_cpu: float
 
     def __add__(self, other: Sample) -> Sample:
-        return Sample(self.served + other.served, self.wall + other.wall,
-                      self.cpu + other.cpu, self.loop_cpu + other.loop_cpu)
+        return Sample(
+            self.served + other.served,
+            self.wall + other.wall,
+            self.cpu + other.cpu,
+            self.loop_cpu + other.loop_cpu,
+        )
 
 
 async def _measure(hass: HomeAssistant, sim: SimulatorProcess, poll: Poller) -> Sample:
@@ -192,8 +196,7 @@ class Side:
     """One way of polling the meter, and its samples."""
 
     polls: dict[Poll, Poller]
-    samples: dict[Poll, list[Sample]] = field(
-        default_factory=lambda: {poll: [] for poll in POLLS})
+    samples: dict[Poll, list[Sample]] = field(default_factory=lambda: {poll: [] for poll in POLLS})
 
     def mean(self, poll: Poll) -> dict[str, float]:
         """Means of the fast or of the slow polls."""
@@ -218,8 +221,10 @@ def _core_poller(entities: Sequence[Any]) -> Poller:
 
     def job(entity: Any) -> Awaitable[None]:
         # What the entity's timer runs: update, then write the state.
-        for name in ("_async_update_if_not_in_progress",  # 2025.4
-                     "async_local_update"):  # 2026.x
+        for name in (
+            "_async_update_if_not_in_progress",  # 2025.4
+            "async_local_update",
+        ):  # 2026.x
             if (timer_job := getattr(entity, name, None)) is not None:
                 return timer_job()  # type: ignore[no-any-return]
         return entity.async_update_ha_state(force_refresh=True)  # type: ignore[no-any-return]
@@ -232,8 +237,11 @@ def _core_poller(entities: Sequence[Any]) -> Poller:
 
 def _core_side(hass: HomeAssistant, configured: Sequence[CoreEntity]) -> Side:
     """Pollers over the entity objects of ``configured``, fast and slow apart."""
-    objects = {eid: entity for plat in async_get_platforms(hass, MODBUS)
-               for eid, entity in plat.entities.items()}
+    objects = {
+        eid: entity
+        for plat in async_get_platforms(hass, MODBUS)
+        for eid, entity in plat.entities.items()
+    }
     registry = er.async_get(hass)
     by_poll: dict[Poll, list[Any]] = {poll: [] for poll in POLLS}
     for ce in configured:
@@ -265,8 +273,9 @@ def _same_value(point: Point, ours: str, core: str) -> bool:
     return abs(a - b) <= 0.5 * 10 ** -PRECISION[point.quantity] + 1e-9 * abs(a)
 
 
-def _check_values(hass: HomeAssistant, serial: str,
-                  configured: Sequence[CoreEntity]) -> tuple[int, list[str]]:
+def _check_values(
+    hass: HomeAssistant, serial: str, configured: Sequence[CoreEntity]
+) -> tuple[int, list[str]]:
     """(values compared, differences) between core modbus entities and ours."""
     registry = er.async_get(hass)
 
@@ -306,8 +315,10 @@ def _core_count(configured: Sequence[CoreEntity]) -> str:
     for ce in configured:
         shown[ce.platform] += ce.shown
     standins = sum(ce.standin for ce in configured)
-    return (f"{shown.total()} entities ({_platforms(shown)}) from {len(configured)} "
-            f"configured = polled entities ({standins} of them raw stand-ins)")
+    return (
+        f"{shown.total()} entities ({_platforms(shown)}) from {len(configured)} "
+        f"configured = polled entities ({standins} of them raw stand-ins)"
+    )
 
 
 def _fmt(key: str, value: float) -> str:
@@ -335,7 +346,9 @@ def _print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
 
 @pytest.mark.timeout(900)
 async def test_bench_ha_vs_core_modbus(
-    simulator: SimulatorProcess, hass: HomeAssistant, socket_enabled: None,
+    simulator: SimulatorProcess,
+    hass: HomeAssistant,
+    socket_enabled: None,
     enable_custom_integrations: None,
 ) -> None:
     """Measure and print; fail only if the three do not show the same values."""
@@ -344,7 +357,9 @@ async def test_bench_ha_vs_core_modbus(
     sim = simulator
     # --- ours: a config entry with default options, its automatic polls a day away
     entry = MockConfigEntry(
-        domain=DOMAIN, title=f"AcuRev {sim.serial}", unique_id=sim.serial,
+        domain=DOMAIN,
+        title=f"AcuRev {sim.serial}",
+        unique_id=sim.serial,
         data={CONF_HOST: HOST, CONF_PORT: sim.port, CONF_UNIT_ID: 1},
         options={CONF_SCAN_INTERVAL: FAR, CONF_ENERGY_INTERVAL: FAR},
     )
@@ -358,8 +373,9 @@ async def test_bench_ha_vs_core_modbus(
 
     # --- core modbus: both variants in one hub, for the same enabled points
     plain = modbus_entities(enabled, prefix="core", fast_interval=FAR, slow_interval=FAR)
-    grouped = modbus_entities(enabled, prefix="corevc", fast_interval=FAR, slow_interval=FAR,
-                              grouped=True)
+    grouped = modbus_entities(
+        enabled, prefix="corevc", fast_interval=FAR, slow_interval=FAR, grouped=True
+    )
     hub = modbus_hub(HUB, HOST, sim.port, [*plain, *grouped])
     assert await async_setup_component(hass, MODBUS, {MODBUS: [hub]})
     await hass.async_block_till_done(wait_background_tasks=True)  # platforms, connection
@@ -367,8 +383,9 @@ async def test_bench_ha_vs_core_modbus(
     await hass.async_block_till_done()
 
     sides = {
-        "ours": Side({Poll.FAST: runtime.fast.async_refresh,
-                      Poll.SLOW: runtime.slow.async_refresh}),
+        "ours": Side(
+            {Poll.FAST: runtime.fast.async_refresh, Poll.SLOW: runtime.slow.async_refresh}
+        ),
         "core": _core_side(hass, plain),
         "core+vc": _core_side(hass, grouped),
     }
@@ -394,24 +411,31 @@ async def test_bench_ha_vs_core_modbus(
     ours_on = [e for e in ours_registered if e.disabled_by is None]
     print()
     print(f"AcuRev integration vs core modbus: {sim.description}")
-    print(f"Home Assistant {HA_VERSION}, Python {platform.python_version()}, pymodbus "
-          f"{compat.PYMODBUS_VERSION}; {CYCLES} measured cycles each, interleaved, after "
-          "one warm-up; means")
-    print(f"ours:    {len(ours_on)} enabled entities "
-          f"({_platforms(Counter(e.domain for e in ours_on))}; "
-          f"{len(ours_registered) - len(ours_on)} more disabled by default), 2 coordinators")
+    print(
+        f"Home Assistant {HA_VERSION}, Python {platform.python_version()}, pymodbus "
+        f"{compat.PYMODBUS_VERSION}; {CYCLES} measured cycles each, interleaved, after "
+        "one warm-up; means"
+    )
+    print(
+        f"ours:    {len(ours_on)} enabled entities "
+        f"({_platforms(Counter(e.domain for e in ours_on))}; "
+        f"{len(ours_registered) - len(ours_on)} more disabled by default), 2 coordinators"
+    )
     print(f"core:    {_core_count(plain)}")
     print(f"core+vc: {_core_count(grouped)}")
-    print(f"values:  {compared} core and {compared_vc} core+vc values equal ours (within the "
-          "YAML's precision); the raw stand-ins are not compared")
+    print(
+        f"values:  {compared} core and {compared_vc} core+vc values equal ours (within the "
+        "YAML's precision); the raw stand-ins are not compared"
+    )
     if skipped:
         print(f"enabled points core modbus has no way to show: {', '.join(skipped)}")
     print()
     _print_table("one poll cycle (fast + slow)", {n: s.cycle() for n, s in sides.items()})
     _print_table("fast poll", {n: s.mean(Poll.FAST) for n, s in sides.items()})
     _print_table("slow poll", {n: s.mean(Poll.SLOW) for n, s in sides.items()})
-    _print_table("per 60 s of operation (6 fast + 1 slow)",
-                 {n: s.minute() for n, s in sides.items()})
+    _print_table(
+        "per 60 s of operation (6 fast + 1 slow)", {n: s.minute() for n, s in sides.items()}
+    )
 
     # Stop everything that polls (phcc fails a test that leaves timers behind).
     await hass.services.async_call(MODBUS, "stop", {"hub": HUB}, blocking=True)

@@ -52,8 +52,9 @@ from pyacurev.registers import (  # noqa: E402
     block,
 )
 
-GROUPS = frozenset({ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.USERS, ReadGroup.ENERGY,
-                    ReadGroup.IO})
+GROUPS = frozenset(
+    {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.USERS, ReadGroup.ENERGY, ReadGroup.IO}
+)
 HOST = "127.0.0.1"
 
 
@@ -117,19 +118,25 @@ def per_value_reads(device: DeviceInfo) -> list[tuple[int, int]]:
     reads: list[tuple[int, int]] = []
     for group in GROUPS:
         for span in group_spans(group, device):
-            blocks = [b for b in REGISTER_MAP if b.space is Space.HOLDING and not b.reserved
-                      and b.address < span.end and span.address < b.end]
+            blocks = [
+                b
+                for b in REGISTER_MAP
+                if b.space is Space.HOLDING
+                and not b.reserved
+                and b.address < span.end
+                and span.address < b.end
+            ]
             for blk in blocks:
                 # channel and user records hold only floats; 32-bit types are 2 registers
-                size = 2 if blk.dtype in (DataType.FLOAT32, DataType.UINT32,
-                                          DataType.RECORD) else 1
+                size = 2 if blk.dtype in (DataType.FLOAT32, DataType.UINT32, DataType.RECORD) else 1
                 start, end = max(blk.address, span.address), min(blk.end, span.end)
                 reads += [(a, size) for a in range(start, end, size)]
     return sorted(set(reads))
 
 
-async def baseline_poll(client: AcuRevClient, device: DeviceInfo,
-                        reads: list[tuple[int, int]]) -> Snapshot:
+async def baseline_poll(
+    client: AcuRevClient, device: DeviceInfo, reads: list[tuple[int, int]]
+) -> Snapshot:
     image = RegisterImage()
     for address, count in reads:
         image.add(address, await client.read_holding(address, count))
@@ -138,13 +145,13 @@ async def baseline_poll(client: AcuRevClient, device: DeviceInfo,
         image.add_bits(Space.COIL, address, await client.read_coils(address, 1))
     for key in DI_KEYS:
         address = block(key).address
-        image.add_bits(Space.DISCRETE_INPUT, address,
-                       await client.read_discrete_inputs(address, 1))
+        image.add_bits(Space.DISCRETE_INPUT, address, await client.read_discrete_inputs(address, 1))
     return decode_snapshot(image, GROUPS, device)
 
 
-async def measure(name: str, client: AcuRevClient, polls: int,
-                  poll: Callable[[], Awaitable[Snapshot]]) -> tuple[Run, Snapshot]:
+async def measure(
+    name: str, client: AcuRevClient, polls: int, poll: Callable[[], Awaitable[Snapshot]]
+) -> tuple[Run, Snapshot]:
     run = Run(name)
     snap = await poll()  # warm-up: connection, first allocations
     for _ in range(polls):
@@ -163,19 +170,25 @@ async def bench(args: argparse.Namespace, sim: Simulator) -> None:
     async with AcuRevClient(HOST, sim.port, timeout=5.0) as client:
         device = await client.read_device_info()
         planned, snap_a = await measure(
-            "planned", client, args.polls, lambda: client.read_snapshot(GROUPS, device))
+            "planned", client, args.polls, lambda: client.read_snapshot(GROUPS, device)
+        )
         reads = per_value_reads(device)
         baseline, snap_b = await measure(
-            "one request per value", client, args.baseline_polls,
-            lambda: baseline_poll(client, device, reads))
+            "one request per value",
+            client,
+            args.baseline_polls,
+            lambda: baseline_poll(client, device, reads),
+        )
     # Same meter, frozen: both strategies must have decoded the same snapshot.
     if snap_a != snap_b:
         raise SystemExit("planned and baseline snapshots differ: not comparing like with like")
 
     print(f"AcuRev protocol benchmark: {sim.describe()}")
-    print(f"Python {platform.python_version()}, pymodbus {compat.PYMODBUS_VERSION}; "
-          f"{args.polls} planned polls, {args.baseline_polls} baseline polls "
-          f"(after one warm-up each)")
+    print(
+        f"Python {platform.python_version()}, pymodbus {compat.PYMODBUS_VERSION}; "
+        f"{args.polls} planned polls, {args.baseline_polls} baseline polls "
+        f"(after one warm-up each)"
+    )
     a, b = planned.row(), baseline.row()
     print(f"{'':38} {'planned':>10} {'per value':>10} {'baseline/planned':>17}")
     for key in a:

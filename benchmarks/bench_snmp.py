@@ -44,25 +44,47 @@ HOST = "127.0.0.1"
 
 # --- the table -----------------------------------------------------------------------------
 
+
 def build_table(meters: int) -> PointTable:
     """A table like the integration's default entity set, ``meters`` times."""
     table = PointTable()
     all_meters: dict[str, Meter] = {}
     points: dict[str, Point] = {}
 
-    def add(serial: str, key: str, kind: PointKind, value: Any, unit: str | None = None,
-            channel: int | None = None) -> None:
+    def add(
+        serial: str,
+        key: str,
+        kind: PointKind,
+        value: Any,
+        unit: str | None = None,
+        channel: int | None = None,
+    ) -> None:
         uid = f"{serial}_{key}"
-        points[uid] = Point(uid, f"sensor.b_{uid}", serial, key, kind, key, unit,
-                            channel=channel, value=value, available=True)
+        points[uid] = Point(
+            uid,
+            f"sensor.b_{uid}",
+            serial,
+            key,
+            kind,
+            key,
+            unit,
+            channel=channel,
+            value=value,
+            available=True,
+        )
 
     m, c = PointKind.MEASUREMENT, PointKind.COUNTER
     for i in range(meters):
         serial = f"BENCH{i:04d}"
         all_meters[serial] = Meter(serial, f"Bench {i}", "AcuRev 2020", "2.05", available=True)
-        for key, unit, value in (("frequency", "Hz", 50.0), ("voltage_a", "V", 230.1),
-                                 ("voltage_b", "V", 229.9), ("voltage_c", "V", 230.4),
-                                 ("active_power", "W", 12345.0), ("power_factor", None, 0.97)):
+        for key, unit, value in (
+            ("frequency", "Hz", 50.0),
+            ("voltage_a", "V", 230.1),
+            ("voltage_b", "V", 229.9),
+            ("voltage_c", "V", 230.4),
+            ("active_power", "W", 12345.0),
+            ("power_factor", None, 0.97),
+        ):
             add(serial, key, m, value, unit)
         add(serial, "import_energy", c, 123456.7, "kWh")
         add(serial, "export_energy", c, 12.3, "kWh")
@@ -81,6 +103,7 @@ def build_table(meters: int) -> PointTable:
 
 
 # --- the raw client (runs in a child process) ----------------------------------------------
+
 
 def _client(port: int, mode: str, count: int, oid_text: str) -> None:
     import socket
@@ -150,8 +173,18 @@ def _client(port: int, mode: str, count: int, oid_text: str) -> None:
 
 async def raw(port: int, mode: str, count: int, oid: str) -> dict[str, float]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--client", mode, "--port", str(port), "--count", str(count),
-        "--oid", oid, stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        __file__,
+        "--client",
+        mode,
+        "--port",
+        str(port),
+        "--count",
+        str(count),
+        "--oid",
+        oid,
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await proc.communicate()
     result: dict[str, float] = json.loads(out)
     return result
@@ -159,21 +192,35 @@ async def raw(port: int, mode: str, count: int, oid: str) -> dict[str, float]:
 
 # --- measurements --------------------------------------------------------------------------
 
+
 async def bulkwalk(port: int, security: list[str], runs: int, expected: int) -> dict[str, float]:
     times, objects = [], 0
     for _ in range(runs):
         start = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            "snmpbulkwalk", *security, "-Cr50", "-On", "-m", "", "-t", "2", "-r", "0",
-            f"udp:{HOST}:{port}", oids.text(oids.ROOT), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env={"PATH": "/usr/bin:/bin", "MIBS": "",
-                                                "SNMPCONFPATH": "/nonexistent"})
+            "snmpbulkwalk",
+            *security,
+            "-Cr50",
+            "-On",
+            "-m",
+            "",
+            "-t",
+            "2",
+            "-r",
+            "0",
+            f"udp:{HOST}:{port}",
+            oids.text(oids.ROOT),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "MIBS": "", "SNMPCONFPATH": "/nonexistent"},
+        )
         out, err = await proc.communicate()
         times.append(time.perf_counter() - start)
         objects = sum(1 for line in out.decode().splitlines() if line.startswith(".1.3.6"))
         if proc.returncode or objects != expected:
-            raise SystemExit(f"snmpbulkwalk: rc {proc.returncode}, {objects}/{expected} objects; "
-                             f"{err.decode()}")
+            raise SystemExit(
+                f"snmpbulkwalk: rc {proc.returncode}, {objects}/{expected} objects; {err.decode()}"
+            )
     median = statistics.median(times)
     return {"objects": objects, "median_s": median, "objects_per_s": objects / median}
 
@@ -226,9 +273,13 @@ async def main(args: argparse.Namespace) -> None:
         raise SystemExit("snmpbulkwalk not found: run scripts/install-snmp-tools.sh")
     table = build_table(args.meters)
     with tempfile.TemporaryDirectory() as state:
-        config = Config(HomeAssistantConfig(token="unused"), state_dir=Path(state),
-                        snmp=SnmpConfig(address=HOST, port=0, community=COMMUNITY,
-                                        users=[SnmpUser(USER, AUTH, PRIV)]))
+        config = Config(
+            HomeAssistantConfig(token="unused"),
+            state_dir=Path(state),
+            snmp=SnmpConfig(
+                address=HOST, port=0, community=COMMUNITY, users=[SnmpUser(USER, AUTH, PRIV)]
+            ),
+        )
         agent = await start_snmp(config, table)
         try:
             await run_all(agent, table, args)
@@ -239,37 +290,49 @@ async def main(args: argparse.Namespace) -> None:
 async def run_all(agent: SnmpAgent, table: PointTable, args: argparse.Namespace) -> None:
     port = agent.address[1]
     assert agent.view is not None
-    subtree = [o for o in agent.view.store.instances() if o[:len(oids.ROOT)] == oids.ROOT]
-    print(f"agent: {args.meters} meter(s), {len(table.points)} points, "
-          f"{agent.view.instance_count()} instances ({len(subtree)} in the enterprise subtree)")
+    subtree = [o for o in agent.view.store.instances() if o[: len(oids.ROOT)] == oids.ROOT]
+    print(
+        f"agent: {args.meters} meter(s), {len(table.points)} points, "
+        f"{agent.view.instance_count()} instances ({len(subtree)} in the enterprise subtree)"
+    )
     v2 = ["-v2c", "-c", COMMUNITY]
     v3 = ["-v3", "-l", "authPriv", "-u", USER, "-a", "SHA", "-A", AUTH, "-x", "AES", "-X", PRIV]
     for label, security in (("v2c", v2), ("v3 authPriv SHA/AES-128", v3)):
         r = await bulkwalk(port, security, args.walks, len(subtree))
-        print(f"snmpbulkwalk -Cr50 {label}: {r['objects']:.0f} objects in "
-              f"{r['median_s'] * 1000:.1f} ms (median of {args.walks}) = "
-              f"{r['objects_per_s']:,.0f} objects/s")
+        print(
+            f"snmpbulkwalk -Cr50 {label}: {r['objects']:.0f} objects in "
+            f"{r['median_s'] * 1000:.1f} ms (median of {args.walks}) = "
+            f"{r['objects_per_s']:,.0f} objects/s"
+        )
     first = oids.text((*oids.CHANNEL_ENTRY, oids.ChannelCol.POWER, 1, 1))
     get = await raw(port, "get", args.gets, first)
-    print(f"raw GET, 1 varbind, sequential: {get['requests']:.0f} in {get['seconds']:.2f} s = "
-          f"{get['requests'] / get['seconds']:,.0f} GET/s "
-          f"({get['seconds'] / get['requests'] * 1e3:.2f} ms each)")
+    print(
+        f"raw GET, 1 varbind, sequential: {get['requests']:.0f} in {get['seconds']:.2f} s = "
+        f"{get['requests'] / get['seconds']:,.0f} GET/s "
+        f"({get['seconds'] / get['requests'] * 1e3:.2f} ms each)"
+    )
     starts = ",".join(oids.text(o) for o in subtree[:-50:50])
     bulk = await raw(port, "bulk-walk", args.bulks, starts)
-    print(f"raw GETBULK max-rep 50, sequential: {bulk['requests']:.0f} requests, "
-          f"{bulk['items']:.0f} varbinds in {bulk['seconds']:.2f} s = "
-          f"{bulk['requests'] / bulk['seconds']:,.0f} req/s = "
-          f"{bulk['items'] / bulk['seconds']:,.0f} varbinds/s")
+    print(
+        f"raw GETBULK max-rep 50, sequential: {bulk['requests']:.0f} requests, "
+        f"{bulk['items']:.0f} varbinds in {bulk['seconds']:.2f} s = "
+        f"{bulk['requests'] / bulk['seconds']:,.0f} req/s = "
+        f"{bulk['items'] / bulk['seconds']:,.0f} varbinds/s"
+    )
     past = await raw(port, "bulk-past-end", 200, oids.text(oids.SNMP_ENGINE_MAX_MSG))
-    print(f"raw GETBULK max-rep 10 starting past the end of the view: "
-          f"{past['seconds'] / past['requests'] * 1e3:.2f} ms/request "
-          "(pitfall S7: 39-43 ms with pysnmp's MIB-tree instrumentation)")
+    print(
+        f"raw GETBULK max-rep 10 starting past the end of the view: "
+        f"{past['seconds'] / past['requests'] * 1e3:.2f} ms/request "
+        "(pitfall S7: 39-43 ms with pysnmp's MIB-tree instrumentation)"
+    )
     lat = await latency(agent, table, args.samples)
     lat_ms = sorted(x * 1e3 for x in lat)
-    print(f"latency point table change -> value in a GET answer ({len(lat_ms)} samples): "
-          f"median {statistics.median(lat_ms):.2f} ms, p95 {lat_ms[int(len(lat_ms) * .95)]:.2f} "
-          f"ms, max {lat_ms[-1]:.2f} ms; first GET already showed it in "
-          f"{sum(1 for x in lat_ms if x < 50) / len(lat_ms):.0%} (updates are synchronous)")
+    print(
+        f"latency point table change -> value in a GET answer ({len(lat_ms)} samples): "
+        f"median {statistics.median(lat_ms):.2f} ms, p95 {lat_ms[int(len(lat_ms) * 0.95)]:.2f} "
+        f"ms, max {lat_ms[-1]:.2f} ms; first GET already showed it in "
+        f"{sum(1 for x in lat_ms if x < 50) / len(lat_ms):.0%} (updates are synchronous)"
+    )
 
 
 if __name__ == "__main__":

@@ -92,16 +92,30 @@ class SimulatorProcess:
     """A frozen simulator in a child process; ``stats()`` asks it what it served."""
 
     def __init__(self, *, wiring: str = "3LN", channels: int = 18) -> None:
-        self._argv = [sys.executable, "-m", "benchmarks.ha_bench_support", "serve",
-                      "--wiring", wiring, "--channels", str(channels)]
+        self._argv = [
+            sys.executable,
+            "-m",
+            "benchmarks.ha_bench_support",
+            "serve",
+            "--wiring",
+            wiring,
+            "--channels",
+            str(channels),
+        ]
         self._proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.serial = ""
         self.description = ""
 
     def __enter__(self) -> SimulatorProcess:
-        self._proc = subprocess.Popen(self._argv, cwd=ROOT, stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._proc = subprocess.Popen(
+            self._argv,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         hello = self._receive()
         self.port, self.serial, self.description = hello["port"], hello["serial"], hello["describe"]
         return self
@@ -128,8 +142,12 @@ class SimulatorProcess:
         self._proc.stdin.write("stats\n")
         self._proc.stdin.flush()
         raw = self._receive()
-        return ServerStats({int(fc): n for fc, n in raw["requests"].items()},
-                           raw["registers"], raw["bits"], raw["cpu"])
+        return ServerStats(
+            {int(fc): n for fc, n in raw["requests"].items()},
+            raw["registers"],
+            raw["bits"],
+            raw["cpu"],
+        )
 
     def _receive(self) -> dict[str, Any]:
         assert self._proc is not None
@@ -151,8 +169,7 @@ async def _serve(wiring: str, channels: int) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    async with Simulator(host=HOST, port=0, frozen=True, wiring=wiring,
-                         channels=channels) as sim:
+    async with Simulator(host=HOST, port=0, frozen=True, wiring=wiring, channels=channels) as sim:
         _emit({"port": sim.port, "serial": sim.meter.serial, "describe": sim.describe()})
         while line := await reader.readline():
             command = line.decode().strip()
@@ -160,9 +177,14 @@ async def _serve(wiring: str, channels: int) -> None:
                 break
             if command == "stats":
                 s = sim.stats
-                _emit({"requests": {str(fc): n for fc, n in s.requests.items()},
-                       "registers": s.registers_served, "bits": s.bits_served,
-                       "cpu": time.process_time()})
+                _emit(
+                    {
+                        "requests": {str(fc): n for fc, n in s.requests.items()},
+                        "registers": s.registers_served,
+                        "bits": s.bits_served,
+                        "cpu": time.process_time(),
+                    }
+                )
 
 
 # --------------------------------------------------------------------------- core modbus YAML
@@ -170,15 +192,26 @@ async def _serve(wiring: str, channels: int) -> None:
 # Where each point lives. Values the map stores in kW/kvar/kVA are published in W/var/VA
 # by our integration, so the YAML scales them by 1000, like a user matching our units would.
 _SYSTEM_FLOATS = {
-    "frequency": "f", "voltage_avg": "uavg", "current_avg": "ilavg", "active_power": "psum",
-    "reactive_power": "qsum", "apparent_power": "ssum", "power_factor": "pfsum",
-    "voltage_unbalance": "u_unbalance", "current_unbalance": "i_unbalance",
-    "voltage_ab": "u12", "voltage_bc": "u23", "voltage_ca": "u31",
+    "frequency": "f",
+    "voltage_avg": "uavg",
+    "current_avg": "ilavg",
+    "active_power": "psum",
+    "reactive_power": "qsum",
+    "apparent_power": "ssum",
+    "power_factor": "pfsum",
+    "voltage_unbalance": "u_unbalance",
+    "current_unbalance": "i_unbalance",
+    "voltage_ab": "u12",
+    "voltage_bc": "u23",
+    "voltage_ca": "u31",
 }
 _PHASE_FLOATS = {
-    "voltage": ("u1", "u2", "u3"), "current": ("il1", "il2", "il3"),
-    "active_power": ("pa", "pb", "pc"), "reactive_power": ("qa", "qb", "qc"),
-    "apparent_power": ("sa", "sb", "sc"), "power_factor": ("pfa", "pfb", "pfc"),
+    "voltage": ("u1", "u2", "u3"),
+    "current": ("il1", "il2", "il3"),
+    "active_power": ("pa", "pb", "pc"),
+    "reactive_power": ("qa", "qb", "qc"),
+    "apparent_power": ("sa", "sb", "sc"),
+    "power_factor": ("pfa", "pfb", "pfc"),
 }
 _BANKS = {
     "import_energy": "import_active_energy_bank",
@@ -190,21 +223,39 @@ _BANKS = {
 _KILO = {Quantity.ACTIVE_POWER, Quantity.REACTIVE_POWER, Quantity.APPARENT_POWER}
 # Decimals in the state core modbus writes (it formats every value with `precision`).
 PRECISION: dict[Quantity, int] = {
-    Quantity.VOLTAGE: 2, Quantity.CURRENT: 3, Quantity.ACTIVE_POWER: 1,
-    Quantity.REACTIVE_POWER: 1, Quantity.APPARENT_POWER: 1, Quantity.POWER_FACTOR: 3,
-    Quantity.FREQUENCY: 3, Quantity.PERCENT: 2, Quantity.ENERGY: 1,
-    Quantity.REACTIVE_ENERGY: 1, Quantity.APPARENT_ENERGY: 1, Quantity.COUNT: 0,
+    Quantity.VOLTAGE: 2,
+    Quantity.CURRENT: 3,
+    Quantity.ACTIVE_POWER: 1,
+    Quantity.REACTIVE_POWER: 1,
+    Quantity.APPARENT_POWER: 1,
+    Quantity.POWER_FACTOR: 3,
+    Quantity.FREQUENCY: 3,
+    Quantity.PERCENT: 2,
+    Quantity.ENERGY: 1,
+    Quantity.REACTIVE_ENERGY: 1,
+    Quantity.APPARENT_ENERGY: 1,
+    Quantity.COUNT: 0,
     Quantity.DURATION_H: 2,
 }
 # Sensor classes as our integration sets them (custom_components/acurev/sensor.py).
 _DEVICE_CLASS: dict[Quantity, str] = {
-    Quantity.VOLTAGE: "voltage", Quantity.CURRENT: "current", Quantity.ACTIVE_POWER: "power",
-    Quantity.REACTIVE_POWER: "reactive_power", Quantity.APPARENT_POWER: "apparent_power",
-    Quantity.POWER_FACTOR: "power_factor", Quantity.FREQUENCY: "frequency",
-    Quantity.ENERGY: "energy", Quantity.DURATION_H: "duration",
+    Quantity.VOLTAGE: "voltage",
+    Quantity.CURRENT: "current",
+    Quantity.ACTIVE_POWER: "power",
+    Quantity.REACTIVE_POWER: "reactive_power",
+    Quantity.APPARENT_POWER: "apparent_power",
+    Quantity.POWER_FACTOR: "power_factor",
+    Quantity.FREQUENCY: "frequency",
+    Quantity.ENERGY: "energy",
+    Quantity.DURATION_H: "duration",
 }
-_TOTALS = {Quantity.ENERGY, Quantity.REACTIVE_ENERGY, Quantity.APPARENT_ENERGY, Quantity.COUNT,
-           Quantity.DURATION_H}
+_TOTALS = {
+    Quantity.ENERGY,
+    Quantity.REACTIVE_ENERGY,
+    Quantity.APPARENT_ENERGY,
+    Quantity.COUNT,
+    Quantity.DURATION_H,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,12 +308,23 @@ def register_of(point: Point) -> Register | None:
         if kind == "di" and count:
             return Register("sensors", block("di_pulse_count").address + 2 * (n - 1), "uint32")
         if kind == "alarm" and point.kind is Kind.BINARY:
-            return Register("sensors", block("active_alarm_bitmap").address, "uint16", count=1,
-                            standin="active_alarm_bitmap")
+            return Register(
+                "sensors",
+                block("active_alarm_bitmap").address,
+                "uint16",
+                count=1,
+                standin="active_alarm_bitmap",
+            )
         return None
     if key == "clock_drift":
-        return Register("sensors", block("clock_year").address, "custom", count=6,
-                        structure=">6H", standin="meter_clock")
+        return Register(
+            "sensors",
+            block("clock_year").address,
+            "custom",
+            count=6,
+            structure=">6H",
+            standin="meter_clock",
+        )
     if key == "run_time":
         blk = block("meter_run_time")
         return Register("sensors", blk.address, "uint32", blk.scale)
@@ -273,8 +335,9 @@ def register_of(point: Point) -> Register | None:
         if field_name not in CHANNEL_FIELDS:
             return None
         rec = block("channel_record")
-        return _float(rec.address + rec.record * (point.channel - 1)
-                      + 2 * CHANNEL_FIELDS.index(field_name), q)
+        return _float(
+            rec.address + rec.record * (point.channel - 1) + 2 * CHANNEL_FIELDS.index(field_name), q
+        )
     if point.user is not None:
         field_name = key.split("_", 1)[1]
         if field_name in _BANKS:
@@ -282,8 +345,9 @@ def register_of(point: Point) -> Register | None:
         if field_name not in USER_FIELDS:
             return None
         rec = block("user_record")
-        return _float(rec.address + rec.record * (point.user - 1)
-                      + 2 * USER_FIELDS.index(field_name), q)
+        return _float(
+            rec.address + rec.record * (point.user - 1) + 2 * USER_FIELDS.index(field_name), q
+        )
     if point.phase is not None:
         name = key.removesuffix(f"_{point.phase}")
         index = (Phase.A, Phase.B, Phase.C).index(point.phase)
@@ -325,8 +389,10 @@ class CoreEntity:
         """(unique id, point) of the entity and of each virtual entity (not stand-ins)."""
         if self.standin:
             return []
-        return [(self.unique_id if i == 0 else f"{self.unique_id}_{i}", p)
-                for i, p in enumerate(self.points)]
+        return [
+            (self.unique_id if i == 0 else f"{self.unique_id}_{i}", p)
+            for i, p in enumerate(self.points)
+        ]
 
 
 _PLATFORM = {"sensors": "sensor", "binary_sensors": "binary_sensor", "switches": "switch"}
@@ -341,10 +407,16 @@ def _unit_key() -> str:
     return "device_address" if hasattr(const, "CONF_DEVICE_ADDRESS") else "slave"
 
 
-def _entity_config(point: Point, reg: Register, name: str, unique_id: str, unit_id: int,
-                   interval: int) -> dict[str, Any]:
-    conf: dict[str, Any] = {"name": name, "unique_id": unique_id, _unit_key(): unit_id,
-                            "address": reg.address, "scan_interval": interval}
+def _entity_config(
+    point: Point, reg: Register, name: str, unique_id: str, unit_id: int, interval: int
+) -> dict[str, Any]:
+    conf: dict[str, Any] = {
+        "name": name,
+        "unique_id": unique_id,
+        _unit_key(): unit_id,
+        "address": reg.address,
+        "scan_interval": interval,
+    }
     if reg.conf_key == "switches":
         # Read back with FC01 each scan, like our relays show the coil's real state.
         return conf | {"write_type": "coil", "verify": {}}
@@ -370,7 +442,13 @@ def _same_kind(a: tuple[Point, Register], b: tuple[Point, Register]) -> bool:
     """Values core modbus can read as one entity plus virtual ones (same everything)."""
     (pa, ra), (pb, rb) = a, b
     return (ra.conf_key, ra.data_type, ra.scale, pa.poll, pa.quantity, pa.kind) == (
-        rb.conf_key, rb.data_type, rb.scale, pb.poll, pb.quantity, pb.kind)
+        rb.conf_key,
+        rb.data_type,
+        rb.scale,
+        pb.poll,
+        pb.quantity,
+        pb.kind,
+    )
 
 
 def _runs(mapped: list[tuple[Point, Register]]) -> list[list[tuple[Point, Register]]]:
@@ -381,19 +459,28 @@ def _runs(mapped: list[tuple[Point, Register]]) -> list[list[tuple[Point, Regist
         if runs:
             last_reg = runs[-1][-1][1]
             size = (reg.address + reg.count) - runs[-1][0][1].address
-            if (reg.conf_key in ("sensors", "binary_sensors") and reg.data_type != "custom"
-                    and _same_kind(runs[-1][-1], item)
-                    and reg.address == last_reg.address + last_reg.count
-                    and size <= MAX_READ_REGISTERS):
+            if (
+                reg.conf_key in ("sensors", "binary_sensors")
+                and reg.data_type != "custom"
+                and _same_kind(runs[-1][-1], item)
+                and reg.address == last_reg.address + last_reg.count
+                and size <= MAX_READ_REGISTERS
+            ):
                 runs[-1].append(item)
                 continue
         runs.append([item])
     return runs
 
 
-def modbus_entities(points: Iterable[Point], *, prefix: str, unit_id: int = 1,
-                    fast_interval: int = 10, slow_interval: int = 60,
-                    grouped: bool = False) -> list[CoreEntity]:
+def modbus_entities(
+    points: Iterable[Point],
+    *,
+    prefix: str,
+    unit_id: int = 1,
+    fast_interval: int = 10,
+    slow_interval: int = 60,
+    grouped: bool = False,
+) -> list[CoreEntity]:
     """Core modbus entities for ``points`` (the caller picks which, e.g. enabled ones).
 
     Raises ValueError for a point core modbus cannot show (``register_of`` is None).
@@ -417,15 +504,22 @@ def modbus_entities(points: Iterable[Point], *, prefix: str, unit_id: int = 1,
         conf = _entity_config(point, reg, f"{prefix} {label}", uid, unit_id, interval)
         if len(run) > 1 and not standin:
             conf["virtual_count"] = len(run) - 1
-        return CoreEntity(_PLATFORM[reg.conf_key], reg.conf_key, uid, point.poll,
-                          tuple(p for p, _ in run), conf, standin)
+        return CoreEntity(
+            _PLATFORM[reg.conf_key],
+            reg.conf_key,
+            uid,
+            point.poll,
+            tuple(p for p, _ in run),
+            conf,
+            standin,
+        )
 
-    return ([entity(run, run[0][0].key, False) for run in runs]
-            + [entity(run, label, True) for label, run in standins.items()])
+    return [entity(run, run[0][0].key, False) for run in runs] + [
+        entity(run, label, True) for label, run in standins.items()
+    ]
 
 
-def modbus_hub(name: str, host: str, port: int,
-               entities: Sequence[CoreEntity]) -> dict[str, Any]:
+def modbus_hub(name: str, host: str, port: int, entities: Sequence[CoreEntity]) -> dict[str, Any]:
     """One ``modbus:`` list item (a TCP hub) holding ``entities``."""
     hub: dict[str, Any] = {"name": name, "type": "tcp", "host": host, "port": port}
     for entity in entities:
@@ -444,23 +538,30 @@ async def _print_yaml(wiring: str, channels: int, grouped: bool) -> None:
     from pyacurev.groups import ReadGroup
     from pyacurev.points import build_points
 
-    async with (Simulator(host=HOST, port=0, frozen=True, wiring=wiring,
-                          channels=channels) as sim,
-                AcuRevClient(HOST, sim.port) as client):
+    async with (
+        Simulator(host=HOST, port=0, frozen=True, wiring=wiring, channels=channels) as sim,
+        AcuRevClient(HOST, sim.port) as client,
+    ):
         device = await client.read_device_info()
         snap = await client.read_snapshot({ReadGroup.IO, ReadGroup.ALARM_SETTINGS}, device)
     # The points the integration builds for this meter (as in its async_setup_entry).
     io, alarms = snap.io, snap.alarm_settings
-    alarm_channels = tuple(ch.channel for ch in alarms.channels if ch.enabled) if (
-        alarms is not None and alarms.enabled) else ()
-    points = build_points(device, point_options({}), io.di_counter_mode if io else (),
-                          alarm_channels)
+    alarm_channels = (
+        tuple(ch.channel for ch in alarms.channels if ch.enabled)
+        if (alarms is not None and alarms.enabled)
+        else ()
+    )
+    points = build_points(
+        device, point_options({}), io.di_counter_mode if io else (), alarm_channels
+    )
     enabled = [p for p in points if p.enabled_default and register_of(p) is not None]
     entities = modbus_entities(enabled, prefix="acurev", grouped=grouped)
     hub = modbus_hub("acurev", "192.0.2.10", 502, entities)
-    print(f"# core modbus YAML for the {len(enabled)} enabled-by-default points of an AcuRev "
-          f"2020 ({wiring}, {channels} channels) that it can show: "
-          f"{len(entities)} configured entities")
+    print(
+        f"# core modbus YAML for the {len(enabled)} enabled-by-default points of an AcuRev "
+        f"2020 ({wiring}, {channels} channels) that it can show: "
+        f"{len(entities)} configured entities"
+    )
     print(yaml.safe_dump({"modbus": [hub]}, sort_keys=False, width=100), end="")
 
 

@@ -28,10 +28,16 @@ EXIT_OK = 0
 EXIT_METER_ERROR = 1
 EXIT_IMPLAUSIBLE = 3
 
-SNAPSHOT_GROUPS = frozenset({
-    ReadGroup.DEVICE, ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.USERS,
-    ReadGroup.ENERGY, ReadGroup.IO,
-})
+SNAPSHOT_GROUPS = frozenset(
+    {
+        ReadGroup.DEVICE,
+        ReadGroup.SYSTEM,
+        ReadGroup.CHANNELS,
+        ReadGroup.USERS,
+        ReadGroup.ENERGY,
+        ReadGroup.IO,
+    }
+)
 
 
 def _plain(value: Any) -> Any:
@@ -123,16 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", required=True, help="meter IP address or host name")
         p.add_argument("--port", type=int, default=502, help="Modbus TCP port (default 502)")
         p.add_argument("--unit", type=int, default=1, help="Modbus unit id (default 1)")
-        p.add_argument("--timeout", type=float, default=3.0,
-                       help="seconds per request (default 3)")
+        p.add_argument("--timeout", type=float, default=3.0, help="seconds per request (default 3)")
 
     common(sub.add_parser("snapshot", help="print one JSON snapshot of the meter"))
-    probe = sub.add_parser("probe", help="check which blocks answer and whether values are "
-                                         "plausible (read only); exit 3 if not plausible")
+    probe = sub.add_parser(
+        "probe",
+        help="check which blocks answer and whether values are "
+        "plausible (read only); exit 3 if not plausible",
+    )
     common(probe)
     probe.add_argument("--json", action="store_true", help="JSON instead of a table")
-    probe.add_argument("--interval", type=float, default=3.0,
-                       help="seconds between the two energy reads (default 3)")
+    probe.add_argument(
+        "--interval",
+        type=float,
+        default=3.0,
+        help="seconds between the two energy reads (default 3)",
+    )
     return parser
 
 

@@ -87,8 +87,10 @@ def check_response(request: bytes, data: bytes) -> str | None:
     """
     n = len(data)
     if n >= 2 and data[0:2] != request[0:2]:
-        return f"transaction id {int.from_bytes(data[0:2], 'big')} does not match " \
-               f"request {int.from_bytes(request[0:2], 'big')}"
+        return (
+            f"transaction id {int.from_bytes(data[0:2], 'big')} does not match "
+            f"request {int.from_bytes(request[0:2], 'big')}"
+        )
     if n >= 4 and data[2:4] != b"\x00\x00":
         return f"protocol id {int.from_bytes(data[2:4], 'big')} is not 0"
     if n < 6:
@@ -395,6 +397,7 @@ class AcuRevClient:
 
         holding = [k for k in key_list if block(k).space is Space.HOLDING]
         for address, count in plan_reads(holding):
+
             async def planned(a: int = address, c: int = count) -> None:
                 image.add(a, await self.read_holding(a, c))
 
@@ -488,8 +491,9 @@ class AcuRevClient:
                 self.stats.count_error(exc)
                 raise
 
-    async def _read_bits_into(self, image: RegisterImage, space: Space,
-                              keys: tuple[str, ...]) -> None:
+    async def _read_bits_into(
+        self, image: RegisterImage, space: Space, keys: tuple[str, ...]
+    ) -> None:
         address, count = bit_range(space, keys)
         if space is Space.COIL:
             values = await self.read_coils(address, count)
@@ -572,7 +576,8 @@ class AcuRevClient:
         serial_block = block("serial_number")
         try:
             response = await self._transact(
-                FC_READ_HOLDING, serial_block.address,
+                FC_READ_HOLDING,
+                serial_block.address,
                 _holding_call(serial_block.address, serial_block.count, self._unit_id),
             )
             serial = decode_ascii(self._registers(response, serial_block.count))
@@ -710,7 +715,8 @@ class AcuRevClient:
             raise AcuRevValueError("register value outside 0..65535")
         unit = self._unit_id
         await self._execute(
-            FC_WRITE_REGISTERS, address,
+            FC_WRITE_REGISTERS,
+            address,
             lambda mb: compat.write_registers(mb, address, values, unit),
         )
         self.stats.registers_written += len(values)

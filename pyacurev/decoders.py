@@ -94,7 +94,13 @@ _MAXMIN_MAX, _MAXMIN_MAX_TIME, _MAXMIN_MIN, _MAXMIN_MIN_TIME = 0, 2, 5, 7
 _ALARM_STATUS, _ALARM_CHANNEL, _ALARM_LABEL, _ALARM_VALUE, _ALARM_TIME = 0, 1, 2, 3, 5
 _SOE_STATES, _SOE_CHANGED, _SOE_TIME = 0, 1, 2
 _ASET_ENABLE, _ASET_LABEL, _ASET_COMPARE, _ASET_SETPOINT, _ASET_DELAY, _ASET_RELAY = (
-    0, 1, 2, 3, 5, 6)
+    0,
+    1,
+    2,
+    3,
+    5,
+    6,
+)
 _USER_NAME_REGS = 3
 _CT_STRIDE = 2  # primary/secondary pairs: channel n at ct_*_ch1 + 2(n-1)
 
@@ -122,14 +128,15 @@ def _f32(image: RegisterImage, key: str) -> float | None:
 def _f32_array(image: RegisterImage, key: str) -> tuple[float | None, ...]:
     blk = block(key)
     regs = image.words(blk.address, blk.count)
-    return tuple(finite(decode_float32(regs[i:i + 2], blk.word_order))
-                 for i in range(0, blk.count, 2))
+    return tuple(
+        finite(decode_float32(regs[i : i + 2], blk.word_order)) for i in range(0, blk.count, 2)
+    )
 
 
 def _u32_array(image: RegisterImage, key: str) -> list[int]:
     blk = block(key)
     regs = image.words(blk.address, blk.count)
-    return [decode_uint32(regs[i:i + 2], blk.word_order) for i in range(0, blk.count, 2)]
+    return [decode_uint32(regs[i : i + 2], blk.word_order) for i in range(0, blk.count, 2)]
 
 
 def _load_nature(value: float | None) -> LoadNature | None:
@@ -166,8 +173,9 @@ def decode_device_info(image: RegisterImage) -> DeviceInfo:
         wiring=wiring,
         ct_input_type=image.word(block("ct_input_type").address),
         installed_channels=installed,
-        run_time_h=_scaled(decode_uint32(image.block_words("meter_run_time"),
-                                         run_time.word_order), run_time),
+        run_time_h=_scaled(
+            decode_uint32(image.block_words("meter_run_time"), run_time.word_order), run_time
+        ),
         comm_module_type=image.word(block("comm_module_type").address),
     )
 
@@ -215,14 +223,17 @@ def decode_system(image: RegisterImage) -> SystemValues:
     )
 
 
-def _record_floats(image: RegisterImage, key: str, index: int,
-                   fields: Sequence[str]) -> dict[str, float | None]:
+def _record_floats(
+    image: RegisterImage, key: str, index: int, fields: Sequence[str]
+) -> dict[str, float | None]:
     """Float fields of record ``index`` (0-based) of a record block, 2 registers each."""
     blk = block(key)
     base = blk.address + index * blk.record
     regs = image.words(base, 2 * len(fields))
-    return {name: finite(decode_float32(regs[2 * i:2 * i + 2], blk.word_order))
-            for i, name in enumerate(fields)}
+    return {
+        name: finite(decode_float32(regs[2 * i : 2 * i + 2], blk.word_order))
+        for i, name in enumerate(fields)
+    }
 
 
 def decode_channel(image: RegisterImage, channel: int) -> ChannelValues:
@@ -248,7 +259,7 @@ def decode_user(image: RegisterImage, user: int, device: DeviceInfo) -> UserValu
     """One 2LN/3LN user circuit; phases limited to the inputs it uses."""
     v = _record_floats(image, "user_record", user - 1, USER_FIELDS)
     inputs = user_inputs(user, device.wiring)
-    phases = _PHASES[:len(inputs)]
+    phases = _PHASES[: len(inputs)]
 
     def per_phase(prefix: str) -> dict[Phase, float | None]:
         return {p: v[f"{prefix}_{p.value}"] for p in phases}
@@ -288,8 +299,10 @@ def decode_bank(image: RegisterImage, key: str) -> EnergyBank:
 
 def decode_energy(image: RegisterImage) -> Energy:
     """The five real-time energy banks."""
-    banks = {name: decode_bank(image, key) for name, key in zip(ENERGY_BANKS, ENERGY_BANK_KEYS,
-                                                                strict=True)}
+    banks = {
+        name: decode_bank(image, key)
+        for name, key in zip(ENERGY_BANKS, ENERGY_BANK_KEYS, strict=True)
+    }
     return Energy(**banks)
 
 
@@ -343,13 +356,19 @@ def decode_max_min(image: RegisterImage) -> tuple[MaxMin, ...]:
     out: list[MaxMin] = []
     for i, name in enumerate(MAX_MIN_PARAMS):
         base = blk.address + i * MAX_MIN_RECORD_SIZE
-        out.append(MaxMin(
-            parameter=name,
-            maximum=Peak(_f32_at(image, base + _MAXMIN_MAX, blk),
-                         decode_time3(image.words(base + _MAXMIN_MAX_TIME, 3))),
-            minimum=Peak(_f32_at(image, base + _MAXMIN_MIN, blk),
-                         decode_time3(image.words(base + _MAXMIN_MIN_TIME, 3))),
-        ))
+        out.append(
+            MaxMin(
+                parameter=name,
+                maximum=Peak(
+                    _f32_at(image, base + _MAXMIN_MAX, blk),
+                    decode_time3(image.words(base + _MAXMIN_MAX_TIME, 3)),
+                ),
+                minimum=Peak(
+                    _f32_at(image, base + _MAXMIN_MIN, blk),
+                    decode_time3(image.words(base + _MAXMIN_MIN_TIME, 3)),
+                ),
+            )
+        )
     return tuple(out)
 
 
@@ -406,14 +425,16 @@ def decode_alarms(image: RegisterImage) -> tuple[AlarmRecord, ...]:
     for r in range(LOG_RING_SIZE):
         base = blk.address + r * ALARM_RECORD_SIZE
         regs = image.words(base, ALARM_RECORD_SIZE)
-        out.append(AlarmRecord(
-            index=r + 1,
-            occurred=bool(regs[_ALARM_STATUS] & 1),
-            channel=regs[_ALARM_CHANNEL],
-            parameter=regs[_ALARM_LABEL],
-            value=finite(decode_float32(regs[_ALARM_VALUE:_ALARM_VALUE + 2], blk.word_order)),
-            time=decode_time7(regs[_ALARM_TIME:_ALARM_TIME + 7]),
-        ))
+        out.append(
+            AlarmRecord(
+                index=r + 1,
+                occurred=bool(regs[_ALARM_STATUS] & 1),
+                channel=regs[_ALARM_CHANNEL],
+                parameter=regs[_ALARM_LABEL],
+                value=finite(decode_float32(regs[_ALARM_VALUE : _ALARM_VALUE + 2], blk.word_order)),
+                time=decode_time7(regs[_ALARM_TIME : _ALARM_TIME + 7]),
+            )
+        )
     return tuple(out)
 
 
@@ -423,12 +444,14 @@ def decode_soe(image: RegisterImage) -> tuple[SoeRecord, ...]:
     out: list[SoeRecord] = []
     for r in range(LOG_RING_SIZE):
         regs = image.words(blk.address + r * SOE_RECORD_SIZE, SOE_RECORD_SIZE)
-        out.append(SoeRecord(
-            index=r + 1,
-            di_states=regs[_SOE_STATES],
-            changed=regs[_SOE_CHANGED],
-            time=decode_time7(regs[_SOE_TIME:_SOE_TIME + 7]),
-        ))
+        out.append(
+            SoeRecord(
+                index=r + 1,
+                di_states=regs[_SOE_STATES],
+                changed=regs[_SOE_CHANGED],
+                time=decode_time7(regs[_SOE_TIME : _SOE_TIME + 7]),
+            )
+        )
     return tuple(out)
 
 
@@ -486,16 +509,19 @@ def decode_alarm_settings(image: RegisterImage) -> AlarmSettings:
     channels: list[AlarmSetting] = []
     for c in range(ALARM_CHANNEL_COUNT):
         regs = image.words(blk.address + c * ALARM_SETTING_SIZE, ALARM_SETTING_SIZE)
-        channels.append(AlarmSetting(
-            channel=c + 1,
-            enabled=bool(regs[_ASET_ENABLE]),
-            parameter=regs[_ASET_LABEL],
-            greater_than=regs[_ASET_COMPARE] == 1,
-            setpoint=finite(decode_float32(regs[_ASET_SETPOINT:_ASET_SETPOINT + 2],
-                                           blk.word_order)),
-            delay_s=regs[_ASET_DELAY],
-            relay=regs[_ASET_RELAY],
-        ))
+        channels.append(
+            AlarmSetting(
+                channel=c + 1,
+                enabled=bool(regs[_ASET_ENABLE]),
+                parameter=regs[_ASET_LABEL],
+                greater_than=regs[_ASET_COMPARE] == 1,
+                setpoint=finite(
+                    decode_float32(regs[_ASET_SETPOINT : _ASET_SETPOINT + 2], blk.word_order)
+                ),
+                delay_s=regs[_ASET_DELAY],
+                relay=regs[_ASET_RELAY],
+            )
+        )
     return AlarmSettings(
         enabled=bool(image.word(block("alarm_global_enable").address)),
         channels=tuple(channels),

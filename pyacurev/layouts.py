@@ -21,16 +21,35 @@ SYSTEM_FLOAT_KEYS: tuple[str, ...] = tuple(
 
 # Input-channel record: 6 floats, 12 registers.
 CHANNEL_FIELDS: tuple[str, ...] = (
-    "current", "active_power", "reactive_power", "apparent_power", "power_factor", "load_nature",
+    "current",
+    "active_power",
+    "reactive_power",
+    "apparent_power",
+    "power_factor",
+    "load_nature",
 )
 
 # User (2LN/3LN circuit) record: 20 floats, 40 registers.
 USER_FIELDS: tuple[str, ...] = (
-    "current_a", "current_b", "current_c",
-    "active_power_a", "active_power_b", "active_power_c", "active_power",
-    "reactive_power_a", "reactive_power_b", "reactive_power_c", "reactive_power",
-    "apparent_power_a", "apparent_power_b", "apparent_power_c", "apparent_power",
-    "power_factor_a", "power_factor_b", "power_factor_c", "power_factor",
+    "current_a",
+    "current_b",
+    "current_c",
+    "active_power_a",
+    "active_power_b",
+    "active_power_c",
+    "active_power",
+    "reactive_power_a",
+    "reactive_power_b",
+    "reactive_power_c",
+    "reactive_power",
+    "apparent_power_a",
+    "apparent_power_b",
+    "apparent_power_c",
+    "apparent_power",
+    "power_factor_a",
+    "power_factor_b",
+    "power_factor_c",
+    "power_factor",
     "load_nature",
 )
 
@@ -53,8 +72,22 @@ DEMAND_RECORD_SIZE = 32
 
 # Max/min statistics: 16 parameters, 10 registers each (+0 max, +2 time3, +5 min, +7 time3).
 MAX_MIN_PARAMS: tuple[str, ...] = (
-    "u1", "u2", "u3", "u12", "u23", "u31", "il1", "il2", "il3",
-    "psum", "qsum", "ssum", "pfsum", "f", "u_unbalance", "i_unbalance",
+    "u1",
+    "u2",
+    "u3",
+    "u12",
+    "u23",
+    "u31",
+    "il1",
+    "il2",
+    "il3",
+    "psum",
+    "qsum",
+    "ssum",
+    "pfsum",
+    "f",
+    "u_unbalance",
+    "i_unbalance",
 )
 MAX_MIN_RECORD_SIZE = 10
 
@@ -130,6 +163,5 @@ def circuits(wiring: Wiring, installed_channels: int) -> tuple[int, ...]:
     if wiring is Wiring.ONE_LN:
         return tuple(range(1, installed_channels + 1))
     return tuple(
-        u for u in range(1, USER_COUNT + 1)
-        if max(user_inputs(u, wiring)) <= installed_channels
+        u for u in range(1, USER_COUNT + 1) if max(user_inputs(u, wiring)) <= installed_channels
     )

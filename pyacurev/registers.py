@@ -116,8 +116,20 @@ def _b(
     record: int = 0,
     note: str = "",
 ) -> Block:
-    return Block(key, space, address, count, dtype, access, provenance, unit, scale, record,
-                 WordOrder.HIGH_FIRST, note)
+    return Block(
+        key,
+        space,
+        address,
+        count,
+        dtype,
+        access,
+        provenance,
+        unit,
+        scale,
+        record,
+        WordOrder.HIGH_FIRST,
+        note,
+    )
 
 
 # fmt: off

@@ -20,14 +20,20 @@ WHITE = (255, 255, 255)
 
 def _inside_bolt(x: float, y: float) -> bool:
     # A lightning bolt as two triangles, in a 256 box.
-    def tri(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float],
-            c: tuple[float, float]) -> bool:
+    def tri(
+        p: tuple[float, float],
+        a: tuple[float, float],
+        b: tuple[float, float],
+        c: tuple[float, float],
+    ) -> bool:
         def s(p1: tuple[float, float], p2: tuple[float, float], p3: tuple[float, float]) -> float:
             return (p1[0] - p3[0]) * (p2[1] - p3[1]) - (p2[0] - p3[0]) * (p1[1] - p3[1])
+
         d1, d2, d3 = s(p, a, b), s(p, b, c), s(p, c, a)
         neg = d1 < 0 or d2 < 0 or d3 < 0
         pos = d1 > 0 or d2 > 0 or d3 > 0
         return not (neg and pos)
+
     p = (x, y)
     return tri(p, (150, 40), (88, 140), (136, 140)) or tri(p, (120, 116), (168, 116), (106, 216))
 
@@ -51,12 +57,20 @@ def png(width: int, height: int) -> bytes:
     )
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(
-            ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + tag
+            + data
+            + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 if __name__ == "__main__":

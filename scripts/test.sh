@@ -13,6 +13,7 @@ scripts/install-snmp-tools.sh   # net-snmp and smilint: the SNMP tests' independ
 
 echo "== ruff" >&2
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "== mypy --strict (pyacurev, integration, simulator, bridge)" >&2
 .venv/bin/mypy pyacurev custom_components/acurev acurev_simulator bacnet_bridge
 

@@ -30,10 +30,10 @@ PREFIX = "/api/v1"
 STREAM_PATH = f"{PREFIX}/stream"
 API_VERSION = 1
 RELAY_COUNT = 8
-RELAY_TIMEOUT = 15.0      # s: a relay command that takes longer is answered with 504
+RELAY_TIMEOUT = 15.0  # s: a relay command that takes longer is answered with 504
 SUBSCRIBE_TIMEOUT = 10.0  # s: a websocket must say who it is within this time
-HEARTBEAT = 20.0          # s: websocket ping interval (a silent peer is dropped after 2.5x)
-QUEUE_SIZE = 4096         # live messages a websocket client may lag behind before it is cut off
+HEARTBEAT = 20.0  # s: websocket ping interval (a silent peer is dropped after 2.5x)
+QUEUE_SIZE = 4096  # live messages a websocket client may lag behind before it is cut off
 MAX_BODY = 64 * 1024
 
 # Close codes of the websocket (4000-4999 are for applications).
@@ -70,8 +70,12 @@ class ApiError(Exception):
         return web.json_response(self.body(), status=self.status, headers=headers)
 
 
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-               413: "request_too_large"}
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
 
 
 def classify_relay_error(err: RelayCommandError, ha_connected: bool) -> ApiError:
@@ -88,8 +92,10 @@ def classify_relay_error(err: RelayCommandError, ha_connected: bool) -> ApiError
         return ApiError(503, "ha_unavailable", f"Home Assistant is not connected: {text}")
     # The integration's refusals: relay_not_remote ("... cannot be switched remotely"), a
     # Modbus exception reply ("The meter refused a request"), HA's service validation.
-    if any(word in lowered for word in ("not_remote", "remote", "refused", "not allowed",
-                                        "validation", "unavailable")):
+    if any(
+        word in lowered
+        for word in ("not_remote", "remote", "refused", "not allowed", "validation", "unavailable")
+    ):
         return ApiError(409, "relay_refused", f"the relay command was refused: {text}")
     return ApiError(502, "relay_failed", f"the relay command failed: {text}")
 
@@ -97,9 +103,15 @@ def classify_relay_error(err: RelayCommandError, ha_connected: bool) -> ApiError
 class ApiServer:
     """The running API: an aiohttp application bound to the configured address."""
 
-    def __init__(self, config: ApiConfig, table: PointTable, *,
-                 recent_size: int | None = None, events_size: int | None = None,
-                 queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(
+        self,
+        config: ApiConfig,
+        table: PointTable,
+        *,
+        recent_size: int | None = None,
+        events_size: int | None = None,
+        queue_size: int = QUEUE_SIZE,
+    ) -> None:
         """Prepare (``start`` binds)."""
         if len(config.token) < 16:
             raise ValueError("the API needs a token of at least 16 characters")
@@ -136,11 +148,13 @@ class ApiServer:
     async def start(self) -> None:
         """Bind and serve."""
         self.log.start()
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=2.0)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self.config.address, self.config.port,
-                                 reuse_address=True)
+        self._site = web.TCPSite(
+            self._runner, self.config.address, self.config.port, reuse_address=True
+        )
         try:
             await self._site.start()
         except OSError:
@@ -150,8 +164,9 @@ class ApiServer:
         addresses = self._runner.addresses  # the real port when 0 was configured
         if addresses:
             self.port = int(addresses[0][1])
-        _LOGGER.info("Node-RED API listening on http://%s:%d%s", self.config.address, self.port,
-                     PREFIX)
+        _LOGGER.info(
+            "Node-RED API listening on http://%s:%d%s", self.config.address, self.port, PREFIX
+        )
 
     @property
     def url(self) -> str:
@@ -191,11 +206,18 @@ class ApiServer:
             presented = self._header_token(request)
             websocket_first_message = presented is None and request.path == STREAM_PATH
             if not websocket_first_message and (presented is None or not self._token_ok(presented)):
-                _LOGGER.warning("API: refused %s %s from %s (%s token)", request.method,
-                                request.path, request.remote,
-                                "no" if presented is None else "wrong")
-                raise ApiError(401, "unauthorized",
-                               "missing or wrong token (send 'Authorization: Bearer <token>')")
+                _LOGGER.warning(
+                    "API: refused %s %s from %s (%s token)",
+                    request.method,
+                    request.path,
+                    request.remote,
+                    "no" if presented is None else "wrong",
+                )
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "missing or wrong token (send 'Authorization: Bearer <token>')",
+                )
             return await handler(request)
         except ApiError as err:
             return err.response()
@@ -208,16 +230,23 @@ class ApiServer:
     # --- helpers -----------------------------------------------------------------------------
     def _require_ha(self) -> None:
         if not self.table.ha_connected:
-            raise ApiError(503, "ha_unavailable",
-                           "Home Assistant is not connected to the bridge; values would be stale")
+            raise ApiError(
+                503,
+                "ha_unavailable",
+                "Home Assistant is not connected to the bridge; values would be stale",
+            )
 
     def _meter(self, request: web.Request) -> Meter:
         self._require_ha()
         serial = request.match_info["serial"]
         meter = self.table.meters.get(serial)
         if meter is None:
-            raise ApiError(404, "unknown_meter", f"no meter with serial {serial!r}",
-                           meters=sorted(self.table.meters))
+            raise ApiError(
+                404,
+                "unknown_meter",
+                f"no meter with serial {serial!r}",
+                meters=sorted(self.table.meters),
+            )
         return meter
 
     def _points(self, serial: str) -> list[Point]:
@@ -227,48 +256,70 @@ class ApiServer:
 
     @staticmethod
     def _meter_info(meter: Meter) -> Message:
-        return {"serial": meter.serial, "name": meter.name, "model": meter.model,
-                "firmware": meter.firmware, "available": meter.available}
+        return {
+            "serial": meter.serial,
+            "name": meter.name,
+            "model": meter.model,
+            "firmware": meter.firmware,
+            "available": meter.available,
+        }
 
     def _values_body(self, meter: Meter, points: list[Point], channel: int | None) -> Message:
-        return {**self._meter_info(meter), "ha_connected": self.table.ha_connected,
-                "channel": channel, "time": iso(datetime.now(UTC)),
-                "points": [point_value(p) for p in points]}
+        return {
+            **self._meter_info(meter),
+            "ha_connected": self.table.ha_connected,
+            "channel": channel,
+            "time": iso(datetime.now(UTC)),
+            "points": [point_value(p) for p in points],
+        }
 
     @staticmethod
     def _int(value: str, what: str) -> int:
         try:
             return int(value, 10)
         except ValueError:
-            raise ApiError(400, "bad_request", f"{what} must be a whole number, not {value!r}") \
-                from None
+            raise ApiError(
+                400, "bad_request", f"{what} must be a whole number, not {value!r}"
+            ) from None
 
     # --- HTTP handlers -----------------------------------------------------------------------
     async def status(self, _request: web.Request) -> web.Response:
         """``GET /status``: is Home Assistant connected, which meters, where the stream is."""
-        return web.json_response({
-            "api_version": API_VERSION,
-            "ha_connected": self.table.ha_connected,
-            "ready": self.table.ready.is_set(),
-            "meters": sorted(self.table.meters),
-            "stream": self.log.stream_id,
-            "seq": self.log.seq,
-        })
+        return web.json_response(
+            {
+                "api_version": API_VERSION,
+                "ha_connected": self.table.ha_connected,
+                "ready": self.table.ready.is_set(),
+                "meters": sorted(self.table.meters),
+                "stream": self.log.stream_id,
+                "seq": self.log.seq,
+            }
+        )
 
     async def meters(self, _request: web.Request) -> web.Response:
         """``GET /meters``: every meter with its points (what they are, with units)."""
         self._require_ha()
-        return web.json_response({"meters": [
-            {**self._meter_info(m), "points": [point_info(p) for p in self._points(m.serial)]}
-            for m in sorted(self.table.meters.values(), key=lambda m: m.serial)
-        ]})
+        return web.json_response(
+            {
+                "meters": [
+                    {
+                        **self._meter_info(m),
+                        "points": [point_info(p) for p in self._points(m.serial)],
+                    }
+                    for m in sorted(self.table.meters.values(), key=lambda m: m.serial)
+                ]
+            }
+        )
 
     async def meter(self, request: web.Request) -> web.Response:
         """``GET /meters/{serial}``: one meter with its points."""
         meter = self._meter(request)
         return web.json_response(
-            {**self._meter_info(meter),
-             "points": [point_info(p) for p in self._points(meter.serial)]})
+            {
+                **self._meter_info(meter),
+                "points": [point_info(p) for p in self._points(meter.serial)],
+            }
+        )
 
     async def values(self, request: web.Request) -> web.Response:
         """``GET /meters/{serial}/values[?channel=n][&key=k,...][&kind=...]``: current values."""
@@ -277,8 +328,11 @@ class ApiServer:
         query = request.query
         unknown = sorted(set(query) - {"channel", "key", "kind"})
         if unknown:
-            raise ApiError(400, "bad_request",
-                           f"unknown query parameter {unknown[0]!r} (allowed: channel, key, kind)")
+            raise ApiError(
+                400,
+                "bad_request",
+                f"unknown query parameter {unknown[0]!r} (allowed: channel, key, kind)",
+            )
         channel: int | None = None
         if "channel" in query:
             channel = self._int(query["channel"], "channel")
@@ -287,17 +341,25 @@ class ApiServer:
             kinds = {k.strip() for v in query.getall("kind") for k in v.split(",") if k.strip()}
             bad = sorted(kinds - {str(k) for k in PointKind})
             if bad:
-                raise ApiError(400, "bad_request", f"unknown kind {bad[0]!r} (allowed: "
-                               + ", ".join(str(k) for k in PointKind) + ")")
+                raise ApiError(
+                    400,
+                    "bad_request",
+                    f"unknown kind {bad[0]!r} (allowed: "
+                    + ", ".join(str(k) for k in PointKind)
+                    + ")",
+                )
             points = [p for p in points if str(p.kind) in kinds]
         if "key" in query:
             keys = [k.strip() for v in query.getall("key") for k in v.split(",") if k.strip()]
             by_key = {p.key: p for p in points}
             missing = [k for k in keys if k not in by_key]
             if missing:
-                raise ApiError(404, "unknown_point",
-                               f"meter {meter.serial} has no point {missing[0]!r}"
-                               + (f" on channel {channel}" if channel is not None else ""))
+                raise ApiError(
+                    404,
+                    "unknown_point",
+                    f"meter {meter.serial} has no point {missing[0]!r}"
+                    + (f" on channel {channel}" if channel is not None else ""),
+                )
             points = [by_key[k] for k in keys]
         return web.json_response(self._values_body(meter, points, channel))
 
@@ -305,8 +367,12 @@ class ApiServer:
         selected = [p for p in points if p.channel == channel]
         if not selected:
             channels = sorted({p.channel for p in points if p.channel is not None})
-            raise ApiError(404, "unknown_channel",
-                           f"meter {meter.serial} has no channel {channel}", channels=channels)
+            raise ApiError(
+                404,
+                "unknown_channel",
+                f"meter {meter.serial} has no channel {channel}",
+                channels=channels,
+            )
         return selected
 
     async def channel(self, request: web.Request) -> web.Response:
@@ -323,8 +389,9 @@ class ApiServer:
         point = self.table.points.get(f"{meter.serial}_{key}")
         if point is None:
             raise ApiError(404, "unknown_point", f"meter {meter.serial} has no point {key!r}")
-        return web.json_response({"serial": meter.serial, "ha_connected": True,
-                                  **point_value(point)})
+        return web.json_response(
+            {"serial": meter.serial, "ha_connected": True, **point_value(point)}
+        )
 
     async def relays(self, request: web.Request) -> web.Response:
         """``GET /meters/{serial}/relays``: the relays and their states."""
@@ -343,19 +410,23 @@ class ApiServer:
         key = f"relay_{number}"
         point = self.table.points.get(f"{meter.serial}_{key}")
         if point is None or point.kind is not PointKind.RELAY:
-            relays = sorted(p.key for p in self._points(meter.serial)
-                            if p.kind is PointKind.RELAY)
-            raise ApiError(404, "unknown_relay",
-                           f"meter {meter.serial} has no relay {number} (relays 1-{RELAY_COUNT})",
-                           relays=relays)
+            relays = sorted(p.key for p in self._points(meter.serial) if p.kind is PointKind.RELAY)
+            raise ApiError(
+                404,
+                "unknown_relay",
+                f"meter {meter.serial} has no relay {number} (relays 1-{RELAY_COUNT})",
+                relays=relays,
+            )
         if not point.available:
-            raise ApiError(503, "meter_unavailable",
-                           f"relay {number} of meter {meter.serial} is unavailable (meter not "
-                           "answering Home Assistant)")
+            raise ApiError(
+                503,
+                "meter_unavailable",
+                f"relay {number} of meter {meter.serial} is unavailable (meter not "
+                "answering Home Assistant)",
+            )
         if on is None:
             if not isinstance(point.value, bool):
-                raise ApiError(409, "state_unknown",
-                               f"relay {number} has no known state to toggle")
+                raise ApiError(409, "state_unknown", f"relay {number} has no known state to toggle")
             on = not point.value
         try:
             async with asyncio.timeout(RELAY_TIMEOUT):
@@ -363,15 +434,27 @@ class ApiServer:
         except RelayCommandError as err:
             raise classify_relay_error(err, self.table.ha_connected) from None
         except TimeoutError:
-            raise ApiError(504, "relay_timeout",
-                           f"no confirmation from Home Assistant within {RELAY_TIMEOUT:g} s") \
-                from None
-        body = {"serial": meter.serial, "relay": number, "key": key,
-                "entity_id": point.entity_id, "requested": on, "state": state}
+            raise ApiError(
+                504,
+                "relay_timeout",
+                f"no confirmation from Home Assistant within {RELAY_TIMEOUT:g} s",
+            ) from None
+        body = {
+            "serial": meter.serial,
+            "relay": number,
+            "key": key,
+            "entity_id": point.entity_id,
+            "requested": on,
+            "state": state,
+        }
         if state != on:
-            raise ApiError(502, "relay_not_confirmed",
-                           f"relay {number} reads back {'on' if state else 'off'} after the "
-                           f"command to switch it {'on' if on else 'off'}", **body)
+            raise ApiError(
+                502,
+                "relay_not_confirmed",
+                f"relay {number} reads back {'on' if state else 'off'} after the "
+                f"command to switch it {'on' if on else 'off'}",
+                **body,
+            )
         return web.json_response(body)
 
     @staticmethod
@@ -389,8 +472,11 @@ class ApiServer:
             return state
         if isinstance(state, str) and state.lower() in ("on", "off", "toggle"):
             return {"on": True, "off": False}.get(state.lower())
-        raise ApiError(400, "bad_request",
-                       f'"state" must be "on", "off", "toggle", true or false, not {state!r}')
+        raise ApiError(
+            400,
+            "bad_request",
+            f'"state" must be "on", "off", "toggle", true or false, not {state!r}',
+        )
 
     # --- websocket ---------------------------------------------------------------------------
     async def stream(self, request: web.Request) -> web.StreamResponse:
@@ -417,9 +503,9 @@ class ApiServer:
         await ws.send_json({"type": "error", "status": err.status, **err.body()})
         await ws.close(code=close_code, message=err.code.encode())
 
-    async def _handshake(self, ws: web.WebSocketResponse, header_auth: bool,
-                         remote: str | None) -> tuple[
-            Subscriber, list[Message]] | None:
+    async def _handshake(
+        self, ws: web.WebSocketResponse, header_auth: bool, remote: str | None
+    ) -> tuple[Subscriber, list[Message]] | None:
         try:
             async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
                 first = await ws.receive()
@@ -428,15 +514,18 @@ class ApiServer:
                         await ws.pong(first.data)
                     first = await ws.receive()
         except TimeoutError:
-            await self._refuse(ws, ApiError(408, "timeout",
-                               f'no "subscribe" message within {SUBSCRIBE_TIMEOUT:g} s'),
-                               CLOSE_TIMEOUT)
+            await self._refuse(
+                ws,
+                ApiError(408, "timeout", f'no "subscribe" message within {SUBSCRIBE_TIMEOUT:g} s'),
+                CLOSE_TIMEOUT,
+            )
             return None
         if first.type != WSMsgType.TEXT:
             if first.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return None
-            await self._refuse(ws, ApiError(400, "bad_request", "send JSON text messages"),
-                               CLOSE_BAD_REQUEST)
+            await self._refuse(
+                ws, ApiError(400, "bad_request", "send JSON text messages"), CLOSE_BAD_REQUEST
+            )
             return None
         try:
             hello = json.loads(first.data)
@@ -444,49 +533,66 @@ class ApiServer:
             hello = None
         if not isinstance(hello, dict) or hello.get("type") != "subscribe":
             if not header_auth:  # say nothing else to a client that has not authenticated
-                await self._refuse(ws, ApiError(401, "unauthorized", "missing or wrong token"),
-                                   CLOSE_UNAUTHORIZED)
+                await self._refuse(
+                    ws, ApiError(401, "unauthorized", "missing or wrong token"), CLOSE_UNAUTHORIZED
+                )
                 return None
-            await self._refuse(ws, ApiError(
-                400, "bad_request",
-                'the first message must be {"type": "subscribe", "since": <seq or null>}'),
-                CLOSE_BAD_REQUEST)
+            await self._refuse(
+                ws,
+                ApiError(
+                    400,
+                    "bad_request",
+                    'the first message must be {"type": "subscribe", "since": <seq or null>}',
+                ),
+                CLOSE_BAD_REQUEST,
+            )
             return None
         if not header_auth:
             token = hello.get("token")
             if not isinstance(token, str) or not self._token_ok(token):
-                _LOGGER.warning("API: refused websocket from %s (%s token)", remote,
-                                "no" if token is None else "wrong")
-                await self._refuse(ws, ApiError(401, "unauthorized", "missing or wrong token"),
-                                   CLOSE_UNAUTHORIZED)
+                _LOGGER.warning(
+                    "API: refused websocket from %s (%s token)",
+                    remote,
+                    "no" if token is None else "wrong",
+                )
+                await self._refuse(
+                    ws, ApiError(401, "unauthorized", "missing or wrong token"), CLOSE_UNAUTHORIZED
+                )
                 return None
         since = hello.get("since")
         stream = hello.get("stream")
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int)
-                                  or since < 0):
-            await self._refuse(ws, ApiError(400, "bad_request",
-                               '"since" must be a sequence number >= 0 or null'),
-                               CLOSE_BAD_REQUEST)
+        if since is not None and (
+            isinstance(since, bool) or not isinstance(since, int) or since < 0
+        ):
+            await self._refuse(
+                ws,
+                ApiError(400, "bad_request", '"since" must be a sequence number >= 0 or null'),
+                CLOSE_BAD_REQUEST,
+            )
             return None
         if stream is not None and not isinstance(stream, str):
-            await self._refuse(ws, ApiError(400, "bad_request", '"stream" must be a string'),
-                               CLOSE_BAD_REQUEST)
+            await self._refuse(
+                ws, ApiError(400, "bad_request", '"stream" must be a string'), CLOSE_BAD_REQUEST
+            )
             return None
         subscriber, replay = self.log.subscribe(since, stream, self.queue_size)
-        first_messages: list[Message] = [{
-            "type": "subscribed",
-            "stream": self.log.stream_id,
-            "seq": self.log.seq,
-            "ha_connected": self.table.ha_connected,
-            "meters": {s: m.available for s, m in sorted(self.table.meters.items())},
-            "replay": len(replay.messages),
-        }]
+        first_messages: list[Message] = [
+            {
+                "type": "subscribed",
+                "stream": self.log.stream_id,
+                "seq": self.log.seq,
+                "ha_connected": self.table.ha_connected,
+                "meters": {s: m.available for s, m in sorted(self.table.meters.items())},
+                "replay": len(replay.messages),
+            }
+        ]
         if replay.gap is not None:
             first_messages.append(replay.gap)
         return subscriber, first_messages + replay.messages
 
-    async def _serve(self, ws: web.WebSocketResponse, subscriber: Subscriber,
-                     first: list[Message]) -> None:
+    async def _serve(
+        self, ws: web.WebSocketResponse, subscriber: Subscriber, first: list[Message]
+    ) -> None:
         loop = asyncio.get_running_loop()
         last_seen = [loop.time()]  # when the client last sent anything (a pong included)
         reader = asyncio.create_task(self._read_client(ws, subscriber, last_seen))
@@ -497,15 +603,21 @@ class ApiServer:
                 await ws.send_json(message)
             while not ws.closed:
                 if subscriber.overflowed.is_set():
-                    await self._refuse(ws, ApiError(
-                        429, "too_slow",
-                        "this client fell too far behind; reconnect with the last seq"),
-                        CLOSE_TOO_SLOW)
+                    await self._refuse(
+                        ws,
+                        ApiError(
+                            429,
+                            "too_slow",
+                            "this client fell too far behind; reconnect with the last seq",
+                        ),
+                        CLOSE_TOO_SLOW,
+                    )
                     return
                 if getter is None:
                     getter = asyncio.create_task(subscriber.queue.get())
-                done, _ = await asyncio.wait({getter, reader, beat},
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {getter, reader, beat}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if getter in done:
                     message = getter.result()
                     getter = None
@@ -532,8 +644,9 @@ class ApiServer:
                 return
             await ws.ping()
 
-    async def _read_client(self, ws: web.WebSocketResponse, subscriber: Subscriber,
-                           last_seen: list[float]) -> None:
+    async def _read_client(
+        self, ws: web.WebSocketResponse, subscriber: Subscriber, last_seen: list[float]
+    ) -> None:
         loop = asyncio.get_running_loop()
         async for msg in ws:
             last_seen[0] = loop.time()
@@ -550,9 +663,14 @@ class ApiServer:
             if kind == "ping":
                 subscriber.put({"type": "pong", "seq_now": self.log.seq})
             else:
-                subscriber.put({"type": "error", "status": 400, "error": "bad_request",
-                                "message": 'after "subscribe" only {"type": "ping"} is '
-                                           "understood"})
+                subscriber.put(
+                    {
+                        "type": "error",
+                        "status": 400,
+                        "error": "bad_request",
+                        "message": 'after "subscribe" only {"type": "ping"} is understood',
+                    }
+                )
 
 
 async def start_api(config: Config, table: PointTable, **options: Any) -> ApiServer:

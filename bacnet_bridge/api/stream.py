@@ -63,7 +63,7 @@ def channel_field(point: Point) -> str:
     """The point's key relative to its channel (``ch07_active_power`` -> ``active_power``)."""
     prefix = f"ch{point.channel:02d}_" if point.channel is not None else ""
     if prefix and point.key.startswith(prefix):
-        return point.key[len(prefix):]
+        return point.key[len(prefix) :]
     return point.key
 
 
@@ -142,8 +142,9 @@ class Subscriber:
 class EventLog:
     """The numbered message history and the live fan-out to websocket clients."""
 
-    def __init__(self, table: PointTable, recent_size: int = RECENT_SIZE,
-                 events_size: int = EVENTS_SIZE) -> None:
+    def __init__(
+        self, table: PointTable, recent_size: int = RECENT_SIZE, events_size: int = EVENTS_SIZE
+    ) -> None:
         """Bind to ``table``; call ``start`` to listen."""
         if recent_size < 1 or events_size < 1:
             raise ValueError("history sizes must be at least 1")
@@ -170,7 +171,8 @@ class EventLog:
             self.table.on_structure_change(self._on_structure),
         ]
         self._watch_task = asyncio.get_running_loop().create_task(
-            self._watch(), name="acurev-api-watch")
+            self._watch(), name="acurev-api-watch"
+        )
 
     async def close(self) -> None:
         """Stop listening."""
@@ -259,14 +261,20 @@ class EventLog:
             before = self._meters.get(serial)
             if before is None or before != meter.available:
                 self._meters[serial] = meter.available
-                self.append({"type": "meter", "serial": serial, "name": meter.name,
-                             "available": meter.available}, important=True)
+                self.append(
+                    {
+                        "type": "meter",
+                        "serial": serial,
+                        "name": meter.name,
+                        "available": meter.available,
+                    },
+                    important=True,
+                )
         for serial in set(self._meters) - set(meters):
             del self._meters[serial]
         if self._ha_connected != self.table.ha_connected:
             self._ha_connected = self.table.ha_connected
-            self.append({"type": "connection", "ha_connected": self._ha_connected},
-                        important=True)
+            self.append({"type": "connection", "ha_connected": self._ha_connected}, important=True)
 
     async def _watch(self) -> None:
         # The table has no callback for the connection or a meter's availability: read them.
@@ -278,8 +286,9 @@ class EventLog:
                 _LOGGER.exception("API watcher failed")
 
     # --- consuming ---------------------------------------------------------------------------
-    def subscribe(self, since: int | None, stream: str | None, maxsize: int) -> tuple[
-            Subscriber, Replay]:
+    def subscribe(
+        self, since: int | None, stream: str | None, maxsize: int
+    ) -> tuple[Subscriber, Replay]:
         """Register a live subscriber and compute its replay in one step (nothing in between).
 
         ``since`` None: live messages only. Otherwise everything after ``since`` that is held;
@@ -321,8 +330,8 @@ class EventLog:
             "events_lost": events_lost,
             "message": (
                 "the bridge restarted: messages of the previous stream are gone"
-                if reason == "restart" else
-                f"readings after seq {since} up to {first_recent - 1} are no longer held"
+                if reason == "restart"
+                else f"readings after seq {since} up to {first_recent - 1} are no longer held"
                 + ("; events were lost too" if events_lost else "; every event is replayed")
             ),
         }

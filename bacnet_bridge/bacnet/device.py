@@ -71,7 +71,7 @@ class ObjectSpec:
     device_class: str | None = None
     inactive_text: str = "inactive"
     active_text: str = "active"
-    entity_id: str = ""          # EDE vendor-specific address; not visible over BACnet
+    entity_id: str = ""  # EDE vendor-specific address; not visible over BACnet
 
     @property
     def mapping(self) -> UnitMapping:
@@ -88,7 +88,7 @@ def _texts(point: Point) -> tuple[str, str]:
     if point.kind is PointKind.RELAY:
         return ("off", "on")
     if point.key.startswith("di_"):
-        return ("open", "closed")      # "on while the input is closed"
+        return ("open", "closed")  # "on while the input is closed"
     if "alarm" in point.key:
         return ("normal", "alarm")
     return ("inactive", "active")
@@ -96,15 +96,26 @@ def _texts(point: Point) -> tuple[str, str]:
 
 def spec_for(point: Point) -> ObjectSpec | None:
     """The object a point becomes, or None when it is not exported over BACnet."""
-    obj_type = {PointKind.MEASUREMENT: AI, PointKind.COUNTER: AI,
-                PointKind.BINARY: BI, PointKind.RELAY: BO}.get(point.kind)
+    obj_type = {
+        PointKind.MEASUREMENT: AI,
+        PointKind.COUNTER: AI,
+        PointKind.BINARY: BI,
+        PointKind.RELAY: BO,
+    }.get(point.kind)
     if obj_type is None:
         return None
     inactive, active = _texts(point)
-    return ObjectSpec(obj_type=obj_type, uid=point.unique_id, name=object_name(point),
-                      description=point.name or point.entity_id, unit=point.unit,
-                      device_class=point.device_class, inactive_text=inactive,
-                      active_text=active, entity_id=point.entity_id)
+    return ObjectSpec(
+        obj_type=obj_type,
+        uid=point.unique_id,
+        name=object_name(point),
+        description=point.name or point.entity_id,
+        unit=point.unit,
+        device_class=point.device_class,
+        inactive_text=inactive,
+        active_text=active,
+        entity_id=point.entity_id,
+    )
 
 
 def sort_key(spec: ObjectSpec) -> tuple[str, list[tuple[int, str]]]:
@@ -143,7 +154,7 @@ class BacnetDevice:
         self._objects_path = state_dir / OBJECTS_FILE
         self.app: BridgeApplication | None = None
         self.device: BridgeDevice | None = None
-        self.objects: dict[str, BridgeObject] = {}   # unique id -> object
+        self.objects: dict[str, BridgeObject] = {}  # unique id -> object
         self.specs: dict[str, ObjectSpec] = {}
         self._unsubscribe: list[Any] = []
 
@@ -190,10 +201,15 @@ class BacnetDevice:
         ]
         if self.table.ready.is_set():
             self.reconcile()
-        _LOGGER.info("BACnet device %s (%d) on %s:%d%s with %d objects", bc.device_name,
-                     bc.device_instance, bc.address, bc.port,
-                     f", foreign device of {fd.address}:{fd.port}" if fd else "",
-                     len(self.objects))
+        _LOGGER.info(
+            "BACnet device %s (%d) on %s:%d%s with %d objects",
+            bc.device_name,
+            bc.device_instance,
+            bc.address,
+            bc.port,
+            f", foreign device of {fd.address}:{fd.port}" if fd else "",
+            len(self.objects),
+        )
 
     async def _wait_bound(self) -> None:
         # bacpypes3 binds in background tasks and retries forever on OSError (for an
@@ -206,8 +222,10 @@ class BacnetDevice:
                     await server._local_transport_ready.wait()
         except TimeoutError:
             bc = self.config.bacnet
-            raise OSError(f"cannot bind BACnet/IP to {bc.address}:{bc.port} (is the address "
-                          "assigned to this machine?)") from None
+            raise OSError(
+                f"cannot bind BACnet/IP to {bc.address}:{bc.port} (is the address "
+                "assigned to this machine?)"
+            ) from None
 
     async def close(self) -> None:
         """Unsubscribe, cancel COV subscriptions, close the sockets."""
@@ -246,10 +264,13 @@ class BacnetDevice:
         return specs
 
     def _save_specs(self) -> None:
-        write_json(self._objects_path, {
-            "version": 1,
-            "objects": [asdict(s) for s in sorted(self.specs.values(), key=sort_key)],
-        })
+        write_json(
+            self._objects_path,
+            {
+                "version": 1,
+                "objects": [asdict(s) for s in sorted(self.specs.values(), key=sort_key)],
+            },
+        )
 
     def reconcile(self) -> None:
         """Make the objects match the table (added, removed and re-described points)."""
@@ -278,8 +299,10 @@ class BacnetDevice:
     def _bump_revision(self) -> None:
         assert self.app is not None
         assert self.device is not None
-        listing = [(str(oid[0]), int(oid[1]), str(obj.objectName))
-                   for oid, obj in self.app.objectIdentifier.items()]
+        listing = [
+            (str(oid[0]), int(oid[1]), str(obj.objectName))
+            for oid, obj in self.app.objectIdentifier.items()
+        ]
         if self.device_state.update(listing):
             self.device.databaseRevision = self.device_state.database_revision
 
@@ -290,15 +313,22 @@ class BacnetDevice:
         if spec.obj_type == AI:
             mapping = spec.mapping
             increment = self.instances.cov_increment(AI, spec.uid)
-            obj = make_analog_input(instance, spec.name, spec.description, mapping.units,
-                                    mapping.cov_increment if increment is None else increment)
+            obj = make_analog_input(
+                instance,
+                spec.name,
+                spec.description,
+                mapping.units,
+                mapping.cov_increment if increment is None else increment,
+            )
             obj._on_written_cb = self._on_written
         elif spec.obj_type == BI:
-            obj = make_binary_input(instance, spec.name, spec.description,
-                                    (spec.inactive_text, spec.active_text))
+            obj = make_binary_input(
+                instance, spec.name, spec.description, (spec.inactive_text, spec.active_text)
+            )
         else:
-            obj = make_binary_output(instance, spec.name, spec.description,
-                                     (spec.inactive_text, spec.active_text))
+            obj = make_binary_output(
+                instance, spec.name, spec.description, (spec.inactive_text, spec.active_text)
+            )
             if self.config.bacnet.allow_relay_commands:
                 uid = spec.uid
                 obj._command = lambda on: self.table.command_relay(uid, on)
@@ -350,8 +380,10 @@ class BacnetDevice:
                 value = BinaryPV.active if point.value else BinaryPV.inactive
             obj.apply_source(value, point.available and value is not None)
         else:
-            obj.apply_source(point.value if isinstance(point.value, bool) else None,
-                             point.available and isinstance(point.value, bool))
+            obj.apply_source(
+                point.value if isinstance(point.value, bool) else None,
+                point.available and isinstance(point.value, bool),
+            )
 
     def _on_written(self, obj: Any, prop: str) -> None:
         if prop != "covIncrement":

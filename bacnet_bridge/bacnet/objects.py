@@ -63,8 +63,8 @@ SUPPORTED_OBJECT_TYPES = ("device", "networkPort", "analogInput", "binaryInput",
 # (unrecognized-service) instead of half-answering, and so that Protocol_Services_Supported
 # (computed from the handlers) tells the truth.
 DISABLED_HANDLERS = (
-    "do_ReadRangeRequest",                   # no lists worth reading by range here
-    "do_ConfirmedCOVNotificationRequest",    # the bridge is a COV server, not a subscriber
+    "do_ReadRangeRequest",  # no lists worth reading by range here
+    "do_ConfirmedCOVNotificationRequest",  # the bridge is a COV server, not a subscriber
     "do_UnconfirmedCOVNotificationRequest",
     "do_IHaveRequest",
 )
@@ -92,8 +92,9 @@ class _Guarded:
 
     _writable: ClassVar[frozenset[str]] = frozenset()
 
-    async def write_property(self, attr: int | str, value: Any, index: int | None = None,
-                             priority: int | None = None) -> None:
+    async def write_property(
+        self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
+    ) -> None:
         name = property_name(self, attr)
         if name not in self._writable:
             raise PropertyError("writeAccessDenied")
@@ -122,11 +123,13 @@ class _Sourced(_Guarded):
         obj: Any = self
         if value is not None:
             obj.presentValue = value
-        set_reliability(obj, Reliability.noFaultDetected if available
-                        else Reliability.communicationFailure)
+        set_reliability(
+            obj, Reliability.noFaultDetected if available else Reliability.communicationFailure
+        )
 
-    async def write_property(self, attr: int | str, value: Any, index: int | None = None,
-                             priority: int | None = None) -> None:
+    async def write_property(
+        self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
+    ) -> None:
         obj: Any = self
         name = property_name(obj, attr)
         if name == "presentValue" and not obj.outOfService:
@@ -182,8 +185,9 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
     _feedback: BinaryPV | None = None
     _lock: asyncio.Lock | None = None
 
-    async def write_property(self, attr: int | str, value: Any, index: int | None = None,
-                             priority: int | None = None) -> None:
+    async def write_property(
+        self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
+    ) -> None:
         obj: Any = self
         name = property_name(obj, attr)
         if name != "presentValue":
@@ -204,8 +208,9 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
         async with self._lock:
             array = [obj.priorityArray[i] for i in range(16)]
             array[priority - 1] = slot
-            effective = next((getattr(pv, pv._choice) for pv in array
-                              if pv.null is None), obj.relinquishDefault)
+            effective = next(
+                (getattr(pv, pv._choice) for pv in array if pv.null is None), obj.relinquishDefault
+            )
             target = BinaryPV(effective) == BinaryPV.active
             if obj.reliability != Reliability.noFaultDetected:
                 raise ExecutionError(errorClass="device", errorCode="operationalProblem")
@@ -213,18 +218,18 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
                 confirmed = await self._command(target)
             except Exception as err:
                 _LOGGER.warning("relay command from BACnet failed: %s", err)
-                raise ExecutionError(errorClass="device",
-                                     errorCode="operationalProblem") from err
+                raise ExecutionError(errorClass="device", errorCode="operationalProblem") from err
             self.set_feedback(confirmed)
-            obj.priorityArray[priority - 1] = slot   # recalculating() follows
+            obj.priorityArray[priority - 1] = slot  # recalculating() follows
 
     def recalculating(self) -> None:
         """Current_Command_Priority from the array; Present_Value stays the confirmed state."""
         obj: Any = self
         for i in range(16):
             if obj.priorityArray[i].null is None:
-                LocalObject.__setattr__(obj, "currentCommandPriority",
-                                        OptionalUnsigned(unsigned=i + 1))
+                LocalObject.__setattr__(
+                    obj, "currentCommandPriority", OptionalUnsigned(unsigned=i + 1)
+                )
                 break
         else:
             LocalObject.__setattr__(obj, "currentCommandPriority", OptionalUnsigned(null=()))
@@ -242,8 +247,9 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
     def apply_source(self, value: Any, available: bool) -> None:
         """A new state/availability from Home Assistant."""
         self.set_feedback(value)
-        set_reliability(self, Reliability.noFaultDetected if available
-                        else Reliability.communicationFailure)
+        set_reliability(
+            self, Reliability.noFaultDetected if available else Reliability.communicationFailure
+        )
 
 
 def common_kwargs(name: str, description: str) -> dict[str, Any]:
@@ -257,8 +263,9 @@ def common_kwargs(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def make_analog_input(instance: int, name: str, description: str,
-                      units: EngineeringUnits, cov_increment: float) -> BridgeAnalogInput:
+def make_analog_input(
+    instance: int, name: str, description: str, units: EngineeringUnits, cov_increment: float
+) -> BridgeAnalogInput:
     """An AI, unreliable until Home Assistant gave it a value."""
     return BridgeAnalogInput(
         objectIdentifier=("analog-input", instance),
@@ -269,8 +276,9 @@ def make_analog_input(instance: int, name: str, description: str,
     )
 
 
-def make_binary_input(instance: int, name: str, description: str,
-                      texts: tuple[str, str]) -> BridgeBinaryInput:
+def make_binary_input(
+    instance: int, name: str, description: str, texts: tuple[str, str]
+) -> BridgeBinaryInput:
     """A BI (``texts``: inactive, active)."""
     return BridgeBinaryInput(
         objectIdentifier=("binary-input", instance),
@@ -282,8 +290,9 @@ def make_binary_input(instance: int, name: str, description: str,
     )
 
 
-def make_binary_output(instance: int, name: str, description: str,
-                       texts: tuple[str, str]) -> BridgeBinaryOutput:
+def make_binary_output(
+    instance: int, name: str, description: str, texts: tuple[str, str]
+) -> BridgeBinaryOutput:
     """A commandable BO with Relinquish_Default inactive (relay open)."""
     obj = BridgeBinaryOutput(
         objectIdentifier=("binary-output", instance),
@@ -341,9 +350,13 @@ class BridgeApplication(Application):  # type: ignore[misc]
         try:
             await super().do_WritePropertyMultipleRequest(apdu)
         except WritePropertyMultipleError as err:
-            await self.response(WritePropertyMultipleError(
-                errorType=err.errorType, firstFailedWriteAttempt=err.firstFailedWriteAttempt,
-                context=apdu))
+            await self.response(
+                WritePropertyMultipleError(
+                    errorType=err.errorType,
+                    firstFailedWriteAttempt=err.firstFailedWriteAttempt,
+                    context=apdu,
+                )
+            )
 
     def cov_confirmation(self, cov: Any, future: asyncio.Future[Any]) -> None:
         """A confirmed COV notification was answered (or not): never raise from here."""
@@ -370,24 +383,32 @@ class BridgeApplication(Application):  # type: ignore[misc]
                 if cov.cancel_handle is not None:
                     remaining = max(1, int(cov.cancel_handle.when() - now))
                 address = cov.client_addr
-                entries.append(COVSubscription(
-                    recipient=RecipientProcess(
-                        recipient=Recipient(address=DeviceAddress(
-                            networkNumber=address.addrNet or 0,
-                            macAddress=address.addrAddr)),
-                        processIdentifier=cov.proc_id),
-                    monitoredPropertyReference=ObjectPropertyReference(
-                        objectIdentifier=cov.obj_id, propertyIdentifier="presentValue"),
-                    issueConfirmedNotifications=bool(cov.confirmed),
-                    timeRemaining=remaining,
-                ))
+                entries.append(
+                    COVSubscription(
+                        recipient=RecipientProcess(
+                            recipient=Recipient(
+                                address=DeviceAddress(
+                                    networkNumber=address.addrNet or 0, macAddress=address.addrAddr
+                                )
+                            ),
+                            processIdentifier=cov.proc_id,
+                        ),
+                        monitoredPropertyReference=ObjectPropertyReference(
+                            objectIdentifier=cov.obj_id, propertyIdentifier="presentValue"
+                        ),
+                        issueConfirmedNotifications=bool(cov.confirmed),
+                        timeRemaining=remaining,
+                    )
+                )
         return ListOfCOVSubscription(entries)
 
     def stop_transactions(self) -> None:
         """Stop the timers of requests in flight (e.g. a confirmed COV notification)."""
         for sap in (getattr(self, "asap", None), getattr(self, "smap", None)):
-            for transaction in [*getattr(sap, "clientTransactions", []),
-                                *getattr(sap, "serverTransactions", [])]:
+            for transaction in [
+                *getattr(sap, "clientTransactions", []),
+                *getattr(sap, "serverTransactions", []),
+            ]:
                 with contextlib.suppress(Exception):
                     transaction.stop_timer()
 

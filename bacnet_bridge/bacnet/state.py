@@ -53,8 +53,10 @@ def read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(text)
     except ValueError as err:
-        raise StateError(f"{path} is corrupt ({err}); restore it from a backup, or delete "
-                         "it to renumber every object (BMS references will break)") from err
+        raise StateError(
+            f"{path} is corrupt ({err}); restore it from a backup, or delete "
+            "it to renumber every object (BMS references will break)"
+        ) from err
     if not isinstance(data, dict):
         raise StateError(f"{path}: unexpected content")
     return data
@@ -73,8 +75,9 @@ class InstanceMap:
         for obj_type, entry in (data.get("types") or {}).items():
             assigned = {str(k): int(v) for k, v in (entry.get("instances") or {}).items()}
             self._types[obj_type] = assigned
-            self._next[obj_type] = max(int(entry.get("next", FIRST_INSTANCE)),
-                                       max(assigned.values(), default=0) + 1)
+            self._next[obj_type] = max(
+                int(entry.get("next", FIRST_INSTANCE)), max(assigned.values(), default=0) + 1
+            )
         self._cov = {str(k): float(v) for k, v in (data.get("cov_increments") or {}).items()}
 
     def get(self, obj_type: str, uid: str) -> int | None:
@@ -111,14 +114,19 @@ class InstanceMap:
 
     def save(self) -> None:
         """Write the file (atomically)."""
-        write_json(self.path, {
-            "version": FORMAT_VERSION,
-            "comment": "BACnet instance numbers of the AcuRev bridge. Never edit a number: "
-                       "BMS references depend on it.",
-            "types": {t: {"next": self._next.get(t, FIRST_INSTANCE), "instances": m}
-                      for t, m in sorted(self._types.items())},
-            "cov_increments": dict(sorted(self._cov.items())),
-        })
+        write_json(
+            self.path,
+            {
+                "version": FORMAT_VERSION,
+                "comment": "BACnet instance numbers of the AcuRev bridge. Never edit a number: "
+                "BMS references depend on it.",
+                "types": {
+                    t: {"next": self._next.get(t, FIRST_INSTANCE), "instances": m}
+                    for t, m in sorted(self._types.items())
+                },
+                "cov_increments": dict(sorted(self._cov.items())),
+            },
+        )
 
 
 class DeviceState:
@@ -147,9 +155,12 @@ class DeviceState:
         if self._fingerprint:
             self.database_revision += 1
         self._fingerprint = fingerprint
-        write_json(self.path, {
-            "version": FORMAT_VERSION,
-            "database_revision": self.database_revision,
-            "object_list_fingerprint": fingerprint,
-        })
+        write_json(
+            self.path,
+            {
+                "version": FORMAT_VERSION,
+                "database_revision": self.database_revision,
+                "object_list_fingerprint": fingerprint,
+            },
+        )
         return True

@@ -18,8 +18,8 @@ class UnitMapping:
     """How a Home Assistant unit is published in BACnet."""
 
     units: EngineeringUnits
-    scale: float = 1.0           # BACnet value = HA value * scale
-    cov_increment: float = 1.0   # default COV_Increment, in BACnet units (writable)
+    scale: float = 1.0  # BACnet value = HA value * scale
+    cov_increment: float = 1.0  # default COV_Increment, in BACnet units (writable)
 
     @property
     def code(self) -> int:

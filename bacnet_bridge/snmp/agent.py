@@ -66,8 +66,9 @@ class _BulkResponder(cmdrsp.BulkCommandResponder):  # type: ignore[misc]
     4.2.3 asks for an empty variable-binding list.
     """
 
-    def handle_management_operation(self, snmpEngine: Any, stateReference: Any,
-                                    contextName: Any, PDU: Any) -> None:
+    def handle_management_operation(
+        self, snmpEngine: Any, stateReference: Any, contextName: Any, PDU: Any
+    ) -> None:
         try:
             super().handle_management_operation(snmpEngine, stateReference, contextName, PDU)
         except smi_error.SmiError as err:
@@ -139,8 +140,9 @@ class SnmpAgent:
         self._set_engine_identity(eng, self.engine_state)
         sock = self._bind_socket()
         self.address = sock.getsockname()[:2]
-        transport_cls = udp6.Udp6AsyncioTransport if sock.family == socket.AF_INET6 \
-            else udp.UdpAsyncioTransport
+        transport_cls = (
+            udp6.Udp6AsyncioTransport if sock.family == socket.AF_INET6 else udp.UdpAsyncioTransport
+        )
         self._domain = udp6.DOMAIN_NAME if sock.family == socket.AF_INET6 else udp.DOMAIN_NAME
         self._transport = transport_cls().open_server_mode(sock=sock)
         snmp_config.add_transport(eng, self._domain, self._transport)
@@ -168,16 +170,21 @@ class SnmpAgent:
         ]
         _LOGGER.info(
             "SNMP agent on udp %s:%d (engine ID %s, boots %d; v2c %s, %d v3 user(s), "
-            "%d trap receiver(s)); %d instances", self.address[0], self.address[1],
-            self.engine_state.engine_id.hex(), self.engine_state.boots,
-            "on" if self.snmp.community else "off", len(self.snmp.users),
-            len(self.snmp.trap_receivers), self.view.instance_count())
+            "%d trap receiver(s)); %d instances",
+            self.address[0],
+            self.address[1],
+            self.engine_state.engine_id.hex(),
+            self.engine_state.boots,
+            "on" if self.snmp.community else "off",
+            len(self.snmp.users),
+            len(self.snmp.trap_receivers),
+            self.view.instance_count(),
+        )
 
     def _bind_socket(self) -> socket.socket:
         host = self.snmp.address
         try:
-            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 \
-                else socket.AF_INET
+            family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         except ValueError:
             family = socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -187,7 +194,8 @@ class SnmpAgent:
         except OSError as err:
             sock.close()
             raise SnmpStartError(
-                f"snmp: cannot bind UDP {host}:{self.snmp.port}: {err.strerror}") from err
+                f"snmp: cannot bind UDP {host}:{self.snmp.port}: {err.strerror}"
+            ) from err
         return sock
 
     @staticmethod
@@ -199,7 +207,8 @@ class SnmpAgent:
         """
         builder = eng.get_mib_builder()
         engine_id, boots = builder.import_symbols(
-            "__SNMP-FRAMEWORK-MIB", "snmpEngineID", "snmpEngineBoots")
+            "__SNMP-FRAMEWORK-MIB", "snmpEngineID", "snmpEngineBoots"
+        )
         engine_id.syntax = engine_id.syntax.clone(state.engine_id)
         boots.syntax = boots.syntax.clone(state.boots)
         eng.snmpEngineID = engine_id.syntax
@@ -215,18 +224,24 @@ class SnmpAgent:
         if self.snmp.community:
             snmp_config.add_v1_system(eng, COMMUNITY_INDEX, self.snmp.community)
             snmp_config.add_vacm_group(eng, V2C_GROUP, 2, COMMUNITY_INDEX)
-            snmp_config.add_vacm_access(eng, V2C_GROUP, "", 2, "noAuthNoPriv", "exact",
-                                        READ_VIEW, READ_VIEW, NOTIFY_VIEW)
+            snmp_config.add_vacm_access(
+                eng, V2C_GROUP, "", 2, "noAuthNoPriv", "exact", READ_VIEW, READ_VIEW, NOTIFY_VIEW
+            )
         for user in self.snmp.users:
             snmp_config.add_v3_user(
-                eng, user.name,
-                snmp_config.USM_AUTH_HMAC96_SHA, user.auth_key,
-                snmp_config.USM_PRIV_CFB128_AES, user.priv_key)
+                eng,
+                user.name,
+                snmp_config.USM_AUTH_HMAC96_SHA,
+                user.auth_key,
+                snmp_config.USM_PRIV_CFB128_AES,
+                user.priv_key,
+            )
             snmp_config.add_vacm_group(eng, V3_GROUP, 3, user.name)
         if self.snmp.users:
             # authPriv only: a request with less security finds no access entry.
-            snmp_config.add_vacm_access(eng, V3_GROUP, "", 3, "authPriv", "exact",
-                                        READ_VIEW, READ_VIEW, NOTIFY_VIEW)
+            snmp_config.add_vacm_access(
+                eng, V3_GROUP, "", 3, "authPriv", "exact", READ_VIEW, READ_VIEW, NOTIFY_VIEW
+            )
 
     def _static_instances(self) -> tuple[dict[Oid, Value | Dynamic], set[Oid]]:
         eng = self.engine
@@ -239,7 +254,8 @@ class SnmpAgent:
         static: dict[Oid, Value | Dynamic] = {
             oids.SYS_DESCR: display(
                 f"AcuRev bridge {bridge_version()}: Accuenergy AcuRev 2020 meters from "
-                "Home Assistant (ACUREV-BRIDGE-MIB)"),
+                "Home Assistant (ACUREV-BRIDGE-MIB)"
+            ),
             oids.SYS_OBJECT_ID: v2c.ObjectIdentifier(oids.PRODUCT),
             oids.SYS_UPTIME: lambda: v2c.TimeTicks(self.uptime_centiseconds()),
             oids.SYS_CONTACT: display(str(getattr(snmp, "sys_contact", "") or "")),
@@ -248,9 +264,11 @@ class SnmpAgent:
             oids.SYS_SERVICES: v2c.Integer32(SYS_SERVICES),
             oids.BRIDGE_VERSION: display(bridge_version()),
             oids.BRIDGE_HA_CONNECTED: lambda: v2c.Integer32(
-                oids.TRUE if self.table.ha_connected else oids.FALSE),
+                oids.TRUE if self.table.ha_connected else oids.FALSE
+            ),
             oids.BRIDGE_METER_COUNT: lambda: v2c.Gauge32(
-                len(self.view.meter_index) if self.view else 0),
+                len(self.view.meter_index) if self.view else 0
+            ),
             oids.BRIDGE_ALARMS_SENT: lambda: v2c.Counter32(self.alarms_sent % 2**32),
             oids.SNMP_ENGINE_ID: v2c.OctetString(state.engine_id),
             oids.SNMP_ENGINE_BOOTS: v2c.Integer32(state.boots),
@@ -275,18 +293,26 @@ class SnmpAgent:
                 # and the group below has no read view: it cannot be used to read.
                 snmp_config.add_v1_system(eng, community_index, rec.community, transportTag=tag)
                 snmp_config.add_vacm_group(eng, TRAP_GROUP, 2, community_index)
-                snmp_config.add_target_parameters(eng, params, community_index,
-                                                  "noAuthNoPriv", 1)
+                snmp_config.add_target_parameters(eng, params, community_index, "noAuthNoPriv", 1)
             else:
                 snmp_config.add_target_parameters(eng, params, rec.user, "authPriv", 3)
             snmp_config.add_target_address(
-                eng, f"acurev-trap-addr-{i}", self._domain, self._receiver_address(rec), params,
-                timeout=INFORM_TIMEOUT_CS, retryCount=INFORM_RETRIES, tagList=tag)
+                eng,
+                f"acurev-trap-addr-{i}",
+                self._domain,
+                self._receiver_address(rec),
+                params,
+                timeout=INFORM_TIMEOUT_CS,
+                retryCount=INFORM_RETRIES,
+                tagList=tag,
+            )
             snmp_config.add_notification_target(
-                eng, f"acurev-notify-{i}", params, tag, "inform" if rec.inform else "trap")
+                eng, f"acurev-notify-{i}", params, tag, "inform" if rec.inform else "trap"
+            )
         if any(rec.version == "v2c" for rec in self.snmp.trap_receivers):
-            snmp_config.add_vacm_access(eng, TRAP_GROUP, "", 2, "noAuthNoPriv", "exact",
-                                        None, None, NOTIFY_VIEW)
+            snmp_config.add_vacm_access(
+                eng, TRAP_GROUP, "", 2, "noAuthNoPriv", "exact", None, None, NOTIFY_VIEW
+            )
 
     def _receiver_address(self, rec: TrapReceiver) -> tuple[str, int]:
         family = socket.AF_INET6 if self._domain == udp6.DOMAIN_NAME else socket.AF_INET
@@ -294,8 +320,11 @@ class SnmpAgent:
             info = socket.getaddrinfo(rec.host, rec.port, family, socket.SOCK_DGRAM)
             host = str(info[0][4][0])
         except OSError:
-            _LOGGER.error("snmp: trap receiver %s does not resolve for this agent's address "
-                          "family; notifications to it will fail", rec.host)
+            _LOGGER.error(
+                "snmp: trap receiver %s does not resolve for this agent's address "
+                "family; notifications to it will fail",
+                rec.host,
+            )
             host = rec.host
         return host, rec.port
 
@@ -317,8 +346,12 @@ class SnmpAgent:
             ((*oids.ALARM_CHANNEL, 0), v2c.Unsigned32(channel)),
             ((*oids.ALARM_PARAMETER, 0), display(str(data.get("parameter", "")))),
             ((*oids.ALARM_VALUE, 0), display("" if value is None else _number_text(value))),
-            ((*oids.ALARM_STATE, 0), v2c.Integer32(
-                oids.ALARM_RECOVERED if state == "recovered" else oids.ALARM_OCCURRED)),
+            (
+                (*oids.ALARM_STATE, 0),
+                v2c.Integer32(
+                    oids.ALARM_RECOVERED if state == "recovered" else oids.ALARM_OCCURRED
+                ),
+            ),
         ]
 
     def send_alarm(self, event: MeterEvent) -> None:
@@ -327,23 +360,42 @@ class SnmpAgent:
             return
         varbinds = [(v2c.ObjectIdentifier(oid), value) for oid, value in self.alarm_varbinds(event)]
         # pysnmp takes sysUpTime.0 from its own SNMPv2-MIB instance; send ours explicitly.
-        varbinds.insert(0, (v2c.ObjectIdentifier(oids.SYS_UPTIME),
-                            v2c.TimeTicks(self.uptime_centiseconds())))
+        varbinds.insert(
+            0, (v2c.ObjectIdentifier(oids.SYS_UPTIME), v2c.TimeTicks(self.uptime_centiseconds()))
+        )
         self.alarms_sent += 1
         for i, rec in enumerate(self.snmp.trap_receivers):
             self._originator.send_varbinds(
-                self.engine, f"acurev-notify-{i}", None, b"", varbinds,
-                self._notification_done, (rec, event))
+                self.engine,
+                f"acurev-notify-{i}",
+                None,
+                b"",
+                varbinds,
+                self._notification_done,
+                (rec, event),
+            )
 
-    def _notification_done(self, _eng: Any, _handle: Any, error_indication: Any,
-                           error_status: Any, _error_index: Any, _varbinds: Any,
-                           cb_ctx: tuple[TrapReceiver, MeterEvent]) -> None:
+    def _notification_done(
+        self,
+        _eng: Any,
+        _handle: Any,
+        error_indication: Any,
+        error_status: Any,
+        _error_index: Any,
+        _varbinds: Any,
+        cb_ctx: tuple[TrapReceiver, MeterEvent],
+    ) -> None:
         rec, event = cb_ctx
         if error_indication or error_status:
             self.notifications_failed += 1
-            _LOGGER.warning("snmp: %s to %s:%d for meter %s failed: %s",
-                            "inform" if rec.inform else "trap", rec.host, rec.port,
-                            event.serial, error_indication or error_status)
+            _LOGGER.warning(
+                "snmp: %s to %s:%d for meter %s failed: %s",
+                "inform" if rec.inform else "trap",
+                rec.host,
+                rec.port,
+                event.serial,
+                error_indication or error_status,
+            )
         elif rec.inform:
             self.informs_confirmed += 1
 

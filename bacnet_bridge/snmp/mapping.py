@@ -48,17 +48,25 @@ class Column:
 
     number: int
     syntax: str
-    base: str = ""      # the unit the scale applies to ("" = dimensionless)
+    base: str = ""  # the unit the scale applies to ("" = dimensionless)
     scale: float = 1.0
 
 
 # Unit of measurement -> factor to the base unit of its family.
 _UNIT_FACTORS: dict[str, tuple[str, float]] = {
-    "W": ("W", 1.0), "kW": ("W", 1e3), "MW": ("W", 1e6),
-    "Wh": ("Wh", 1.0), "kWh": ("Wh", 1e3), "MWh": ("Wh", 1e6),
-    "V": ("V", 1.0), "mV": ("V", 1e-3), "kV": ("V", 1e3),
-    "A": ("A", 1.0), "mA": ("A", 1e-3),
-    "Hz": ("Hz", 1.0), "kHz": ("Hz", 1e3),
+    "W": ("W", 1.0),
+    "kW": ("W", 1e3),
+    "MW": ("W", 1e6),
+    "Wh": ("Wh", 1.0),
+    "kWh": ("Wh", 1e3),
+    "MWh": ("Wh", 1e6),
+    "V": ("V", 1.0),
+    "mV": ("V", 1e-3),
+    "kV": ("V", 1e3),
+    "A": ("A", 1.0),
+    "mA": ("A", 1e-3),
+    "Hz": ("Hz", 1.0),
+    "kHz": ("Hz", 1e3),
     "%": ("", 0.01),  # a power factor shown in percent
 }
 
@@ -150,8 +158,13 @@ class Cell:
 class MibView:
     """The ACUREV-BRIDGE-MIB content of one agent, kept in step with a point table."""
 
-    def __init__(self, table: PointTable, indexes: MeterIndexMap,
-                 static: dict[Oid, Value | Dynamic], objects: set[Oid]) -> None:
+    def __init__(
+        self,
+        table: PointTable,
+        indexes: MeterIndexMap,
+        static: dict[Oid, Value | Dynamic],
+        objects: set[Oid],
+    ) -> None:
         """``static``: instances outside the tables (system group, scalars); ``objects``: theirs."""
         self.table = table
         self.indexes = indexes
@@ -167,8 +180,12 @@ class MibView:
         """Lay out every instance from the table (meters or points came or went)."""
         values: dict[Oid, Value | Dynamic] = dict(self._static)
         objects: set[Oid] = set(self._static_objects)
-        for entry, cols in ((oids.METER_ENTRY, range(2, 15)), (oids.CHANNEL_ENTRY, range(2, 9)),
-                            (oids.RELAY_ENTRY, range(2, 5)), (oids.DI_ENTRY, range(2, 6))):
+        for entry, cols in (
+            (oids.METER_ENTRY, range(2, 15)),
+            (oids.CHANNEL_ENTRY, range(2, 9)),
+            (oids.RELAY_ENTRY, range(2, 5)),
+            (oids.DI_ENTRY, range(2, 6)),
+        ):
             objects.update((*entry, c) for c in cols)
         self._cells = {}
         by_meter: dict[str, list[Point]] = {}
@@ -187,8 +204,9 @@ class MibView:
             values[row.available_oid] = truth(self._row_available(row))
         self.store.replace(values, objects)
 
-    def _layout_meter(self, values: dict[Oid, Value | Dynamic], meter: Meter, m_idx: int,
-                      points: list[Point]) -> Row:
+    def _layout_meter(
+        self, values: dict[Oid, Value | Dynamic], meter: Meter, m_idx: int, points: list[Point]
+    ) -> Row:
         def col(number: int) -> Oid:
             return (*oids.METER_ENTRY, number, m_idx)
 
@@ -203,8 +221,9 @@ class MibView:
                 self._bind(values, point, col(column.number), column, row)
         return row
 
-    def _layout_points(self, values: dict[Oid, Value | Dynamic], meter: Meter, m_idx: int,
-                       points: list[Point]) -> list[Row]:
+    def _layout_points(
+        self, values: dict[Oid, Value | Dynamic], meter: Meter, m_idx: int, points: list[Point]
+    ) -> list[Row]:
         rows: dict[Oid, Row] = {}
         meter_name = meter.name or f"AcuRev {meter.serial}"
 
@@ -218,36 +237,54 @@ class MibView:
 
         for point in sorted(points, key=lambda p: p.key):
             if (match := _CHANNEL_KEY.match(point.key)) and point.kind in (
-                    PointKind.MEASUREMENT, PointKind.COUNTER):
+                PointKind.MEASUREMENT,
+                PointKind.COUNTER,
+            ):
                 column = CHANNEL_COLUMNS.get(match.group(2))
                 if column is None:
                     continue
                 number = point.channel or int(match.group(1))
-                row = row_for(oids.CHANNEL_ENTRY, number, ChannelCol.AVAILABLE, ChannelCol.NAME,
-                              f"{meter_name} CH{number:02d}")
-                self._bind(values, point, (*oids.CHANNEL_ENTRY, column.number, m_idx, number),
-                           column, row)
+                row = row_for(
+                    oids.CHANNEL_ENTRY,
+                    number,
+                    ChannelCol.AVAILABLE,
+                    ChannelCol.NAME,
+                    f"{meter_name} CH{number:02d}",
+                )
+                self._bind(
+                    values, point, (*oids.CHANNEL_ENTRY, column.number, m_idx, number), column, row
+                )
             elif (match := _RELAY_KEY.match(point.key)) and point.kind is PointKind.RELAY:
                 number = int(match.group(1))
-                row = row_for(oids.RELAY_ENTRY, number, RelayCol.AVAILABLE, RelayCol.NAME,
-                              point.name)
-                self._bind(values, point, (*oids.RELAY_ENTRY, RelayCol.STATE, m_idx, number),
-                           RELAY_STATE, row)
+                row = row_for(
+                    oids.RELAY_ENTRY, number, RelayCol.AVAILABLE, RelayCol.NAME, point.name
+                )
+                self._bind(
+                    values,
+                    point,
+                    (*oids.RELAY_ENTRY, RelayCol.STATE, m_idx, number),
+                    RELAY_STATE,
+                    row,
+                )
             elif (match := _DI_KEY.match(point.key)) and point.kind is PointKind.BINARY:
                 number = int(match.group(1))
                 row = row_for(oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, point.name)
-                self._bind(values, point, (*oids.DI_ENTRY, DiCol.STATE, m_idx, number),
-                           DI_STATE, row)
+                self._bind(
+                    values, point, (*oids.DI_ENTRY, DiCol.STATE, m_idx, number), DI_STATE, row
+                )
             elif (match := _DI_COUNT_KEY.match(point.key)) and point.kind is PointKind.COUNTER:
                 number = int(match.group(1))
-                row = row_for(oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME,
-                              f"{meter_name} DI{number}")
-                self._bind(values, point, (*oids.DI_ENTRY, DiCol.COUNT, m_idx, number),
-                           DI_COUNT, row)
+                row = row_for(
+                    oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, f"{meter_name} DI{number}"
+                )
+                self._bind(
+                    values, point, (*oids.DI_ENTRY, DiCol.COUNT, m_idx, number), DI_COUNT, row
+                )
         return list(rows.values())
 
-    def _bind(self, values: dict[Oid, Value | Dynamic], point: Point, oid: Oid, column: Column,
-              row: Row) -> None:
+    def _bind(
+        self, values: dict[Oid, Value | Dynamic], point: Point, oid: Oid, column: Column, row: Row
+    ) -> None:
         self._cells[point.unique_id] = Cell(oid, column, row)
         row.uids.append(point.unique_id)
         value = encode(column, point)

@@ -24,7 +24,11 @@ from .options import clock_sync_threshold, energy_interval, point_options, scan_
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
-    Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR, Platform.SWITCH,
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -69,7 +73,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     try:
         device = await client.read_device_info()
         alarm_settings = (
-            await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)).alarm_settings
+            await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
+        ).alarm_settings
     except AcuRevIdentityError as err:
         await client.close()
         raise ConfigEntryError(
@@ -86,15 +91,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         ) from err
 
     opts = point_options(entry.options)
-    fast = AcuRevCoordinator(hass, entry, client, device, _fast_groups(device),
-                             scan_interval(entry.options), "readings")
-    slow = AcuRevCoordinator(hass, entry, client, device, _slow_groups(device, opts.enabled),
-                             energy_interval(entry.options), "counters")
+    fast = AcuRevCoordinator(
+        hass, entry, client, device, _fast_groups(device), scan_interval(entry.options), "readings"
+    )
+    slow = AcuRevCoordinator(
+        hass,
+        entry,
+        client,
+        device,
+        _slow_groups(device, opts.enabled),
+        energy_interval(entry.options),
+        "counters",
+    )
     runtime = AcuRevRuntimeData(client, device, fast, slow, opts, alarm_settings=alarm_settings)
     entry.runtime_data = runtime
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **device_info(runtime))
+        config_entry_id=entry.entry_id, **device_info(runtime)
+    )
     fast.logs = LogWatcher(hass, entry.entry_id, device.serial)
     fast.logs.device_id = dev.id
     await fast.logs.async_load()
@@ -108,8 +122,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         await client.close()
         raise
     io = fast.data.io
-    runtime.points = build_points(device, opts, io.di_counter_mode if io else (),
-                                  _enabled_alarms(alarm_settings))
+    runtime.points = build_points(
+        device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
+    )
 
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -44,8 +44,9 @@ def _failed(err: AcuRevError, what: str) -> HomeAssistantError:
     )
 
 
-async def async_reset(runtime: AcuRevRuntimeData, reset: Reset,
-                      digital_inputs: list[int] | None = None) -> None:
+async def async_reset(
+    runtime: AcuRevRuntimeData, reset: Reset, digital_inputs: list[int] | None = None
+) -> None:
     """Send one reset command, then re-read what it changed."""
     mask = ALL_DI_MASK
     if digital_inputs:
@@ -80,8 +81,10 @@ async def async_set_ct_primary(runtime: AcuRevRuntimeData, channel: int, amps: i
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="channel_not_installed",
-            translation_placeholders={"channel": str(channel),
-                                      "installed": str(runtime.device.installed_channels)},
+            translation_placeholders={
+                "channel": str(channel),
+                "installed": str(runtime.device.installed_channels),
+            },
         )
     try:
         await runtime.client.set_ct_primary(channel, amps)

@@ -24,7 +24,8 @@ async def async_setup_entry(
     runtime = entry.runtime_data
     async_add_entities(
         (AcuRevAlarm if p.translation_key == "alarm" else AcuRevDigitalInput)(
-            runtime, runtime.fast, p)
+            runtime, runtime.fast, p
+        )
         for p in runtime.points
         if p.kind is Kind.BINARY
     )

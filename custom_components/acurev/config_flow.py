@@ -49,7 +49,10 @@ class NotAnAcuRevError(AcuRevError):
 def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
-            min=minimum, max=maximum, step=1, mode=selector.NumberSelectorMode.BOX,
+            min=minimum,
+            max=maximum,
+            step=1,
+            mode=selector.NumberSelectorMode.BOX,
             unit_of_measurement="s",
         )
     )
@@ -92,8 +95,7 @@ async def read_identity(host: str, port: int, unit_id: int) -> DeviceInfo:
 
 async def _try_identity(data: Mapping[str, Any]) -> tuple[DeviceInfo | None, dict[str, str]]:
     try:
-        device = await read_identity(data[CONF_HOST], int(data[CONF_PORT]),
-                                     int(data[CONF_UNIT_ID]))
+        device = await read_identity(data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]))
     except AcuRevTimeoutError:
         return None, {"base": "timeout"}
     except AcuRevConnectionError:
@@ -152,8 +154,11 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
                     # the two never race (deprecated combination since 2026.6).
                     self.hass.config_entries.async_update_entry(
                         entry,
-                        data={**data, CONF_PORT: int(data[CONF_PORT]),
-                              CONF_UNIT_ID: int(data[CONF_UNIT_ID])},
+                        data={
+                            **data,
+                            CONF_PORT: int(data[CONF_PORT]),
+                            CONF_UNIT_ID: int(data[CONF_UNIT_ID]),
+                        },
                     )
                     return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
@@ -187,14 +192,21 @@ class AcuRevOptionsFlow(OptionsFlow):
         enabled = point_options(options).enabled
         schema: dict[Any, Any] = {
             vol.Required(CONF_SCAN_INTERVAL, default=scan_interval(options)): _seconds(
-                MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL),
+                MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL
+            ),
             vol.Required(CONF_ENERGY_INTERVAL, default=energy_interval(options)): _seconds(
-                MIN_ENERGY_INTERVAL, MAX_ENERGY_INTERVAL),
+                MIN_ENERGY_INTERVAL, MAX_ENERGY_INTERVAL
+            ),
         }
         for opt in Option:
             schema[vol.Required(opt.value, default=opt in enabled)] = selector.BooleanSelector()
         schema[vol.Required(CONF_CLOCK_SYNC, default=options.get(CONF_CLOCK_SYNC, False))] = (
-            selector.BooleanSelector())
-        schema[vol.Required(CONF_CLOCK_THRESHOLD, default=options.get(
-            CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD))] = _seconds(5, 3600)
+            selector.BooleanSelector()
+        )
+        schema[
+            vol.Required(
+                CONF_CLOCK_THRESHOLD,
+                default=options.get(CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD),
+            )
+        ] = _seconds(5, 3600)
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

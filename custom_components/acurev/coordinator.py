@@ -121,9 +121,7 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
                 translation_placeholders={"expected": err.expected, "found": err.found},
             ) from err
         except AcuRevTimeoutError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="timeout"
-            ) from err
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="timeout") from err
         except ModbusExceptionError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,

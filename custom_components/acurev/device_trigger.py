@@ -41,16 +41,22 @@ ENTITY_TRIGGERS = {
     "relay_turned_off": ("switch", "_relay_", STATE_OFF),
 }
 
-TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({
-    vol.Required(CONF_TYPE): vol.In([*ALARM_TRIGGERS, *ENTITY_TRIGGERS]),
-    vol.Optional(CONF_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, ALARM_CHANNEL_COUNT)),
-    vol.Optional(CONF_ENTITY_ID): cv.entity_id_or_uuid,
-})
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
+    {
+        vol.Required(CONF_TYPE): vol.In([*ALARM_TRIGGERS, *ENTITY_TRIGGERS]),
+        vol.Optional(CONF_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, ALARM_CHANNEL_COUNT)),
+        vol.Optional(CONF_ENTITY_ID): cv.entity_id_or_uuid,
+    }
+)
 
 
 def _base(device_id: str, trigger_type: str) -> dict[str, Any]:
-    return {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id,
-            CONF_TYPE: trigger_type}
+    return {
+        CONF_PLATFORM: "device",
+        CONF_DOMAIN: DOMAIN,
+        CONF_DEVICE_ID: device_id,
+        CONF_TYPE: trigger_type,
+    }
 
 
 def _is_point(entry: er.RegistryEntry, marker: str) -> bool:
@@ -64,13 +70,13 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
     triggers: list[dict[str, Any]] = []
     entities = er.async_entries_for_device(er.async_get(hass), device_id)
     alarm_channels = sorted(
-        int(e.unique_id.rsplit("_alarm_", 1)[1]) for e in entities
+        int(e.unique_id.rsplit("_alarm_", 1)[1])
+        for e in entities
         if e.platform == DOMAIN and e.domain == "binary_sensor" and _is_point(e, "_alarm_")
     )
     for trigger_type in ALARM_TRIGGERS:
         triggers.append(_base(device_id, trigger_type))
-        triggers += [{**_base(device_id, trigger_type), CONF_CHANNEL: ch}
-                     for ch in alarm_channels]
+        triggers += [{**_base(device_id, trigger_type), CONF_CHANNEL: ch} for ch in alarm_channels]
     for trigger_type, (domain, marker, _) in ENTITY_TRIGGERS.items():
         triggers += [
             {**_base(device_id, trigger_type), CONF_ENTITY_ID: e.id}
@@ -85,10 +91,15 @@ async def async_get_trigger_capabilities(
 ) -> dict[str, vol.Schema]:
     """An alarm trigger may be narrowed to one alarm channel."""
     if config[CONF_TYPE] in ALARM_TRIGGERS:
-        return {"extra_fields": vol.Schema({
-            vol.Optional(CONF_CHANNEL): vol.All(vol.Coerce(int),
-                                                vol.Range(1, ALARM_CHANNEL_COUNT)),
-        })}
+        return {
+            "extra_fields": vol.Schema(
+                {
+                    vol.Optional(CONF_CHANNEL): vol.All(
+                        vol.Coerce(int), vol.Range(1, ALARM_CHANNEL_COUNT)
+                    ),
+                }
+            )
+        }
     return {}
 
 
@@ -101,22 +112,31 @@ async def async_attach_trigger(
     """Attach an event trigger (alarms) or a state trigger (DIs, relays)."""
     trigger_type = config[CONF_TYPE]
     if trigger_type in ALARM_TRIGGERS:
-        event_data: dict[str, Any] = {CONF_DEVICE_ID: config[CONF_DEVICE_ID],
-                                      "state": ALARM_TRIGGERS[trigger_type]}
+        event_data: dict[str, Any] = {
+            CONF_DEVICE_ID: config[CONF_DEVICE_ID],
+            "state": ALARM_TRIGGERS[trigger_type],
+        }
         if CONF_CHANNEL in config:
             event_data[CONF_CHANNEL] = config[CONF_CHANNEL]
-        event_config = event_trigger.TRIGGER_SCHEMA({
-            CONF_PLATFORM: "event",
-            "event_type": EVENT_ALARM,
-            "event_data": event_data,
-        })
+        event_config = event_trigger.TRIGGER_SCHEMA(
+            {
+                CONF_PLATFORM: "event",
+                "event_type": EVENT_ALARM,
+                "event_data": event_data,
+            }
+        )
         return await event_trigger.async_attach_trigger(
-            hass, event_config, action, trigger_info, platform_type="device")
+            hass, event_config, action, trigger_info, platform_type="device"
+        )
     _, _, to_state = ENTITY_TRIGGERS[trigger_type]
-    state_config = await state_trigger.async_validate_trigger_config(hass, {
-        CONF_PLATFORM: "state",
-        CONF_ENTITY_ID: config[CONF_ENTITY_ID],
-        state_trigger.CONF_TO: to_state,
-    })
+    state_config = await state_trigger.async_validate_trigger_config(
+        hass,
+        {
+            CONF_PLATFORM: "state",
+            CONF_ENTITY_ID: config[CONF_ENTITY_ID],
+            state_trigger.CONF_TO: to_state,
+        },
+    )
     return await state_trigger.async_attach_trigger(
-        hass, state_config, action, trigger_info, platform_type="device")
+        hass, state_config, action, trigger_info, platform_type="device"
+    )

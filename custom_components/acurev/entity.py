@@ -32,8 +32,9 @@ class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
 
     _attr_has_entity_name = True
 
-    def __init__(self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator,
-                 point: Point) -> None:
+    def __init__(
+        self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, point: Point
+    ) -> None:
         """Bind the point to its coordinator."""
         super().__init__(coordinator)
         self.point = point

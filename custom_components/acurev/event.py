@@ -23,10 +23,12 @@ async def async_setup_entry(
 ) -> None:
     """One event entity per log."""
     runtime = entry.runtime_data
-    async_add_entities([
-        AcuRevLogEvent(runtime, "alarm_log", EVENT_ALARM, ["occurred", "recovered"]),
-        AcuRevLogEvent(runtime, "soe_log", EVENT_SOE, ["on", "off", "changed"]),
-    ])
+    async_add_entities(
+        [
+            AcuRevLogEvent(runtime, "alarm_log", EVENT_ALARM, ["occurred", "recovered"]),
+            AcuRevLogEvent(runtime, "soe_log", EVENT_SOE, ["on", "off", "changed"]),
+        ]
+    )
 
 
 class AcuRevLogEvent(EventEntity):
@@ -34,8 +36,9 @@ class AcuRevLogEvent(EventEntity):
 
     _attr_has_entity_name = True
 
-    def __init__(self, runtime: AcuRevRuntimeData, key: str, bus_event: str,
-                 event_types: list[str]) -> None:
+    def __init__(
+        self, runtime: AcuRevRuntimeData, key: str, bus_event: str, event_types: list[str]
+    ) -> None:
         """Listen to ``bus_event`` for this meter."""
         self._serial = runtime.device.serial
         self._bus_event = bus_event
@@ -47,7 +50,8 @@ class AcuRevLogEvent(EventEntity):
     async def async_added_to_hass(self) -> None:
         """Subscribe while the entity exists (entity-event-setup)."""
         self.async_on_remove(
-            self.hass.bus.async_listen(self._bus_event, self._handle, self._for_me))
+            self.hass.bus.async_listen(self._bus_event, self._handle, self._for_me)
+        )
 
     @callback
     def _for_me(self, event_data: Any) -> bool:

@@ -58,7 +58,8 @@ class LogWatcher:
         self.serial = serial
         self.device_id: str | None = None
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.logs")
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.logs"
+        )
         self.alarms: RingTracker[AlarmRecord] = RingTracker()
         self.soe: RingTracker[SoeRecord] = RingTracker()
         self._polls = 0
@@ -102,17 +103,25 @@ class LogWatcher:
         if changed:
             # Saved right away: a restart after this point must not fire these again.
             await self._store.async_save(
-                {"serial": self.serial, "alarms": self.alarms.state, "soe": self.soe.state})
+                {"serial": self.serial, "alarms": self.alarms.state, "soe": self.soe.state}
+            )
 
     def _report(self, update: RingUpdate[Any], ring: str) -> None:
         if not update.lost:
             return
         _LOGGER.warning(
             "Meter %s: the %s log wrapped before it could be read; older records were lost. "
-            "Shorten the readings interval to avoid this", self.serial, ring)
+            "Shorten the readings interval to avoid this",
+            self.serial,
+            ring,
+        )
         ir.async_create_issue(
-            self.hass, DOMAIN, f"{ring}_log_wrapped_{self.serial}",
-            is_fixable=False, is_persistent=False, severity=ir.IssueSeverity.WARNING,
+            self.hass,
+            DOMAIN,
+            f"{ring}_log_wrapped_{self.serial}",
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.WARNING,
             translation_key="log_wrapped",
             translation_placeholders={"serial": self.serial, "log": ring},
         )

@@ -92,9 +92,11 @@ class AcuRevSensor(AcuRevEntity, SensorEntity):
         self._attr_native_unit_of_measurement = point.unit
         self._attr_suggested_display_precision = style.precision
         # A previous month's total is a fixed number, not a growing counter.
-        self._attr_state_class = None if (
-            point.quantity is Quantity.ENERGY and point.kind is Kind.MEASUREMENT
-        ) else style.state_class
+        self._attr_state_class = (
+            None
+            if (point.quantity is Quantity.ENERGY and point.kind is Kind.MEASUREMENT)
+            else style.state_class
+        )
         if point.quantity is Quantity.LOAD_NATURE:
             self._attr_options = LOAD_NATURE_OPTIONS
         if point.diagnostic:

@@ -31,15 +31,20 @@ SERVICE_SET_CT_PRIMARY = "set_ct_primary"
 BASE = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SCHEMAS: dict[str, vol.Schema] = {
     **{reset.value: BASE for reset in Reset if reset is not Reset.CLEAR_DI_COUNTERS},
-    Reset.CLEAR_DI_COUNTERS.value: BASE.extend({
-        vol.Optional(ATTR_DIGITAL_INPUTS): vol.All(
-            cv.ensure_list, [vol.All(vol.Coerce(int), vol.Range(1, DI_COUNT))]),
-    }),
+    Reset.CLEAR_DI_COUNTERS.value: BASE.extend(
+        {
+            vol.Optional(ATTR_DIGITAL_INPUTS): vol.All(
+                cv.ensure_list, [vol.All(vol.Coerce(int), vol.Range(1, DI_COUNT))]
+            ),
+        }
+    ),
     SERVICE_SET_CLOCK: BASE.extend({vol.Optional(ATTR_TIME): cv.datetime}),
-    SERVICE_SET_CT_PRIMARY: BASE.extend({
-        vol.Required(ATTR_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, CHANNEL_COUNT)),
-        vol.Required(ATTR_AMPS): vol.All(vol.Coerce(int), vol.Range(1, 65535)),
-    }),
+    SERVICE_SET_CT_PRIMARY: BASE.extend(
+        {
+            vol.Required(ATTR_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, CHANNEL_COUNT)),
+            vol.Required(ATTR_AMPS): vol.All(vol.Coerce(int), vol.Range(1, 65535)),
+        }
+    ),
 }
 
 
@@ -48,19 +53,25 @@ def _runtime(call: ServiceCall) -> AcuRevRuntimeData:
     device = dr.async_get(call.hass).async_get(call.data[ATTR_DEVICE_ID])
     if device is None:
         raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="unknown_device",
-            translation_placeholders={"device_id": call.data[ATTR_DEVICE_ID]})
+            translation_domain=DOMAIN,
+            translation_key="unknown_device",
+            translation_placeholders={"device_id": call.data[ATTR_DEVICE_ID]},
+        )
     for entry_id in device.config_entries:
         entry: AcuRevConfigEntry | None = call.hass.config_entries.async_get_entry(entry_id)
         if entry is not None and entry.domain == DOMAIN:
             if entry.state is not ConfigEntryState.LOADED:
                 raise ServiceValidationError(
-                    translation_domain=DOMAIN, translation_key="not_loaded",
-                    translation_placeholders={"name": entry.title})
+                    translation_domain=DOMAIN,
+                    translation_key="not_loaded",
+                    translation_placeholders={"name": entry.title},
+                )
             return entry.runtime_data
     raise ServiceValidationError(
-        translation_domain=DOMAIN, translation_key="unknown_device",
-        translation_placeholders={"device_id": call.data[ATTR_DEVICE_ID]})
+        translation_domain=DOMAIN,
+        translation_key="unknown_device",
+        translation_placeholders={"device_id": call.data[ATTR_DEVICE_ID]},
+    )
 
 
 async def _reset(reset: Reset, call: ServiceCall) -> None:
@@ -83,9 +94,12 @@ async def _set_ct_primary(call: ServiceCall) -> None:
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every action of the integration."""
     for reset in Reset:
-        hass.services.async_register(DOMAIN, reset.value, partial(_reset, reset),
-                                     schema=SCHEMAS[reset.value])
-    hass.services.async_register(DOMAIN, SERVICE_SET_CLOCK, _set_clock,
-                                 schema=SCHEMAS[SERVICE_SET_CLOCK])
-    hass.services.async_register(DOMAIN, SERVICE_SET_CT_PRIMARY, _set_ct_primary,
-                                 schema=SCHEMAS[SERVICE_SET_CT_PRIMARY])
+        hass.services.async_register(
+            DOMAIN, reset.value, partial(_reset, reset), schema=SCHEMAS[reset.value]
+        )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_CLOCK, _set_clock, schema=SCHEMAS[SERVICE_SET_CLOCK]
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_SET_CT_PRIMARY, _set_ct_primary, schema=SCHEMAS[SERVICE_SET_CT_PRIMARY]
+    )

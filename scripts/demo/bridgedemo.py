@@ -45,7 +45,7 @@ from bacnet_bridge.config import Config, load_config  # noqa: E402
 
 HOST = "127.0.0.1"
 NODE_RED_PORT = 1880
-ENTERPRISE = "1.3.6.1.4.1.32473"          # the MIB's placeholder PEN (docs/SNMP.md)
+ENTERPRISE = "1.3.6.1.4.1.32473"  # the MIB's placeholder PEN (docs/SNMP.md)
 METER_SERIAL_COL = f"{ENTERPRISE}.1.2.1.2"  # acurevMeterSerial.<meter>
 CHANNEL_POWER_COL = f"{ENTERPRISE}.1.3.1.4"  # acurevChannelActivePower.<meter>.<channel>, W
 CHANNEL = 1
@@ -84,8 +84,12 @@ def chromium() -> str:
 
 
 class Api:
-    def __init__(self, session: aiohttp.ClientSession, config: Config, port: int | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        config: Config,
+        port: int | None = None,
+    ) -> None:
         self.session = session
         self.base = f"http://{HOST}:{port or config.api.port}/api/v1"
         self.headers = {"Authorization": f"Bearer {config.api.token}"}
@@ -132,8 +136,9 @@ async def cmd_wait(args: argparse.Namespace) -> int:
             except (aiohttp.ClientError, TimeoutError, DemoError) as err:
                 last = str(err) or type(err).__name__
             await asyncio.sleep(0.3)
-    raise DemoError(f"the bridge's API did not report a synced meter within "
-                    f"{args.timeout:.0f} s (last: {last})")
+    raise DemoError(
+        f"the bridge's API did not report a synced meter within {args.timeout:.0f} s (last: {last})"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,28 +151,54 @@ def snmp_auth(config: Config, version: str) -> list[str]:
     if version == "v2c":
         return ["-v2c", "-c", str(config.snmp.community)]
     user = config.snmp.users[0]
-    return ["-v3", "-l", "authPriv", "-u", user.name, "-a", "SHA", "-A", user.auth_key,
-            "-x", "AES", "-X", user.priv_key]
+    return [
+        "-v3",
+        "-l",
+        "authPriv",
+        "-u",
+        user.name,
+        "-a",
+        "SHA",
+        "-A",
+        user.auth_key,
+        "-x",
+        "AES",
+        "-X",
+        user.priv_key,
+    ]
 
 
 async def run_tool(*cmd: str, timeout: float = 30) -> str:  # noqa: ASYNC109
     proc = await asyncio.create_subprocess_exec(
-        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
         proc.kill()
         raise DemoError(f"{cmd[0]} did not finish in {timeout:.0f} s") from None
     if proc.returncode != 0:
-        raise DemoError(f"{cmd[0]} failed ({proc.returncode}): "
-                        f"{(err or out).decode(errors='replace').strip()[-300:]}")
+        raise DemoError(
+            f"{cmd[0]} failed ({proc.returncode}): "
+            f"{(err or out).decode(errors='replace').strip()[-300:]}"
+        )
     return out.decode(errors="replace")
 
 
 async def snmp(config: Config, port: int, version: str, tool: str, *oids: str) -> str:
     # -On numeric OIDs, -Oq "OID value", -t/-r: a lost datagram is an error within seconds
-    return await run_tool(tool, *snmp_auth(config, version), "-On", "-Oq", "-t", "2", "-r", "1",
-                          f"udp:{HOST}:{port}", *oids)
+    return await run_tool(
+        tool,
+        *snmp_auth(config, version),
+        "-On",
+        "-Oq",
+        "-t",
+        "2",
+        "-r",
+        "1",
+        f"udp:{HOST}:{port}",
+        *oids,
+    )
 
 
 async def snmp_meter_index(config: Config, port: int, serial: str) -> int:
@@ -205,8 +236,12 @@ class Bacnet:
 
         self.address = f"{HOST}:{config.bacnet.port}"
         self.device = f"device,{config.bacnet.device_instance}"
-        self.client = Client(instance_number=3999001, interface=HOST, port=free_udp_port(),
-                             broadcast_address="127.0.0.255")
+        self.client = Client(
+            instance_number=3999001,
+            interface=HOST,
+            port=free_udp_port(),
+            broadcast_address="127.0.0.255",
+        )
 
     async def __aenter__(self) -> Bacnet:
         await self.client.__aenter__()
@@ -223,13 +258,16 @@ class Bacnet:
 
     async def names(self) -> dict[str, str]:
         """Object_Name -> "<type>,<instance>" (Object_List, then ReadPropertyMultiple)."""
-        ids = [f"{o.object_type.name.lower().replace('_', '-')},{o.instance_number}"
-               for o in await self.read(self.device, "object-list")]
+        ids = [
+            f"{o.object_type.name.lower().replace('_', '-')},{o.instance_number}"
+            for o in await self.read(self.device, "object-list")
+        ]
         found: dict[str, str] = {}
         for start in range(0, len(ids), 50):
-            chunk = ids[start:start + 50]
+            chunk = ids[start : start + 50]
             result = await self.client.read_multiple(
-                self.address, {oid: ["object-name"] for oid in chunk})
+                self.address, {oid: ["object-name"] for oid in chunk}
+            )
             found.update({str(result[oid]["object-name"]): oid for oid in chunk})
         return found
 
@@ -249,6 +287,7 @@ async def cmd_bacnet(args: argparse.Namespace) -> int:
     async with Bacnet(config) as bac:
         names = await bac.names()
         if not args.object:
+
             def by_id(item: tuple[str, str]) -> tuple[str, int]:
                 kind, _, instance = item[1].partition(",")
                 return kind, int(instance)
@@ -268,12 +307,18 @@ async def cmd_bacnet(args: argparse.Namespace) -> int:
 
 
 def close(a: float | None, b: float | None, tolerance: float) -> bool:
-    return a is not None and b is not None and math.isclose(a, b, abs_tol=tolerance,
-                                                            rel_tol=1e-6)
+    return a is not None and b is not None and math.isclose(a, b, abs_tol=tolerance, rel_tol=1e-6)
 
 
-async def readings_agree(api: Api, serial: str, config: Config, meter: int, bac: Bacnet,
-                         ai: str, session: aiohttp.ClientSession | None) -> tuple[bool, str]:
+async def readings_agree(
+    api: Api,
+    serial: str,
+    config: Config,
+    meter: int,
+    bac: Bacnet,
+    ai: str,
+    session: aiohttp.ClientSession | None,
+) -> tuple[bool, str]:
     """Channel 1 power through every face at (nearly) one moment: the same number, in the
     precision of each (SNMP rounds to whole watts, BACnet REAL is a 32-bit float).
 
@@ -283,12 +328,19 @@ async def readings_agree(api: Api, serial: str, config: Config, meter: int, bac:
         api_w = await api.point(serial, f"ch{CHANNEL:02d}_active_power")
         snmp_w = await snmp_channel_power(config, config.snmp.port, "v2c", meter)
         bac_w = float(await bac.read(ai))
-        red_w = None if session is None else \
-            (await node_red_channel(session, NODE_RED_PORT)).get("active_power")
-        text = f"API {api_w} W, SNMP {snmp_w} W, BACnet {bac_w} W" + \
-            ("" if session is None else f", Node-RED {red_w} W")
-        if (close(api_w, snmp_w, 0.5) and close(api_w, bac_w, abs(api_w or 0) * 1e-6 + 0.01)
-                and (session is None or red_w == api_w)):
+        red_w = (
+            None
+            if session is None
+            else (await node_red_channel(session, NODE_RED_PORT)).get("active_power")
+        )
+        text = f"API {api_w} W, SNMP {snmp_w} W, BACnet {bac_w} W" + (
+            "" if session is None else f", Node-RED {red_w} W"
+        )
+        if (
+            close(api_w, snmp_w, 0.5)
+            and close(api_w, bac_w, abs(api_w or 0) * 1e-6 + 0.01)
+            and (session is None or red_w == api_w)
+        ):
             return True, text
         await asyncio.sleep(0.4)
     return False, text
@@ -307,18 +359,22 @@ async def node_red_channel(session: aiohttp.ClientSession, port: int) -> dict[st
 
 async def check_api(api: Api, chk: Checks) -> str | None:
     status = await api.get("/status")
-    chk.result(synced(status) and len(status["meters"]) == 1,
-               f"bridge API {api.base}/status: ha_connected={status['ha_connected']}, "
-               f"ready={status['ready']}, meters={status['meters']}, seq={status['seq']}")
+    chk.result(
+        synced(status) and len(status["meters"]) == 1,
+        f"bridge API {api.base}/status: ha_connected={status['ha_connected']}, "
+        f"ready={status['ready']}, meters={status['meters']}, seq={status['seq']}",
+    )
     if not status["meters"]:
         return None
     serial = str(status["meters"][0])
     body = await api.get(f"/meters/{serial}/channels/{CHANNEL}")
     values = {p["field"] or p["key"]: (p["value"], p["unit"]) for p in body["points"]}
     power = values.get("active_power", (None, None))
-    chk.result(isinstance(power[0], int | float) and body["available"],
-               f"bridge API channel {CHANNEL}: " +
-               ", ".join(f"{k}={v} {u or ''}".rstrip() for k, (v, u) in values.items()))
+    chk.result(
+        isinstance(power[0], int | float) and body["available"],
+        f"bridge API channel {CHANNEL}: "
+        + ", ".join(f"{k}={v} {u or ''}".rstrip() for k, (v, u) in values.items()),
+    )
     return serial
 
 
@@ -335,38 +391,56 @@ async def check_snmp(config: Config, chk: Checks, serial: str) -> int | None:
         except DemoError as err:
             chk.result(False, f"SNMP {version} snmpget {oid}: {err}")
         else:
-            who = "community" if version == "v2c" else \
-                  f"user {config.snmp.users[0].name}, authPriv SHA/AES-128"
-            chk.result(True, f"SNMP {version} ({who}) snmpget {oid} "
-                       f"(acurevChannelActivePower.{meter}.{CHANNEL}) = {watts} W")
+            who = (
+                "community"
+                if version == "v2c"
+                else f"user {config.snmp.users[0].name}, authPriv SHA/AES-128"
+            )
+            chk.result(
+                True,
+                f"SNMP {version} ({who}) snmpget {oid} "
+                f"(acurevChannelActivePower.{meter}.{CHANNEL}) = {watts} W",
+            )
     return meter
 
 
-async def check_bacnet(config: Config, chk: Checks, bac: Bacnet, api: Api,
-                       serial: str) -> str | None:
+async def check_bacnet(
+    config: Config, chk: Checks, bac: Bacnet, api: Api, serial: str
+) -> str | None:
     names = await bac.names()
     device_name = await bac.read(bac.device, "object-name")
-    chk.result(bool(names), f"BACnet device {config.bacnet.device_instance} "
-               f"({device_name!s}) at {bac.address}: {len(names)} objects")
+    chk.result(
+        bool(names),
+        f"BACnet device {config.bacnet.device_instance} "
+        f"({device_name!s}) at {bac.address}: {len(names)} objects",
+    )
     from bac_py.types.enums import EngineeringUnits
 
     ai = names.get(f"{serial}_ch{CHANNEL:02d}_active_power")
-    if not chk.result(ai is not None and ai.startswith("analog-input,"),
-                      f"BACnet object {serial}_ch{CHANNEL:02d}_active_power: {ai}") or not ai:
+    if (
+        not chk.result(
+            ai is not None and ai.startswith("analog-input,"),
+            f"BACnet object {serial}_ch{CHANNEL:02d}_active_power: {ai}",
+        )
+        or not ai
+    ):
         return None
     value = await bac.read(ai)
     units = await bac.read(ai, "units")
     flags = await bac.read(ai, "status-flags")
-    chk.result(isinstance(value, float) and units == EngineeringUnits.WATTS and not any(flags),
-               f"BACnet ReadProperty {ai} present-value = {value}, units = "
-               f"{EngineeringUnits(units).name.lower()}, status-flags = {list(flags)}")
+    chk.result(
+        isinstance(value, float) and units == EngineeringUnits.WATTS and not any(flags),
+        f"BACnet ReadProperty {ai} present-value = {value}, units = "
+        f"{EngineeringUnits(units).name.lower()}, status-flags = {list(flags)}",
+    )
     if config.bacnet.allow_relay_commands:
         await check_bacnet_relay(chk, bac, api, names, serial)
     return ai
 
 
-async def check_bacnet_relay(chk: Checks, bac: Bacnet, api: Api, names: dict[str, str],
-                             serial: str) -> None:
+async def check_bacnet_relay(
+    chk: Checks, bac: Bacnet, api: Api, names: dict[str, str], serial: str
+) -> None:
     """allow_relay_commands is on in the demo: command a relay at priority 8, then give it
     back (relinquished, the relay returns to Relinquish_Default, inactive)."""
     key = f"relay_{BACNET_RELAY}"
@@ -385,10 +459,12 @@ async def check_bacnet_relay(chk: Checks, bac: Bacnet, api: Api, names: dict[str
             await asyncio.sleep(0.3)
             state = await api.point(serial, key)
         pv = await bac.read(bo)
-        chk.result(state == want and pv == int(want),
-                   f"BACnet WriteProperty {bo} {label}: relay {BACNET_RELAY} "
-                   f"{'on' if state else 'off'} in Home Assistant (bridge API), "
-                   f"present-value {pv}")
+        chk.result(
+            state == want and pv == int(want),
+            f"BACnet WriteProperty {bo} {label}: relay {BACNET_RELAY} "
+            f"{'on' if state else 'off'} in Home Assistant (bridge API), "
+            f"present-value {pv}",
+        )
 
 
 async def check_node_red(chk: Checks, session: aiohttp.ClientSession, config: Config) -> None:
@@ -399,28 +475,43 @@ async def check_node_red(chk: Checks, session: aiohttp.ClientSession, config: Co
     acurev = [n for n in deployed if n["type"].startswith("acurev-")]
     bridges = {n.get("url") for n in acurev if n["type"] == "acurev-config"}
     want_bridge = f"http://{HOST}:{config.api.port}"
-    chk.result(all(t in tabs for t in FLOW_TABS) and bridges == {want_bridge},
-               f"Node-RED {url}: flows deployed, tabs {tabs}, {len(acurev)} acurev nodes, "
-               f"bridge {sorted(b or '' for b in bridges)}")
+    chk.result(
+        all(t in tabs for t in FLOW_TABS) and bridges == {want_bridge},
+        f"Node-RED {url}: flows deployed, tabs {tabs}, {len(acurev)} acurev nodes, "
+        f"bridge {sorted(b or '' for b in bridges)}",
+    )
     try:
         data = await node_red_channel(session, NODE_RED_PORT)
     except DemoError as err:
         chk.result(False, str(err))
     else:
-        chk.result(isinstance(data.get("active_power"), int | float),
-                   f"Node-RED GET {url}/acurev/channel/{CHANNEL} (http in -> acurev read): "
-                   + json.dumps(data))
+        chk.result(
+            isinstance(data.get("active_power"), int | float),
+            f"Node-RED GET {url}/acurev/channel/{CHANNEL} (http in -> acurev read): "
+            + json.dumps(data),
+        )
 
 
 async def screenshot_node_red(chk: Checks, out: Path) -> None:
     """The editor with the deployed flows, in headless Chromium (loopback, no login)."""
     with tempfile.TemporaryDirectory(prefix="acurev-demo-chromium-") as profile:
-        cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
-               f"--user-data-dir={profile}", "--window-size=1600,900",
-               "--virtual-time-budget=15000", f"--screenshot={out}",
-               f"http://{HOST}:{NODE_RED_PORT}/"]
+        cmd = [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={profile}",
+            "--window-size=1600,900",
+            "--virtual-time-budget=15000",
+            f"--screenshot={out}",
+            f"http://{HOST}:{NODE_RED_PORT}/",
+        ]
         with contextlib.suppress(FileNotFoundError):
             out.unlink()  # noqa: ASYNC240 - a stale PNG must not pass for a new one
         try:
@@ -460,14 +551,17 @@ async def cmd_check(args: argparse.Namespace) -> int:
             if not args.no_node_red:
                 await check_node_red(chk, session, config)
             if meter is not None and ai is not None:
-                ok, text = await readings_agree(api, serial, config, meter, bac, ai,
-                                                None if args.no_node_red else session)
+                ok, text = await readings_agree(
+                    api, serial, config, meter, bac, ai, None if args.no_node_red else session
+                )
                 chk.result(ok, f"channel {CHANNEL} power agrees: {text}")
     if not args.no_screenshots and not args.no_node_red:
         await screenshot_node_red(chk, Path(args.state) / "node-red.png")
     check_logs(chk, Path(args.state) / "logs", not args.no_node_red)
-    print(f"bridge check: {'PASSED' if not chk.failed else f'FAILED ({chk.failed} checks)'}",
-          flush=True)
+    print(
+        f"bridge check: {'PASSED' if not chk.failed else f'FAILED ({chk.failed} checks)'}",
+        flush=True,
+    )
     return 0 if not chk.failed else 1
 
 
@@ -485,13 +579,17 @@ async def cmd_check_host(args: argparse.Namespace) -> int:
             try:
                 if port == NODE_RED_PORT:
                     data = await node_red_channel(session, port)
-                    what = f"Node-RED /acurev/channel/{CHANNEL}: active_power " \
-                           f"{data.get('active_power')}"
+                    what = (
+                        f"Node-RED /acurev/channel/{CHANNEL}: active_power "
+                        f"{data.get('active_power')}"
+                    )
                     ok = isinstance(data.get("active_power"), int | float)
                 elif port == config.api.port:
                     status = await Api(session, config, port).get("/status")
-                    ok, what = synced(status), f"bridge API /status: ha_connected " \
-                                               f"{status['ha_connected']}"
+                    ok, what = (
+                        synced(status),
+                        f"bridge API /status: ha_connected {status['ha_connected']}",
+                    )
                 else:
                     async with session.get(f"http://{HOST}:{port}/manifest.json") as resp:
                         ok, what = resp.status == 200, f"Home Assistant: HTTP {resp.status}"
@@ -504,19 +602,25 @@ async def cmd_check_host(args: argparse.Namespace) -> int:
                 walk = await snmp(config, port, "v2c", "snmpwalk", ENTERPRISE)
                 rows = walk.splitlines()
                 power = [r for r in rows if r.startswith(f".{CHANNEL_POWER_COL}.")]
-                chk.result(len(power) > 0, f"host 127.0.0.1:{port} (udp relay): snmpwalk v2c "
-                           f"{ENTERPRISE}: {len(rows)} values, {len(power)} channel powers "
-                           f"({power[0] if power else '-'})")
+                chk.result(
+                    len(power) > 0,
+                    f"host 127.0.0.1:{port} (udp relay): snmpwalk v2c "
+                    f"{ENTERPRISE}: {len(rows)} values, {len(power)} channel powers "
+                    f"({power[0] if power else '-'})",
+                )
                 # ... and one v3 get of the same first channel power.
                 if power:
                     oid = power[0].split(" ")[0]
                     v3 = (await snmp(config, port, "v3", "snmpget", oid)).strip()
-                    chk.result(bool(re.fullmatch(r"\S+ -?\d+", v3)),
-                               f"host 127.0.0.1:{port} (udp relay): snmpget v3 {v3}")
+                    chk.result(
+                        bool(re.fullmatch(r"\S+ -?\d+", v3)),
+                        f"host 127.0.0.1:{port} (udp relay): snmpget v3 {v3}",
+                    )
             except DemoError as err:
                 chk.result(False, f"host 127.0.0.1:{port} (udp relay): {err}")
-    print(f"host check: {'PASSED' if not chk.failed else f'FAILED ({chk.failed} checks)'}",
-          flush=True)
+    print(
+        f"host check: {'PASSED' if not chk.failed else f'FAILED ({chk.failed} checks)'}", flush=True
+    )
     return 0 if not chk.failed else 1
 
 
@@ -539,8 +643,12 @@ def main() -> int:
     b.add_argument("property", nargs="?", default="present-value")
     args = p.parse_args()
     args.config = Path(args.config or Path(args.state) / "bridge.yaml")
-    handler = {"wait": cmd_wait, "check": cmd_check, "check-host": cmd_check_host,
-               "bacnet": cmd_bacnet}[args.cmd]
+    handler = {
+        "wait": cmd_wait,
+        "check": cmd_check,
+        "check-host": cmd_check_host,
+        "bacnet": cmd_bacnet,
+    }[args.cmd]
     try:
         return asyncio.run(handler(args))
     except DemoError as err:

@@ -54,8 +54,11 @@ def enter_namespace(ns: str) -> None:
 
 def listening(proto: str, ns: str, listen_port: int, target_port: int) -> None:
     """The line scripts/demo.sh waits for: the port is ours (or the process exits with 2)."""
-    print(f"forward: listening on {proto} {HOST}:{listen_port} -> {HOST}:{target_port} in "
-          f"namespace {ns}", flush=True)
+    print(
+        f"forward: listening on {proto} {HOST}:{listen_port} -> {HOST}:{target_port} in "
+        f"namespace {ns}",
+        flush=True,
+    )
 
 
 async def forward_tcp(ns: str, listen_port: int, target_port: int) -> None:
@@ -132,7 +135,8 @@ async def forward_udp(ns: str, listen_port: int, target_port: int) -> None:
     loop = asyncio.get_running_loop()
     # Bound on the host's loopback before moving into the namespace, like the TCP listener.
     transport, relay = await loop.create_datagram_endpoint(
-        lambda: UdpRelay(target_port), local_addr=(HOST, listen_port))
+        lambda: UdpRelay(target_port), local_addr=(HOST, listen_port)
+    )
     enter_namespace(ns)
     listening("udp", ns, listen_port, target_port)
     try:

@@ -61,11 +61,20 @@ class HA:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._id = 0
 
-    async def rest(self, method: str, path: str, body: Any = None, *, auth: bool = True,
-                   form: dict[str, str] | None = None, ok: tuple[int, ...] = (200, 201)) -> Any:
+    async def rest(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        auth: bool = True,
+        form: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200, 201),
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
-        async with self.session.request(method, BASE + path, json=body, data=form,
-                                        headers=headers) as resp:
+        async with self.session.request(
+            method, BASE + path, json=body, data=form, headers=headers
+        ) as resp:
             text = await resp.text()
             if resp.status not in ok:
                 raise DemoError(f"{method} {path} -> HTTP {resp.status}: {text[:500]}")
@@ -119,18 +128,33 @@ async def wait_api(session: aiohttp.ClientSession, limit_s: float) -> None:
 
 
 async def tokens_from_code(ha: HA, code: str) -> dict[str, Any]:
-    tokens: dict[str, Any] = await ha.rest("POST", "/auth/token", auth=False, form={
-        "grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID})
+    tokens: dict[str, Any] = await ha.rest(
+        "POST",
+        "/auth/token",
+        auth=False,
+        form={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+    )
     return tokens
 
 
 async def login_code(ha: HA, password: str) -> str:
     """A single-use authorization code, the way the login page gets one."""
-    flow = await ha.rest("POST", "/auth/login_flow", auth=False, body={
-        "client_id": CLIENT_ID, "handler": ["homeassistant", None],
-        "redirect_uri": f"{CLIENT_ID}?auth_callback=1"})
-    step = await ha.rest("POST", f"/auth/login_flow/{flow['flow_id']}", auth=False, body={
-        "client_id": CLIENT_ID, "username": USERNAME, "password": password})
+    flow = await ha.rest(
+        "POST",
+        "/auth/login_flow",
+        auth=False,
+        body={
+            "client_id": CLIENT_ID,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{CLIENT_ID}?auth_callback=1",
+        },
+    )
+    step = await ha.rest(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        auth=False,
+        body={"client_id": CLIENT_ID, "username": USERNAME, "password": password},
+    )
     if step.get("type") != "create_entry":
         raise DemoError(f"login as {USERNAME!r} failed: {step.get('errors') or step}")
     return str(step["result"])
@@ -143,9 +167,18 @@ async def onboard_or_login(ha: HA, password: str) -> None:
     if not user_done:
         # demo.sh pre-wrote .storage/onboarding with the other steps done, so this is the
         # only step left; doing core_config through the API would start flows that go online.
-        res = await ha.rest("POST", "/api/onboarding/users", auth=False, body={
-            "client_id": CLIENT_ID, "name": "Demo", "username": USERNAME,
-            "password": password, "language": "en"})
+        res = await ha.rest(
+            "POST",
+            "/api/onboarding/users",
+            auth=False,
+            body={
+                "client_id": CLIENT_ID,
+                "name": "Demo",
+                "username": USERNAME,
+                "password": password,
+                "language": "en",
+            },
+        )
         code = res["auth_code"]
         say(f"onboarded owner account {USERNAME!r}")
     else:
@@ -175,7 +208,8 @@ async def long_lived_token(ha: HA, state: Path) -> str:
 
 async def acurev_entries(ha: HA) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = await ha.rest(
-        "GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+        "GET", f"/api/config/config_entries/entry?domain={DOMAIN}"
+    )
     return entries
 
 
@@ -189,8 +223,10 @@ async def wait_entry_loaded(ha: HA, entry_id: str, limit_s: float = 60) -> dict[
         if entry.get("state") in ("setup_error", "migration_error", "failed_unload"):
             break
         await asyncio.sleep(0.5)
-    raise DemoError(f"the AcuRev entry is not loaded: state {entry.get('state')!r}, "
-                    f"reason {entry.get('reason')!r} (see .demo/hass.log)")
+    raise DemoError(
+        f"the AcuRev entry is not loaded: state {entry.get('state')!r}, "
+        f"reason {entry.get('reason')!r} (see .demo/hass.log)"
+    )
 
 
 async def ensure_entry(ha: HA, host: str, port: int, unit: int) -> str:
@@ -198,16 +234,18 @@ async def ensure_entry(ha: HA, host: str, port: int, unit: int) -> str:
     entries = await acurev_entries(ha)
     if entries:
         return str(entries[0]["entry_id"])
-    flow = await ha.rest("POST", "/api/config/config_entries/flow",
-                         body={"handler": DOMAIN, "show_advanced_options": False})
+    flow = await ha.rest(
+        "POST",
+        "/api/config/config_entries/flow",
+        body={"handler": DOMAIN, "show_advanced_options": False},
+    )
     if flow.get("type") != "form":
         raise DemoError(f"config flow did not show its form: {flow}")
     fields = {f["name"] for f in flow.get("data_schema", [])}
     data = {"host": host, "port": port, "unit_id": unit}
     if not set(data) <= fields:
         raise DemoError(f"config flow form has fields {sorted(fields)}, expected {sorted(data)}")
-    result = await ha.rest("POST", f"/api/config/config_entries/flow/{flow['flow_id']}",
-                           body=data)
+    result = await ha.rest("POST", f"/api/config/config_entries/flow/{flow['flow_id']}", body=data)
     if result.get("type") != "create_entry":
         raise DemoError(f"config flow did not create the entry: {result}")
     entry_id = str(result["result"]["entry_id"])
@@ -226,14 +264,16 @@ async def set_options(ha: HA, entry_id: str) -> None:
 
     The form is read, not assumed: every field is sent back with the value the form proposes,
     except the energy interval, found by its name in the returned schema."""
-    form = await ha.rest("POST", "/api/config/config_entries/options/flow",
-                         body={"handler": entry_id})
+    form = await ha.rest(
+        "POST", "/api/config/config_entries/options/flow", body={"handler": entry_id}
+    )
     if form.get("type") != "form":
         raise DemoError(f"options flow did not show its form: {form}")
     schema = form.get("data_schema", [])
     names = [f["name"] for f in schema]
-    energy = [n for n in names if n == "energy_interval"] or \
-             [n for n in names if "energy" in n and "interval" in n]
+    energy = [n for n in names if n == "energy_interval"] or [
+        n for n in names if "energy" in n and "interval" in n
+    ]
     if len(energy) != 1:
         raise DemoError(f"options form has no single energy-interval field: {names}")
     data = {f["name"]: _field_value(f) for f in schema if _field_value(f) is not None}
@@ -241,8 +281,9 @@ async def set_options(ha: HA, entry_id: str) -> None:
         await ha.rest("DELETE", f"/api/config/config_entries/options/flow/{form['flow_id']}")
         return
     data[energy[0]] = ENERGY_INTERVAL_S
-    result = await ha.rest("POST", f"/api/config/config_entries/options/flow/{form['flow_id']}",
-                           body=data)
+    result = await ha.rest(
+        "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", body=data
+    )
     if result.get("type") != "create_entry":
         raise DemoError(f"options flow did not save: {result}")
     say(f"options: {energy[0]} = {ENERGY_INTERVAL_S} s (the entry reloads)")
@@ -260,8 +301,9 @@ class Meter:
         self.device = device
         self.serial = next(i[1] for i in device["identifiers"] if i[0] == DOMAIN)
         prefix = f"{self.serial}_"
-        self.by_key = {e["unique_id"][len(prefix):]: e for e in entities
-                       if e["unique_id"].startswith(prefix)}
+        self.by_key = {
+            e["unique_id"][len(prefix) :]: e for e in entities if e["unique_id"].startswith(prefix)
+        }
 
     def entity_id(self, key: str) -> str | None:
         """The entity id for a point key, None when absent or disabled."""
@@ -274,18 +316,25 @@ class Meter:
 
 
 async def find_meter(ha: HA, entry_id: str) -> tuple[list[dict[str, Any]], Meter]:
-    devices = [d for d in await ha.ws("config/device_registry/list")
-               if entry_id in d.get("config_entries", [])
-               and any(i[0] == DOMAIN for i in d.get("identifiers", []))]
+    devices = [
+        d
+        for d in await ha.ws("config/device_registry/list")
+        if entry_id in d.get("config_entries", [])
+        and any(i[0] == DOMAIN for i in d.get("identifiers", []))
+    ]
     if not devices:
         raise DemoError("the AcuRev entry has no device in the device registry")
-    entities = [e for e in await ha.ws("config/entity_registry/list")
-                if e.get("config_entry_id") == entry_id and e.get("platform") == DOMAIN]
+    entities = [
+        e
+        for e in await ha.ws("config/entity_registry/list")
+        if e.get("config_entry_id") == entry_id and e.get("platform") == DOMAIN
+    ]
     return devices, Meter(devices[0], entities)
 
 
-async def wait_for_entities(ha: HA, entry_id: str, keys: list[str],
-                            limit_s: float = 60) -> tuple[list[dict[str, Any]], Meter]:
+async def wait_for_entities(
+    ha: HA, entry_id: str, keys: list[str], limit_s: float = 60
+) -> tuple[list[dict[str, Any]], Meter]:
     """After a (re)load the platforms add their entities a moment later."""
     deadline = time.monotonic() + limit_s
     while True:
@@ -297,8 +346,10 @@ async def wait_for_entities(ha: HA, entry_id: str, keys: list[str],
         else:
             if not missing:
                 return devices, meter
-            last = (f"no enabled entity for unique id {meter.serial}_{missing[0]}"
-                    f" (+{len(missing) - 1} more)")
+            last = (
+                f"no enabled entity for unique id {meter.serial}_{missing[0]}"
+                f" (+{len(missing) - 1} more)"
+            )
         if time.monotonic() > deadline:
             raise DemoError(last)
         await asyncio.sleep(0.5)
@@ -354,11 +405,17 @@ def energy_prefs(meter: Meter) -> dict[str, Any]:
     devices: list[dict[str, Any]] = []
     # Circuits first: the dashboard lists a device's upstream before the devices inside it.
     for u in range(1, users + 1) if members else ():
-        devices.append({"stat_consumption": meter.entity_id(f"user{u}_import_energy"),
-                        "name": f"Circuit {u} (3-phase)"})
+        devices.append(
+            {
+                "stat_consumption": meter.entity_id(f"user{u}_import_energy"),
+                "name": f"Circuit {u} (3-phase)",
+            }
+        )
     for ch in range(1, channels + 1):
-        dev = {"stat_consumption": meter.entity_id(f"ch{ch:02d}_import_energy"),
-               "name": f"Channel {ch}"}
+        dev = {
+            "stat_consumption": meter.entity_id(f"ch{ch:02d}_import_energy"),
+            "name": f"Channel {ch}",
+        }
         if ch in upstream_of:
             dev["name"] = f"Channel {ch} (circuit {upstream_of[ch]})"
             dev["included_in_stat"] = meter.entity_id(f"user{upstream_of[ch]}_import_energy")
@@ -366,14 +423,28 @@ def energy_prefs(meter: Meter) -> dict[str, Any]:
     if any(d["stat_consumption"] is None for d in devices):
         raise DemoError("some channel/circuit import-energy sensors are missing or disabled")
     return {
-        "energy_sources": [{
-            "type": "grid",
-            "flow_from": [{"stat_energy_from": grid_in, "stat_cost": None,
-                           "entity_energy_price": None, "number_energy_price": None}],
-            "flow_to": [{"stat_energy_to": grid_out, "stat_compensation": None,
-                         "entity_energy_price": None, "number_energy_price": None}],
-            "cost_adjustment_day": 0,
-        }],
+        "energy_sources": [
+            {
+                "type": "grid",
+                "flow_from": [
+                    {
+                        "stat_energy_from": grid_in,
+                        "stat_cost": None,
+                        "entity_energy_price": None,
+                        "number_energy_price": None,
+                    }
+                ],
+                "flow_to": [
+                    {
+                        "stat_energy_to": grid_out,
+                        "stat_compensation": None,
+                        "entity_energy_price": None,
+                        "number_energy_price": None,
+                    }
+                ],
+                "cost_adjustment_day": 0,
+            }
+        ],
         "device_consumption": devices,
     }
 
@@ -389,8 +460,7 @@ async def validate_energy(ha: HA) -> tuple[list[str], int]:
     prefs = await ha.ws("energy/get_prefs")
     lines = []
     not_yet = 0
-    for kind, items in (("grid", res["energy_sources"]),
-                        ("device", res["device_consumption"])):
+    for kind, items in (("grid", res["energy_sources"]), ("device", res["device_consumption"])):
         for n, issues in enumerate(items):
             for issue in issues:
                 if issue["type"] == NOT_YET:
@@ -406,8 +476,10 @@ def report_validation(lines: list[str], not_yet: int) -> None:
     for line in lines:
         say(f"energy/validate: {line}")
     if not_yet:
-        say(f"energy/validate: {NOT_YET} for {not_yet} statistics (expected until the "
-            "recorder's first 5-minute statistics run)")
+        say(
+            f"energy/validate: {NOT_YET} for {not_yet} statistics (expected until the "
+            "recorder's first 5-minute statistics run)"
+        )
     if not lines and not not_yet:
         say("energy/validate: no issues")
 
@@ -438,20 +510,31 @@ async def cmd_provision(args: argparse.Namespace) -> int:
         await set_options(ha, entry_id)
         await asyncio.sleep(1)  # let the reload the options triggered begin
         await wait_entry_loaded(ha, entry_id)
-        _, meter = await wait_for_entities(ha, entry_id, ["import_energy", "export_energy",
-                                                          "ch01_import_energy"])
+        _, meter = await wait_for_entities(
+            ha, entry_id, ["import_energy", "export_energy", "ch01_import_energy"]
+        )
         prefs = energy_prefs(meter)
         await ha.ws("energy/save_prefs", **prefs)
         nested = sum(1 for d in prefs["device_consumption"] if d.get("included_in_stat"))
         grid = prefs["energy_sources"][0]
-        say(f"energy dashboard: grid = {grid['flow_from'][0]['stat_energy_from']}"
+        say(
+            f"energy dashboard: grid = {grid['flow_from'][0]['stat_energy_from']}"
             f" / {grid['flow_to'][0]['stat_energy_to']}, "
             f"{len(prefs['device_consumption'])} individual devices"
-            + (f" ({nested} channels nested under their circuits)" if nested else ""))
+            + (f" ({nested} channels nested under their circuits)" if nested else "")
+        )
         report_validation(*await validate_energy(ha))
-        (state / "demo.json").write_text(json.dumps({
-            "entry_id": entry_id, "device_id": meter.device["id"], "serial": meter.serial,
-        }, indent=2) + "\n")
+        (state / "demo.json").write_text(
+            json.dumps(
+                {
+                    "entry_id": entry_id,
+                    "device_id": meter.device["id"],
+                    "serial": meter.serial,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         await ha.close()
     return 0
 
@@ -468,30 +551,44 @@ def chromium() -> str:
     raise DemoError("chromium is not installed (scripts/demo.sh --check installs it)")
 
 
-async def screenshot(ha: HA, password: str, page: str, out: Path,
-                     size: str = "1400,1000") -> None:
+async def screenshot(ha: HA, password: str, page: str, out: Path, size: str = "1400,1000") -> None:
     """Open PAGE as the demo user and save a PNG.
 
     The frontend, on ?auth_callback=1&code=..&state=.., exchanges the code for tokens itself,
     exactly as after the login page; state carries hassUrl/clientId as the frontend sent them."""
     code = await login_code(ha, password)
-    st = base64.urlsafe_b64encode(json.dumps(
-        {"hassUrl": BASE, "clientId": CLIENT_ID}).encode()).decode()
+    st = base64.urlsafe_b64encode(
+        json.dumps({"hassUrl": BASE, "clientId": CLIENT_ID}).encode()
+    ).decode()
     sep = "&" if "?" in page else "?"
     url = f"{BASE}{page}{sep}auth_callback=1&code={code}&state={st}"
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="acurev-demo-chromium-") as profile:
-        cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
-               f"--user-data-dir={profile}", f"--window-size={size}",
-               # Virtual time lets the page finish its websocket round-trips and render
-               # without waiting 20 real seconds.
-               "--virtual-time-budget=20000", f"--screenshot={out}", url]
+        cmd = [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            f"--user-data-dir={profile}",
+            f"--window-size={size}",
+            # Virtual time lets the page finish its websocket round-trips and render
+            # without waiting 20 real seconds.
+            "--virtual-time-budget=20000",
+            f"--screenshot={out}",
+            url,
+        ]
         with contextlib.suppress(FileNotFoundError):
             out.unlink()  # noqa: ASYNC240 - a stale PNG must not pass for a new one
         proc = await asyncio.create_subprocess_exec(
-            *cmd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            *cmd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
         try:
             _, err = await asyncio.wait_for(proc.communicate(), 120)
         except TimeoutError:
@@ -503,8 +600,11 @@ async def screenshot(ha: HA, password: str, page: str, out: Path,
 
 async def frontend_logins(ha: HA) -> int:
     """How many times the frontend has turned a code into tokens (one refresh token each)."""
-    return sum(1 for t in await ha.ws("auth/refresh_tokens")
-               if t.get("client_id") == CLIENT_ID and t.get("type") == "normal")
+    return sum(
+        1
+        for t in await ha.ws("auth/refresh_tokens")
+        if t.get("client_id") == CLIENT_ID and t.get("type") == "normal"
+    )
 
 
 async def cmd_screenshot(args: argparse.Namespace) -> int:
@@ -532,8 +632,9 @@ def _num(state: dict[str, Any] | None) -> float | None:
 
 async def states_of(ha: HA, entity_ids: list[str]) -> dict[str, dict[str, Any]]:
     wanted = set(entity_ids)
-    return {s["entity_id"]: s for s in await ha.rest("GET", "/api/states")
-            if s["entity_id"] in wanted}
+    return {
+        s["entity_id"]: s for s in await ha.rest("GET", "/api/states") if s["entity_id"] in wanted
+    }
 
 
 class Checks:
@@ -553,9 +654,20 @@ def snapshot_cli_available() -> bool:
 async def simulator_relay(args: argparse.Namespace, relay: int) -> bool | None:
     """Relay state as the simulator has it, read over Modbus by the integration's own CLI."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "custom_components.acurev", "snapshot", "--host", args.host,
-        "--port", str(args.port), "--unit", str(args.unit), cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "custom_components.acurev",
+        "snapshot",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--unit",
+        str(args.unit),
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     if proc.returncode != 0:
         raise DemoError(f"snapshot CLI failed: {err.decode(errors='replace')[-800:]}")
@@ -572,44 +684,61 @@ async def cmd_check(args: argparse.Namespace) -> int:
     async with aiohttp.ClientSession() as session:
         ha = HA(session, (state / "token").read_text().strip())
         entries = await acurev_entries(ha)
-        chk.result(len(entries) == 1 and entries[0]["state"] == "loaded",
-                   "one AcuRev config entry, loaded: "
-                   f"{[(e['title'], e['state']) for e in entries]}")
+        chk.result(
+            len(entries) == 1 and entries[0]["state"] == "loaded",
+            f"one AcuRev config entry, loaded: {[(e['title'], e['state']) for e in entries]}",
+        )
         devices, meter = await find_meter(ha, info["entry_id"])
-        chk.result(len(devices) == 1, f"one AcuRev device: {[d['name'] for d in devices]} "
-                   f"(serial {meter.serial})")
+        chk.result(
+            len(devices) == 1,
+            f"one AcuRev device: {[d['name'] for d in devices]} (serial {meter.serial})",
+        )
         n_ch = channel_count(meter)
-        chk.result(n_ch == args.channels, f"{n_ch} channels (expected {args.channels}), "
-                   f"{user_count(meter)} user circuits, {len(meter.by_key)} entities")
+        chk.result(
+            n_ch == args.channels,
+            f"{n_ch} channels (expected {args.channels}), "
+            f"{user_count(meter)} user circuits, {len(meter.by_key)} entities",
+        )
 
         power_ids = meter.entity_ids([f"ch{c:02d}_active_power" for c in range(1, n_ch + 1)])
         states = await states_of(ha, power_ids)
         numeric = [p for p in power_ids if _num(states.get(p)) is not None]
         sample = ", ".join(
             f"{p}={states[p]['state']} {states[p]['attributes'].get('unit_of_measurement', '')}"
-            for p in numeric[:2])
-        chk.result(len(numeric) == n_ch and n_ch > 0,
-                   f"{len(numeric)}/{n_ch} channel power sensors numeric ({sample} ...)")
+            for p in numeric[:2]
+        )
+        chk.result(
+            len(numeric) == n_ch and n_ch > 0,
+            f"{len(numeric)}/{n_ch} channel power sensors numeric ({sample} ...)",
+        )
 
         # The counters have 0.1 kWh steps; at --speed 60, 20 s are 20 simulated minutes: the
         # system total and every channel with a few hundred watts of import move in that time
         # (export-only and near-idle channels need not).
         sys_id = meter.entity_id("import_energy") or "?"
         energy_ids = meter.entity_ids(
-            ["import_energy"] + [f"ch{c:02d}_import_energy" for c in range(1, n_ch + 1)])
+            ["import_energy"] + [f"ch{c:02d}_import_energy" for c in range(1, n_ch + 1)]
+        )
         before = {k: _num(v) for k, v in (await states_of(ha, energy_ids)).items()}
         say(f"waiting {args.wait:.0f} s for the energy counters to move ...")
         await asyncio.sleep(args.wait)
         after = {k: _num(v) for k, v in (await states_of(ha, energy_ids)).items()}
-        moves = {e: (b, a) for e in energy_ids
-                 if (b := before.get(e)) is not None and (a := after.get(e)) is not None}
+        moves = {
+            e: (b, a)
+            for e in energy_ids
+            if (b := before.get(e)) is not None and (a := after.get(e)) is not None
+        }
         grew = [e for e, (b, a) in moves.items() if a > b and e != sys_id]
         dropped = [e for e, (b, a) in moves.items() if a < b]
         b0, a0 = moves.get(sys_id, (0.0, 0.0))
-        chk.result(a0 > b0, f"system import energy grew in {args.wait:.0f} s: "
-                   f"{before.get(sys_id)} -> {after.get(sys_id)} kWh")
-        chk.result(len(grew) >= n_ch // 2,
-                   f"{len(grew)}/{n_ch} channel import-energy counters grew")
+        chk.result(
+            a0 > b0,
+            f"system import energy grew in {args.wait:.0f} s: "
+            f"{before.get(sys_id)} -> {after.get(sys_id)} kWh",
+        )
+        chk.result(
+            len(grew) >= n_ch // 2, f"{len(grew)}/{n_ch} channel import-energy counters grew"
+        )
         chk.result(not dropped, f"no counter went backwards {dropped or ''}".rstrip())
 
         relay_id = meter.entity_id("relay_1")
@@ -618,20 +747,28 @@ async def cmd_check(args: argparse.Namespace) -> int:
 
         issues, not_yet = await validate_energy(ha)
         report_validation(issues, not_yet)
-        chk.result(not issues, f"energy/validate: {len(issues)} issues"
-                   + (f" (besides {not_yet} x {NOT_YET}, expected before the first "
-                      "statistics run)" if not_yet else ""))
+        chk.result(
+            not issues,
+            f"energy/validate: {len(issues)} issues"
+            + (
+                f" (besides {not_yet} x {NOT_YET}, expected before the first statistics run)"
+                if not_yet
+                else ""
+            ),
+        )
         prefs = await ha.ws("energy/get_prefs")
-        chk.result(len(prefs["device_consumption"]) >= n_ch and bool(prefs["energy_sources"]),
-                   f"energy prefs: {len(prefs['energy_sources'])} source, "
-                   f"{len(prefs['device_consumption'])} devices")
+        chk.result(
+            len(prefs["device_consumption"]) >= n_ch and bool(prefs["energy_sources"]),
+            f"energy prefs: {len(prefs['energy_sources'])} source, "
+            f"{len(prefs['device_consumption'])} devices",
+        )
 
         if not args.no_screenshots:
             # Tall enough for the individual-devices chart and a good part of the sensor list.
             for page, out, size in (
-                    ("/energy", state / "energy.png", "1400,1500"),
-                    (f"/config/devices/device/{info['device_id']}", state / "device.png",
-                     "1400,1500")):
+                ("/energy", state / "energy.png", "1400,1500"),
+                (f"/config/devices/device/{info['device_id']}", state / "device.png", "1400,1500"),
+            ):
                 logins = await frontend_logins(ha)
                 try:
                     await screenshot(ha, creds["password"], page, out, size)
@@ -641,8 +778,11 @@ async def cmd_check(args: argparse.Namespace) -> int:
                 # The frontend redeems the code itself; a new refresh token proves it got
                 # past the login (a login page would leave the count unchanged).
                 logged_in = await frontend_logins(ha) > logins
-                chk.result(logged_in, f"screenshot {out} ({out.stat().st_size // 1024} KiB), "
-                           f"frontend {'logged in' if logged_in else 'did NOT log in'}")
+                chk.result(
+                    logged_in,
+                    f"screenshot {out} ({out.stat().st_size // 1024} KiB), "
+                    f"frontend {'logged in' if logged_in else 'did NOT log in'}",
+                )
         await ha.close()
     check_log(chk, state / "logs" / "hass.log")
     print(f"check: {'PASSED' if not chk.failed else f'FAILED ({chk.failed} checks)'}", flush=True)
@@ -660,24 +800,36 @@ def check_log(chk: Checks, log: Path) -> None:
             records.append(line)
         elif records:
             records[-1] += "\n" + line
+
     def about_us(record: str) -> bool:
         # Our loggers, an entry set-up error naming the domain, or a traceback through our code;
         # not merely any line with "acurev" in a path (the checkout may be called acurev-...).
         head, _, body = record.partition("\n")
         logger, _, message = head.partition("] ")
-        return ("custom_components.acurev" in logger or "pymodbus" in logger
-                or "acurev" in message.split(" /")[0] or "/custom_components/acurev/" in body)
+        return (
+            "custom_components.acurev" in logger
+            or "pymodbus" in logger
+            or "acurev" in message.split(" /")[0]
+            or "/custom_components/acurev/" in body
+        )
 
     ours = [r for r in records if " ERROR " in r.split("\n")[0] and about_us(r)]
-    warnings = [r.split("\n")[0] for r in records
-                if " WARNING " in r.split("\n")[0] and "custom_components.acurev" in r
-                and "has not been tested by Home Assistant" not in r]
+    warnings = [
+        r.split("\n")[0]
+        for r in records
+        if " WARNING " in r.split("\n")[0]
+        and "custom_components.acurev" in r
+        and "has not been tested by Home Assistant" not in r
+    ]
     for r in ours[:5]:
         print("    " + r.replace("\n", "\n    "), flush=True)
     for w in warnings[:5]:
         print(f"    (warning) {w}", flush=True)
-    chk.result(not ours, f"no ERROR from the integration in {log.name} "
-               f"({len(ours)} found, {len(warnings)} warnings)")
+    chk.result(
+        not ours,
+        f"no ERROR from the integration in {log.name} "
+        f"({len(ours)} found, {len(warnings)} warnings)",
+    )
 
 
 async def wait_state(ha: HA, entity_id: str, want: str, limit_s: float) -> str | None:
@@ -694,8 +846,11 @@ async def wait_state(ha: HA, entity_id: str, want: str, limit_s: float) -> str |
 async def check_relay(ha: HA, args: argparse.Namespace, chk: Checks, relay_id: str) -> None:
     """Switch relay 1 to the other state and back, through Home Assistant's REST API."""
     start = (await states_of(ha, [relay_id]))[relay_id]["state"]
-    plan = [("on", "turn_on"), ("off", "turn_off")] if start != "on" else \
-           [("off", "turn_off"), ("on", "turn_on")]
+    plan = (
+        [("on", "turn_on"), ("off", "turn_off")]
+        if start != "on"
+        else [("off", "turn_off"), ("on", "turn_on")]
+    )
     cli = snapshot_cli_available()
     for want, service in plan:
         await ha.rest("POST", f"/api/services/switch/{service}", body={"entity_id": relay_id})
@@ -709,8 +864,10 @@ async def check_relay(ha: HA, args: argparse.Namespace, chk: Checks, relay_id: s
             else:
                 chk.result(sim == (want == "on"), f"simulator relay 1 (Modbus read-back): {sim}")
     if not cli:
-        print("  [--] simulator side not read: custom_components/acurev has no snapshot CLI yet",
-              flush=True)
+        print(
+            "  [--] simulator side not read: custom_components/acurev has no snapshot CLI yet",
+            flush=True,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -742,8 +899,12 @@ def main() -> int:
     s.add_argument("page", help="frontend path, e.g. /energy")
     s.add_argument("out", help="PNG file to write")
     args = p.parse_args()
-    handler = {"wait": cmd_wait, "provision": cmd_provision, "check": cmd_check,
-               "screenshot": cmd_screenshot}[args.cmd]
+    handler = {
+        "wait": cmd_wait,
+        "provision": cmd_provision,
+        "check": cmd_check,
+        "screenshot": cmd_screenshot,
+    }[args.cmd]
     try:
         return asyncio.run(handler(args))
     except DemoError as err:

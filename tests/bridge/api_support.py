@@ -42,12 +42,12 @@ class StreamClient:
         self.subscribed: dict[str, Any] = {}
         self.received: list[dict[str, Any]] = []
 
-    async def connect(self, *, since: int | str | None = "resume", token: str = TOKEN,
-                      header: bool = False) -> dict[str, Any]:
+    async def connect(
+        self, *, since: int | str | None = "resume", token: str = TOKEN, header: bool = False
+    ) -> dict[str, Any]:
         """Open and subscribe (``since="resume"``: from the last seq seen, like a reconnect)."""
         headers = auth(token) if header else {}
-        self.ws = await self.session.ws_connect(f"{self.base_url}/api/v1/stream",
-                                                headers=headers)
+        self.ws = await self.session.ws_connect(f"{self.base_url}/api/v1/stream", headers=headers)
         hello: dict[str, Any] = {"type": "subscribe"}
         if not header:
             hello["token"] = token
@@ -101,6 +101,7 @@ class StreamClient:
 
 # --- the real stack --------------------------------------------------------------------------
 
+
 @dataclass
 class Stack:
     meter: HAMeter
@@ -119,8 +120,9 @@ class Stack:
 
     async def post(self, path: str, body: Any, token: str | None = TOKEN) -> tuple[int, Any]:
         headers = auth(token) if token is not None else {}
-        async with self.session.post(f"{self.api.url}/api/v1{path}", json=body,
-                                     headers=headers) as resp:
+        async with self.session.post(
+            f"{self.api.url}/api/v1{path}", json=body, headers=headers
+        ) as resp:
             return resp.status, await resp.json()
 
     def stream(self) -> StreamClient:
@@ -132,8 +134,9 @@ def api_config(make_config, tmp_path: Path) -> Config:
     """The bridge's configuration with the API on (token from a file, as a user would)."""
     token_file = tmp_path / "api-token"
     token_file.write_text(TOKEN + "\n")
-    config: Config = make_config(bacnet={"enabled": False},
-                                 api={"enabled": True, "token_file": str(token_file)})
+    config: Config = make_config(
+        bacnet={"enabled": False}, api={"enabled": True, "token_file": str(token_file)}
+    )
     return config
 
 
@@ -144,5 +147,3 @@ async def stack(meter: HAMeter, api_config: Config, start_bridge) -> AsyncIterat
     assert isinstance(api, ApiServer)
     async with aiohttp.ClientSession() as session:
         yield Stack(meter, bridge, api, session)
-
-

@@ -75,6 +75,7 @@ TOKEN_ENV = "ACUREV_TEST_HA_TOKEN"
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def free_tcp_port() -> int:
     """A loopback TCP port nothing listens on (bound, then released)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -91,8 +92,12 @@ def free_udp_port() -> int:
     return port
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0,  # noqa: ASYNC109
-                   interval: float = 0.01, message: str = "") -> Any:
+async def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float = 5.0,  # noqa: ASYNC109
+    interval: float = 0.01,
+    message: str = "",
+) -> Any:
     """Poll ``predicate`` (sync or async) until it returns something truthy; return that.
 
     Real time: phcc's ``hass`` does not freeze the loop clock, so sleeping works.
@@ -111,6 +116,7 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0,  # noqa: 
 
 
 # --- Home Assistant on a real port --------------------------------------------------------------
+
 
 class HAServer:
     """Home Assistant's HTTP and websocket API on a real, restartable loopback port."""
@@ -167,8 +173,10 @@ async def ha_server(hass: HomeAssistant, hass_admin_user: MockUser) -> AsyncIter
     # config/device_registry/list and config/entity_registry/list live in "config".
     assert await async_setup_component(hass, "config", {})
     refresh = await hass.auth.async_create_refresh_token(
-        hass_admin_user, client_name="acurev bridge tests",
-        token_type=TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN)
+        hass_admin_user,
+        client_name="acurev bridge tests",
+        token_type=TOKEN_TYPE_LONG_LIVED_ACCESS_TOKEN,
+    )
     server = HAServer(hass, hass.auth.async_create_access_token(refresh), free_tcp_port())
     await server.start()
     yield server
@@ -188,12 +196,16 @@ def _cancel_stray_ws_heartbeats() -> None:
     for handle in list(getattr(loop, "_scheduled", [])):
         callback = getattr(handle, "_callback", None)
         owner = getattr(callback, "__self__", None)
-        if (getattr(callback, "__name__", "") == "_send_heartbeat"
-                and isinstance(owner, web.WebSocketResponse) and owner.closed):
+        if (
+            getattr(callback, "__name__", "") == "_send_heartbeat"
+            and isinstance(owner, web.WebSocketResponse)
+            and owner.closed
+        ):
             handle.cancel()
 
 
 # --- the meter in Home Assistant ------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class HAMeter:
@@ -217,8 +229,7 @@ class HAMeter:
 
     def entity_id(self, platform: str, key: str) -> str:
         """The entity id of point ``key`` (``platform``: sensor, switch, binary_sensor)."""
-        eid = er.async_get(self.hass).async_get_entity_id(
-            platform, DOMAIN, f"{self.serial}_{key}")
+        eid = er.async_get(self.hass).async_get_entity_id(platform, DOMAIN, f"{self.serial}_{key}")
         assert eid is not None, f"no {platform} entity for {key}"
         return eid
 
@@ -227,8 +238,7 @@ type MeterFactory = Callable[..., Awaitable[HAMeter]]
 
 
 @pytest.fixture
-async def make_meter(ha_server: HAServer,
-                     make_simulator: SimFactory) -> MeterFactory:
+async def make_meter(ha_server: HAServer, make_simulator: SimFactory) -> MeterFactory:
     """Set up a simulator in Home Assistant; keyword arguments are the entry's options."""
 
     async def factory(*, sim_kwargs: dict[str, Any] | None = None, **options: Any) -> HAMeter:
@@ -246,6 +256,7 @@ async def meter(make_meter: MeterFactory) -> HAMeter:
 
 
 # --- the bridge --------------------------------------------------------------------------------
+
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
@@ -270,8 +281,12 @@ def make_config(ha_server: HAServer, tmp_path: Path) -> ConfigFactory:
         raw: dict[str, Any] = {
             "home_assistant": {"url": ha_server.url, "token_env": TOKEN_ENV},
             "state_dir": str(tmp_path / "bridge-state"),
-            "bacnet": {"enabled": True, "address": HOST, "port": ports["bacnet"],
-                       "device_instance": 2020001},
+            "bacnet": {
+                "enabled": True,
+                "address": HOST,
+                "port": ports["bacnet"],
+                "device_instance": 2020001,
+            },
             "snmp": {"enabled": False, "address": HOST, "port": ports["snmp"]},
             "api": {"enabled": False, "address": HOST, "port": ports["api"]},
         }
@@ -303,6 +318,7 @@ async def start_bridge(make_config: ConfigFactory) -> AsyncIterator[BridgeStarte
 
 # --- an independent BACnet client (bac-py) ------------------------------------------------------
 
+
 class BacnetPeer:
     """A bac-py client on its own loopback port, talking unicast to one bridge."""
 
@@ -322,13 +338,16 @@ class BacnetPeer:
     async def names(self) -> dict[str, str]:
         """Object_Name -> ``"<type>,<instance>"`` for every object (Object_List, then RPM)."""
         object_list = await self.read(self.device, "object-list")
-        ids = [f"{oid.object_type.name.lower().replace('_', '-')},{oid.instance_number}"
-               for oid in object_list]
+        ids = [
+            f"{oid.object_type.name.lower().replace('_', '-')},{oid.instance_number}"
+            for oid in object_list
+        ]
         found: dict[str, str] = {}
         for start in range(0, len(ids), 50):
-            chunk = ids[start:start + 50]
+            chunk = ids[start : start + 50]
             result = await self.client.read_multiple(
-                self.address, {oid: ["object-name"] for oid in chunk})
+                self.address, {oid: ["object-name"] for oid in chunk}
+            )
             for oid in chunk:
                 found[str(result[oid]["object-name"])] = oid
         return found
@@ -345,12 +364,15 @@ async def bacnet_peer() -> AsyncIterator[PeerFactory]:
     clients: list[Any] = []
 
     async def factory(config: Config) -> BacnetPeer:
-        client = Client(instance_number=3999000 + len(clients), interface=HOST,
-                        port=free_udp_port(), broadcast_address="127.0.0.255")
+        client = Client(
+            instance_number=3999000 + len(clients),
+            interface=HOST,
+            port=free_udp_port(),
+            broadcast_address="127.0.0.255",
+        )
         await client.__aenter__()
         clients.append(client)
-        return BacnetPeer(client, f"{HOST}:{config.bacnet.port}",
-                          config.bacnet.device_instance)
+        return BacnetPeer(client, f"{HOST}:{config.bacnet.port}", config.bacnet.device_instance)
 
     yield factory
     for client in clients:

@@ -21,14 +21,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 MIB_DIRS = f"{REPO / 'mibs' / 'stubs'}:{REPO / 'mibs'}"
 INSTALLER = REPO / "scripts" / "install-snmp-tools.sh"
-TOOLS = ("snmpget", "snmpwalk", "snmpbulkwalk", "snmpset", "snmptrapd", "smilint",
-         "snmptranslate")
+TOOLS = ("snmpget", "snmpwalk", "snmpbulkwalk", "snmpset", "snmptrapd", "smilint", "snmptranslate")
 HOST = "127.0.0.1"
 COMMUNITY = "acurev-test-ro"
 USER, AUTH_KEY, PRIV_KEY = "nms", "auth-secret-1", "priv-secret-1"
 # Keep net-snmp from reading the machine's snmp.conf / MIB settings or writing state beside it.
-TOOL_ENV = {"PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin", "MIBS": "", "MIBDIRS": "",
-            "SNMPCONFPATH": "/nonexistent", "HOME": "/nonexistent"}
+TOOL_ENV = {
+    "PATH": os.environ.get("PATH", "") + ":/usr/sbin:/sbin",
+    "MIBS": "",
+    "MIBDIRS": "",
+    "SNMPCONFPATH": "/nonexistent",
+    "HOME": "/nonexistent",
+}
 
 
 def _missing() -> list[str]:
@@ -49,16 +53,22 @@ _INSTALL = {"tried": False}
 def require_tools() -> None:
     """Skip unless net-snmp and smitools are present (installing them when we can)."""
     missing = _missing()
-    if missing and not _INSTALL["tried"] and os.geteuid() == 0 \
-            and shutil.which("apt-get") and not _in_chroot():
+    if (
+        missing
+        and not _INSTALL["tried"]
+        and os.geteuid() == 0
+        and shutil.which("apt-get")
+        and not _in_chroot()
+    ):
         _INSTALL["tried"] = True
         subprocess.run(["bash", str(INSTALLER)], check=False, timeout=600)
         missing = _missing()
     if missing:
-        where = "this chroot (tests never apt-get into one)" if _in_chroot() \
-            else "this machine"
-        pytest.skip(f"net-snmp/smitools not installed in {where}: {', '.join(missing)}; "
-                    "run scripts/install-snmp-tools.sh")
+        where = "this chroot (tests never apt-get into one)" if _in_chroot() else "this machine"
+        pytest.skip(
+            f"net-snmp/smitools not installed in {where}: {', '.join(missing)}; "
+            "run scripts/install-snmp-tools.sh"
+        )
 
 
 @dataclass(slots=True)
@@ -73,16 +83,23 @@ class Result:
 async def run(*args: str, limit: float = 30.0) -> Result:
     """Run a tool without blocking the loop the agent answers in."""
     proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=TOOL_ENV)
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+        env=TOOL_ENV,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), limit)
     except TimeoutError:
         proc.kill()
         await proc.wait()
         raise
-    return Result(proc.returncode if proc.returncode is not None else -1,
-                  out.decode(errors="replace"), err.decode(errors="replace"))
+    return Result(
+        proc.returncode if proc.returncode is not None else -1,
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
+    )
 
 
 def v2c(community: str = COMMUNITY) -> list[str]:
@@ -90,8 +107,9 @@ def v2c(community: str = COMMUNITY) -> list[str]:
     return ["-v2c", "-c", community]
 
 
-def v3(user: str = USER, auth: str = AUTH_KEY, priv: str = PRIV_KEY,
-       level: str = "authPriv") -> list[str]:
+def v3(
+    user: str = USER, auth: str = AUTH_KEY, priv: str = PRIV_KEY, level: str = "authPriv"
+) -> list[str]:
     """Arguments for SNMPv3 with SHA + AES-128."""
     args = ["-v3", "-l", level, "-u", user, "-a", "SHA", "-A", auth]
     if level == "authPriv":
@@ -104,11 +122,30 @@ def target(port: int) -> str:
     return f"udp:{HOST}:{port}"
 
 
-async def tool(name: str, security: list[str], port: int, *oids: str,
-               extra: tuple[str, ...] = (), seconds: float = 1.0, retries: int = 0) -> Result:
+async def tool(
+    name: str,
+    security: list[str],
+    port: int,
+    *oids: str,
+    extra: tuple[str, ...] = (),
+    seconds: float = 1.0,
+    retries: int = 0,
+) -> Result:
     """Run ``name`` (snmpget, snmpwalk, ...) against the agent with numeric output."""
-    return await run(name, *security, "-t", str(seconds), "-r", str(retries), "-On", "-m", "",
-                     *extra, target(port), *oids)
+    return await run(
+        name,
+        *security,
+        "-t",
+        str(seconds),
+        "-r",
+        str(retries),
+        "-On",
+        "-m",
+        "",
+        *extra,
+        target(port),
+        *oids,
+    )
 
 
 _LINE = re.compile(r"^(\.[\d.]+) = (?:([\w-]+): )?(.*)$")
@@ -142,8 +179,9 @@ def numbers(output: str) -> dict[str, int]:
 class TrapDaemon:
     """A snmptrapd on a loopback port that logs received notifications to its stdout."""
 
-    def __init__(self, port: int, workdir: Path, *, community: str = "traps",
-                 engine_id: bytes | None = None) -> None:
+    def __init__(
+        self, port: int, workdir: Path, *, community: str = "traps", engine_id: bytes | None = None
+    ) -> None:
         self.port = port
         self.workdir = workdir
         self.community = community
@@ -156,20 +194,36 @@ class TrapDaemon:
         """Start and wait until it listens."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "snmptrapd.conf"
-        lines = [f"authCommunity log {self.community}",
-                 # informs: snmptrapd is the authoritative engine (its own engine ID)
-                 f"createUser {USER} SHA {AUTH_KEY} AES {PRIV_KEY}",
-                 f"authUser log {USER} priv"]
+        lines = [
+            f"authCommunity log {self.community}",
+            # informs: snmptrapd is the authoritative engine (its own engine ID)
+            f"createUser {USER} SHA {AUTH_KEY} AES {PRIV_KEY}",
+            f"authUser log {USER} priv",
+        ]
         if self.engine_id is not None:
             # traps: the agent is authoritative; its persisted engine ID makes this possible
-            lines.insert(1, f"createUser -e 0x{self.engine_id.hex()} {USER} SHA {AUTH_KEY} "
-                            f"AES {PRIV_KEY}")
+            lines.insert(
+                1, f"createUser -e 0x{self.engine_id.hex()} {USER} SHA {AUTH_KEY} AES {PRIV_KEY}"
+            )
         conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
         env = dict(TOOL_ENV, SNMP_PERSISTENT_DIR=str(self.workdir / "persist"))
         self.proc = await asyncio.create_subprocess_exec(
-            "snmptrapd", "-f", "-Lo", "-n", "-C", "-c", str(conf), "-On", "-m", "",
-            f"udp:{HOST}:{self.port}", stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, env=env)
+            "snmptrapd",
+            "-f",
+            "-Lo",
+            "-n",
+            "-C",
+            "-c",
+            str(conf),
+            "-On",
+            "-m",
+            "",
+            f"udp:{HOST}:{self.port}",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env,
+        )
         self._reader = asyncio.create_task(self._read())
         await self.wait_for("NET-SNMP version", within=10)
 
@@ -191,8 +245,11 @@ class TrapDaemon:
 
     def notifications(self) -> list[dict[str, tuple[str, str]]]:
         """Received notifications, each as {oid: (type, value)}."""
-        return [parse("\n".join(part.strip() for part in line.split("\t")))
-                for line in self.output.splitlines() if ".1.3.6.1.6.3.1.1.4.1.0 = " in line]
+        return [
+            parse("\n".join(part.strip() for part in line.split("\t")))
+            for line in self.output.splitlines()
+            if ".1.3.6.1.6.3.1.1.4.1.0 = " in line
+        ]
 
     async def stop(self) -> None:
         """Terminate it."""

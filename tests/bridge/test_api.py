@@ -35,11 +35,21 @@ from .api_support import TOKEN, StreamClient, auth
 SERIAL = "A2020T0001"
 
 
-def _point(key: str, kind: PointKind, value: Any, unit: str | None = None,
-           channel: int | None = None) -> Point:
-    return Point(unique_id=f"{SERIAL}_{key}", entity_id=f"sensor.acurev_{key}", serial=SERIAL,
-                 key=key, kind=kind, name=key.replace("_", " "), unit=unit, channel=channel,
-                 value=value, available=True)
+def _point(
+    key: str, kind: PointKind, value: Any, unit: str | None = None, channel: int | None = None
+) -> Point:
+    return Point(
+        unique_id=f"{SERIAL}_{key}",
+        entity_id=f"sensor.acurev_{key}",
+        serial=SERIAL,
+        key=key,
+        kind=kind,
+        name=key.replace("_", " "),
+        unit=unit,
+        channel=channel,
+        value=value,
+        available=True,
+    )
 
 
 @dataclass
@@ -77,8 +87,10 @@ def make_table() -> tuple[PointTable, Commander]:
         _point("clock_drift", PointKind.MEASUREMENT, float("nan"), "s"),
     ]
     table.ha_connected = True
-    table.replace_points({SERIAL: Meter(SERIAL, "Panel A", "AcuRev 2020", "1.0", "dev1", True)},
-                         {p.unique_id: p for p in points})
+    table.replace_points(
+        {SERIAL: Meter(SERIAL, "Panel A", "AcuRev 2020", "1.0", "dev1", True)},
+        {p.unique_id: p for p in points},
+    )
     commander = Commander(table)
     table.set_commander(commander)
     return table, commander
@@ -101,12 +113,14 @@ class Api:
             assert resp.content_type == "application/json"
             return resp.status, await resp.json()
 
-    async def post(self, path: str, body: Any, token: str | None = TOKEN,
-                   raw: bytes | None = None) -> tuple[int, Any]:
+    async def post(
+        self, path: str, body: Any, token: str | None = TOKEN, raw: bytes | None = None
+    ) -> tuple[int, Any]:
         headers = auth(token) if token is not None else {}
         data = raw if raw is not None else json.dumps(body).encode()
-        async with self.session.post(f"{self.url}/api/v1{path}", data=data,
-                                     headers=headers) as resp:
+        async with self.session.post(
+            f"{self.url}/api/v1{path}", data=data, headers=headers
+        ) as resp:
             return resp.status, await resp.json()
 
     def stream(self) -> StreamClient:
@@ -114,8 +128,10 @@ class Api:
 
 
 def api_config(port: int = 0) -> Config:
-    return Config(home_assistant=HomeAssistantConfig(token="x"),
-                  api=ApiConfig(enabled=True, address="127.0.0.1", port=port, token=TOKEN))
+    return Config(
+        home_assistant=HomeAssistantConfig(token="x"),
+        api=ApiConfig(enabled=True, address="127.0.0.1", port=port, token=TOKEN),
+    )
 
 
 @pytest.fixture
@@ -130,15 +146,20 @@ async def api(request: pytest.FixtureRequest) -> AsyncIterator[Api]:
 
 # --- authentication -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"Authorization": "Bearer wrong-token-0123456789"},
-    {"Authorization": f"Basic {TOKEN}"},
-    {"Authorization": f"Bearer {TOKEN}x"},
-    {"Authorization": "Bearer"},
-])
-@pytest.mark.parametrize("path", ["/status", "/meters", f"/meters/{SERIAL}/values",
-                                  "/no/such/path"])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token-0123456789"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": "Bearer"},
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/status", "/meters", f"/meters/{SERIAL}/values", "/no/such/path"]
+)
 async def test_requests_without_the_right_token_are_refused(api: Api, headers, path) -> None:
     async with api.session.get(f"{api.url}/api/v1{path}", headers=headers) as resp:
         assert resp.status == 401
@@ -151,26 +172,31 @@ async def test_requests_without_the_right_token_are_refused(api: Api, headers, p
 async def test_relay_command_without_token_switches_nothing(api: Api) -> None:
     status, _ = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "on"}, token=None)
     assert status == 401
-    status, _ = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "on"},
-                               token="0123456789abcdef-wrong")
+    status, _ = await api.post(
+        f"/meters/{SERIAL}/relays/2", {"state": "on"}, token="0123456789abcdef-wrong"
+    )
     assert status == 401
     assert api.commander.calls == []
 
 
 async def test_websocket_refuses_wrong_header_token(api: Api) -> None:
     with pytest.raises(aiohttp.WSServerHandshakeError) as err:
-        await api.session.ws_connect(f"{api.url}/api/v1/stream",
-                                     headers=auth("wrong-token-0123456789"))
+        await api.session.ws_connect(
+            f"{api.url}/api/v1/stream", headers=auth("wrong-token-0123456789")
+        )
     assert err.value.status == 401
 
 
-@pytest.mark.parametrize("hello", [
-    {"type": "subscribe"},
-    {"type": "subscribe", "token": "wrong-token-0123456789"},
-    {"type": "subscribe", "token": 12345},
-    {"type": "hello", "token": TOKEN},
-    "not json",
-])
+@pytest.mark.parametrize(
+    "hello",
+    [
+        {"type": "subscribe"},
+        {"type": "subscribe", "token": "wrong-token-0123456789"},
+        {"type": "subscribe", "token": 12345},
+        {"type": "hello", "token": TOKEN},
+        "not json",
+    ],
+)
 async def test_websocket_refuses_first_message_without_the_token(api: Api, hello) -> None:
     ws = await api.session.ws_connect(f"{api.url}/api/v1/stream")
     await ws.send_str(hello if isinstance(hello, str) else json.dumps(hello))
@@ -205,6 +231,7 @@ async def test_websocket_accepts_token_in_header_or_first_message(api: Api) -> N
 
 
 # --- reads ----------------------------------------------------------------------------------
+
 
 async def test_status(api: Api) -> None:
     status, body = await api.get("/status")
@@ -245,31 +272,36 @@ async def test_values_of_meter_channel_and_point(api: Api) -> None:
     assert status == 200
     assert ch["channel"] == 7
     assert {p["field"]: p["value"] for p in ch["points"]} == {
-        "active_power": 1234.5, "current": 10.25, "import_energy": 42.0}
+        "active_power": 1234.5,
+        "current": 10.25,
+        "import_energy": 42.0,
+    }
     status, same = await api.get(f"/meters/{SERIAL}/values?channel=7")
     assert [p["key"] for p in same["points"]] == [p["key"] for p in ch["points"]]
     status, pt = await api.get(f"/meters/{SERIAL}/points/ch07_current")
     assert status == 200
     assert (pt["value"], pt["unit"], pt["available"]) == (10.25, "A", True)
     status, some = await api.get(f"/meters/{SERIAL}/values?key=di_4,relay_3&kind=binary,relay")
-    assert [(p["key"], p["value"]) for p in some["points"]] == [("di_4", False),
-                                                               ("relay_3", True)]
+    assert [(p["key"], p["value"]) for p in some["points"]] == [("di_4", False), ("relay_3", True)]
     status, relays = await api.get(f"/meters/{SERIAL}/relays")
     assert [p["key"] for p in relays["points"]] == ["relay_2", "relay_3"]
 
 
-@pytest.mark.parametrize(("path", "status", "code"), [
-    ("/meters/NOPE/values", 404, "unknown_meter"),
-    ("/meters/NOPE", 404, "unknown_meter"),
-    (f"/meters/{SERIAL}/channels/19", 404, "unknown_channel"),
-    (f"/meters/{SERIAL}/channels/seven", 400, "bad_request"),
-    (f"/meters/{SERIAL}/values?channel=x", 400, "bad_request"),
-    (f"/meters/{SERIAL}/values?kind=banana", 400, "bad_request"),
-    (f"/meters/{SERIAL}/values?colour=red", 400, "bad_request"),
-    (f"/meters/{SERIAL}/values?key=nope", 404, "unknown_point"),
-    (f"/meters/{SERIAL}/points/nope", 404, "unknown_point"),
-    ("/nothing/here", 404, "not_found"),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/meters/NOPE/values", 404, "unknown_meter"),
+        ("/meters/NOPE", 404, "unknown_meter"),
+        (f"/meters/{SERIAL}/channels/19", 404, "unknown_channel"),
+        (f"/meters/{SERIAL}/channels/seven", 400, "bad_request"),
+        (f"/meters/{SERIAL}/values?channel=x", 400, "bad_request"),
+        (f"/meters/{SERIAL}/values?kind=banana", 400, "bad_request"),
+        (f"/meters/{SERIAL}/values?colour=red", 400, "bad_request"),
+        (f"/meters/{SERIAL}/values?key=nope", 404, "unknown_point"),
+        (f"/meters/{SERIAL}/points/nope", 404, "unknown_point"),
+        ("/nothing/here", 404, "not_found"),
+    ],
+)
 async def test_bad_reads_get_clear_errors(api: Api, path, status, code) -> None:
     got, body = await api.get(path)
     assert (got, body["error"]) == (status, code)
@@ -297,31 +329,45 @@ async def test_home_assistant_down_is_503(api: Api) -> None:
 
 # --- relays ---------------------------------------------------------------------------------
 
+
 async def test_relay_on_off_toggle_answer_the_state_read_back(api: Api) -> None:
     status, body = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "on"})
     assert status == 200
-    assert body == {"serial": SERIAL, "relay": 2, "key": "relay_2",
-                    "entity_id": "sensor.acurev_relay_2", "requested": True, "state": True}
+    assert body == {
+        "serial": SERIAL,
+        "relay": 2,
+        "key": "relay_2",
+        "entity_id": "sensor.acurev_relay_2",
+        "requested": True,
+        "state": True,
+    }
     status, body = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "toggle"})
     assert (status, body["state"]) == (200, False)
     status, body = await api.post(f"/meters/{SERIAL}/relays/3", {"state": False})
     assert (status, body["state"]) == (200, False)
     status, body = await api.post(f"/meters/{SERIAL}/relays/3", {"state": "ON"})
     assert (status, body["state"]) == (200, True)
-    assert api.commander.calls == [("relay_2", True), ("relay_2", False), ("relay_3", False),
-                                   ("relay_3", True)]
+    assert api.commander.calls == [
+        ("relay_2", True),
+        ("relay_2", False),
+        ("relay_3", False),
+        ("relay_3", True),
+    ]
 
 
-@pytest.mark.parametrize(("path", "body", "status", "code"), [
-    (f"/meters/{SERIAL}/relays/9", {"state": "on"}, 404, "unknown_relay"),
-    (f"/meters/{SERIAL}/relays/1", {"state": "on"}, 404, "unknown_relay"),
-    (f"/meters/{SERIAL}/relays/two", {"state": "on"}, 400, "bad_request"),
-    ("/meters/NOPE/relays/2", {"state": "on"}, 404, "unknown_meter"),
-    (f"/meters/{SERIAL}/relays/2", {"state": "maybe"}, 400, "bad_request"),
-    (f"/meters/{SERIAL}/relays/2", {"state": 1}, 400, "bad_request"),
-    (f"/meters/{SERIAL}/relays/2", {"on": True}, 400, "bad_request"),
-    (f"/meters/{SERIAL}/relays/2", ["on"], 400, "bad_request"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code"),
+    [
+        (f"/meters/{SERIAL}/relays/9", {"state": "on"}, 404, "unknown_relay"),
+        (f"/meters/{SERIAL}/relays/1", {"state": "on"}, 404, "unknown_relay"),
+        (f"/meters/{SERIAL}/relays/two", {"state": "on"}, 400, "bad_request"),
+        ("/meters/NOPE/relays/2", {"state": "on"}, 404, "unknown_meter"),
+        (f"/meters/{SERIAL}/relays/2", {"state": "maybe"}, 400, "bad_request"),
+        (f"/meters/{SERIAL}/relays/2", {"state": 1}, 400, "bad_request"),
+        (f"/meters/{SERIAL}/relays/2", {"on": True}, 400, "bad_request"),
+        (f"/meters/{SERIAL}/relays/2", ["on"], 400, "bad_request"),
+    ],
+)
 async def test_bad_relay_commands_get_clear_errors(api: Api, path, body, status, code) -> None:
     got, answer = await api.post(path, body)
     assert (got, answer["error"]) == (status, code)
@@ -335,11 +381,18 @@ async def test_relay_body_that_is_not_json(api: Api) -> None:
     assert (status, body["error"]) == (400, "bad_request")
 
 
-@pytest.mark.parametrize(("error", "status", "code"), [
-    (RelayCommandError("relay_not_remote: relay 2 is driven by an alarm"), 409, "relay_refused"),
-    (RelayCommandError("write_failed: the meter did not answer"), 502, "relay_failed"),
-    (RelayCommandError("Home Assistant is not connected"), 503, "ha_unavailable"),
-])
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (
+            RelayCommandError("relay_not_remote: relay 2 is driven by an alarm"),
+            409,
+            "relay_refused",
+        ),
+        (RelayCommandError("write_failed: the meter did not answer"), 502, "relay_failed"),
+        (RelayCommandError("Home Assistant is not connected"), 503, "ha_unavailable"),
+    ],
+)
 async def test_relay_failures_are_mapped(api: Api, error, status, code) -> None:
     api.commander.error = error
     got, body = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "on"})
@@ -372,6 +425,7 @@ async def test_relay_of_unavailable_meter_or_unknown_state(api: Api) -> None:
 
 # --- the event stream -------------------------------------------------------------------------
 
+
 async def test_stream_carries_points_di_relay_alarm_availability(api: Api) -> None:
     client = api.stream()
     await client.connect(since=None)
@@ -381,15 +435,32 @@ async def test_stream_carries_points_di_relay_alarm_availability(api: Api) -> No
     status, _ = await api.post(f"/meters/{SERIAL}/relays/2", {"state": "on"})
     assert status == 200
     when = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-    table.emit_event(MeterEvent("acurev_alarm", SERIAL, {
-        "serial": SERIAL, "channel": 1, "parameter": "frequency", "value": 61.5,
-        "state": "occurred", "record": 3}, when))
+    table.emit_event(
+        MeterEvent(
+            "acurev_alarm",
+            SERIAL,
+            {
+                "serial": SERIAL,
+                "channel": 1,
+                "parameter": "frequency",
+                "value": 61.5,
+                "state": "occurred",
+                "record": 3,
+            },
+            when,
+        )
+    )
     table.emit_event(MeterEvent("acurev_alarm", SERIAL, {"state": "recovered"}, when))
 
     power = await client.next_raw()
     assert power["type"] == "point"
     assert (power["key"], power["value"], power["previous"], power["unit"], power["event"]) == (
-        "ch07_active_power", 2000.0, 1234.5, "W", None)
+        "ch07_active_power",
+        2000.0,
+        1234.5,
+        "W",
+        None,
+    )
     di = await client.next_raw()
     assert (di["key"], di["event"], di["value"], di["previous"]) == ("di_4", "di", True, False)
     relay = await client.next_raw()
@@ -464,13 +535,16 @@ async def test_heartbeat_keeps_live_clients_and_drops_silent_ones(api: Api, monk
     await silent.close()
 
 
-@pytest.mark.parametrize("hello", [
-    {"type": "subscribe", "since": -1},
-    {"type": "subscribe", "since": "5"},
-    {"type": "subscribe", "since": True},
-    {"type": "subscribe", "since": 0, "stream": 7},
-    {"type": "bogus"},
-])
+@pytest.mark.parametrize(
+    "hello",
+    [
+        {"type": "subscribe", "since": -1},
+        {"type": "subscribe", "since": "5"},
+        {"type": "subscribe", "since": True},
+        {"type": "subscribe", "since": 0, "stream": 7},
+        {"type": "bogus"},
+    ],
+)
 async def test_bad_subscribe_is_refused_with_4400(api: Api, hello) -> None:
     ws = await api.session.ws_connect(f"{api.url}/api/v1/stream", headers=auth())
     await ws.send_json(hello)
@@ -521,8 +595,8 @@ async def test_resume_older_than_history_says_gap_but_replays_events(api: Api) -
     await client.next_raw()
     since = client.last_seq
     await client.drop()
-    table.update_point(f"{SERIAL}_di_4", True, True)       # an event ...
-    for i in range(20):                                     # ... pushed out of "recent"
+    table.update_point(f"{SERIAL}_di_4", True, True)  # an event ...
+    for i in range(20):  # ... pushed out of "recent"
         table.update_point(f"{SERIAL}_ch07_active_power", 100.0 + i, True)
     table.update_point(f"{SERIAL}_relay_3", False, True)
     first = await client.connect()

@@ -43,8 +43,9 @@ async def test_missing_or_wrong_token_is_refused(stack: Stack) -> None:
     for token in (None, "wrong-token-0123456789", TOKEN[:-1]):
         status, body = await stack.get("/meters", token=token)
         assert (status, body["error"]) == (401, "unauthorized")
-        status, _ = await stack.post(f"/meters/{stack.serial}/relays/2", {"state": "on"},
-                                     token=token)
+        status, _ = await stack.post(
+            f"/meters/{stack.serial}/relays/2", {"state": "on"}, token=token
+        )
         assert status == 401
     assert sim.relays[1] is False
     ws = await stack.session.ws_connect(f"{stack.api.url}/api/v1/stream")
@@ -69,7 +70,8 @@ async def test_meters_list_points_with_units(stack: Stack) -> None:
     assert points["relay_2"]["kind"] == "relay"
     assert points["di_4"]["kind"] == "binary"
     assert points["ch07_active_power"]["entity_id"] == stack.meter.entity_id(
-        "sensor", "ch07_active_power")
+        "sensor", "ch07_active_power"
+    )
 
 
 async def test_reads_equal_the_simulator(stack: Stack) -> None:
@@ -78,8 +80,12 @@ async def test_reads_equal_the_simulator(stack: Stack) -> None:
     sim.set_channel_load(7, 2.345, 0.5)
     await stack.meter.poll()
     truth = sim.channel(7)
-    await wait_for(lambda: stack.bridge.table.points[f"{stack.serial}_ch07_active_power"].value
-                   == pytest.approx(truth.active_power * 1000, rel=1e-5))
+    await wait_for(
+        lambda: (
+            stack.bridge.table.points[f"{stack.serial}_ch07_active_power"].value
+            == pytest.approx(truth.active_power * 1000, rel=1e-5)
+        )
+    )
     status, ch7 = await stack.get(f"/meters/{stack.serial}/channels/7")
     assert status == 200
     values = _values(ch7, "field")
@@ -159,8 +165,9 @@ async def test_stream_delivers_alarm_occurred_and_recovered(stack: Stack) -> Non
     client = stack.stream()
     await client.connect(since=None)
     if EVENT_ALARM is None:  # pragma: no cover - the integration has no alarm events yet
-        stack.bridge.table.emit_event(MeterEvent("acurev_alarm", stack.serial,
-                                                 {"state": "occurred"}, sim.clock))
+        stack.bridge.table.emit_event(
+            MeterEvent("acurev_alarm", stack.serial, {"state": "occurred"}, sim.clock)
+        )
     else:
         # The meter's alarm 1 trips; Home Assistant reads its alarm log and fires acurev_alarm.
         sim.set_voltage("a", OVER_VOLTAGE)
@@ -168,7 +175,10 @@ async def test_stream_delivers_alarm_occurred_and_recovered(stack: Stack) -> Non
         await stack.meter.poll()
     occurred = await client.wait_for(lambda m: m.get("event") == "alarm")
     assert (occurred["type"], occurred["state"], occurred["serial"]) == (
-        "event", "occurred", stack.serial)
+        "event",
+        "occurred",
+        stack.serial,
+    )
     if EVENT_ALARM is not None:
         assert occurred["data"]["parameter"] == "u1"
         assert occurred["data"]["value"] == pytest.approx(OVER_VOLTAGE, rel=1e-5)
@@ -196,8 +206,12 @@ async def test_resume_after_a_dropped_websocket_loses_nothing(stack: Stack) -> N
     await stack.meter.poll()
     since = client.last_seq
     assert since is not None
-    await wait_for(lambda: {"di_4", "relay_3", "ch07_active_power"} <= {
-        m.get("key") for m in stack.api.log.recent if m["seq"] > since})
+    await wait_for(
+        lambda: (
+            {"di_4", "relay_3", "ch07_active_power"}
+            <= {m.get("key") for m in stack.api.log.recent if m["seq"] > since}
+        )
+    )
 
     first = await client.connect()  # resumes from the last seq it saw
     held = first["seq"] - since  # everything the bridge numbered meanwhile, all still held
@@ -209,7 +223,8 @@ async def test_resume_after_a_dropped_websocket_loses_nothing(stack: Stack) -> N
     assert by_key["di_4"]["value"] is sim.digital_inputs[3]
     assert by_key["relay_3"]["value"] is sim.relays[2]
     assert by_key["ch07_active_power"]["value"] == pytest.approx(
-        sim.channel(7).active_power * 1000, rel=1e-5)
+        sim.channel(7).active_power * 1000, rel=1e-5
+    )
     # Live messages follow on, numbered on.
     sim.set_di(4, not sim.digital_inputs[3])
     await stack.meter.poll()

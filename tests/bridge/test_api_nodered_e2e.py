@@ -45,16 +45,24 @@ EXAMPLES = ("di4-relay2-webhook", "http-endpoints")
 pytestmark = pytest.mark.skipif(
     NODE is None or NPM is None,
     reason="node/npm are not installed here (e.g. the Python 3.14 chroot); the Node-RED "
-           "end-to-end check runs on the host (scripts/test-nodered.sh)")
+    "end-to-end check runs on the host (scripts/test-nodered.sh)",
+)
+
 
 def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> str:
-    env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false",
-           "npm_config_audit": "false"}
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    env = {
+        **os.environ,
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+    }
+    done = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n"
-                           f"{done.stderr}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
     return done.stdout
 
 
@@ -101,15 +109,28 @@ async def node_red(palette_dev_deps: Path, stack: Stack, tmp_path: Path) -> Asyn
     token_file = tmp_path / "api-token"  # written by the api_config fixture
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            NODE, str(PALETTE / "tools" / "demo.js"), "--bridge-url", stack.api.url,
-            "--token-file", str(token_file), "--user-dir", str(user_dir), "--port", str(port),
-            "--examples", ",".join(EXAMPLES),
-            stdout=out, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
-            start_new_session=True)
+            NODE,
+            str(PALETTE / "tools" / "demo.js"),
+            "--bridge-url",
+            stack.api.url,
+            "--token-file",
+            str(token_file),
+            "--user-dir",
+            str(user_dir),
+            "--port",
+            str(port),
+            "--examples",
+            ",".join(EXAMPLES),
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
         red = NodeRed(url, user_dir, process, log, session)
         try:
+
             def ready() -> bool:
                 if process.returncode is not None:
                     raise AssertionError(f"tools/demo.js exited:\n{red.log_text()}")
@@ -128,8 +149,7 @@ async def node_red(palette_dev_deps: Path, stack: Stack, tmp_path: Path) -> Asyn
                     await process.wait()
 
 
-async def test_example_flows_work_against_the_real_bridge(stack: Stack,
-                                                          node_red: NodeRed) -> None:
+async def test_example_flows_work_against_the_real_bridge(stack: Stack, node_red: NodeRed) -> None:
     sim = stack.meter.sim.meter
     log = node_red.log_text()
     assert f"Server now running at {node_red.url}/" in log, log  # loopback only
@@ -139,30 +159,48 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack,
     assert (installed / "examples" / "di4-relay2-webhook.json").exists()
     assert not (installed / "test").exists()
     assert not (installed / "tools").exists()
-    async with node_red.session.get(f"{node_red.url}/nodes",
-                                    headers={"Accept": "application/json"}) as resp:
+    async with node_red.session.get(
+        f"{node_red.url}/nodes", headers={"Accept": "application/json"}
+    ) as resp:
         node_sets = await resp.json()
     ours = [s for s in node_sets if s["module"] == "@acurev/node-red-acurev"]
     assert {t for s in ours for t in s["types"]} == {
-        "acurev-config", "acurev-read", "acurev-watch", "acurev-relay", "acurev-event"}
+        "acurev-config",
+        "acurev-read",
+        "acurev-watch",
+        "acurev-relay",
+        "acurev-event",
+    }
     assert all(s["enabled"] and not s.get("err") for s in ours), ours
 
     # The examples were deployed through the admin API; the token stays a credential.
     status, flows_back = await node_red.get("/flows")
     assert status == 200
-    assert {n["type"] for n in flows_back} >= {"acurev-config", "acurev-event", "acurev-relay",
-                                               "acurev-read", "http in"}
+    assert {n["type"] for n in flows_back} >= {
+        "acurev-config",
+        "acurev-event",
+        "acurev-relay",
+        "acurev-read",
+        "http in",
+    }
     assert stack.api.config.token not in json.dumps(flows_back)
     # The event node subscribed to the bridge's stream (the config node's shared websocket).
-    await wait_for(lambda: len(stack.api.log.subscribers) == 1, timeout=15,
-                   message="Node-RED subscribed to the bridge")
+    await wait_for(
+        lambda: len(stack.api.log.subscribers) == 1,
+        timeout=15,
+        message="Node-RED subscribed to the bridge",
+    )
 
     # --- readings equal the simulator's ---------------------------------------------------
     sim.set_channel_load(7, 1.875, 0.25)
     await stack.meter.poll()
     truth_w = sim.channel(7).active_power * 1000
-    await wait_for(lambda: stack.bridge.table.points[f"{stack.serial}_ch07_active_power"].value
-                   == pytest.approx(truth_w, rel=1e-5))
+    await wait_for(
+        lambda: (
+            stack.bridge.table.points[f"{stack.serial}_ch07_active_power"].value
+            == pytest.approx(truth_w, rel=1e-5)
+        )
+    )
     status, channel = await node_red.get("/acurev/channel/7")
     assert status == 200, channel
     assert channel["active_power"] == pytest.approx(truth_w, rel=1e-5)
@@ -198,12 +236,14 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack,
         status, body = await node_red.get("/acurev/webhook-demo/last")
         return body if status == 200 and isinstance(body, dict) else None
 
-    posted = await wait_for(webhook_post, timeout=15, interval=0.1,
-                            message="the DI 4 flow posted to the webhook")
+    posted = await wait_for(
+        webhook_post, timeout=15, interval=0.1, message="the DI 4 flow posted to the webhook"
+    )
     assert sim.relays[1] is True
     assert posted["meter"] == stack.serial
     assert (posted["di"], posted["relay"], posted["relay_on"]) == (4, 2, True)
     assert (posted["channel"], posted["unit"]) == (7, "W")
     assert posted["power_w"] == pytest.approx(sim.channel(7).active_power * 1000, rel=1e-5)
-    assert "error" not in node_red.log_text().lower().split("server now running")[-1], \
+    assert "error" not in node_red.log_text().lower().split("server now running")[-1], (
         node_red.log_text()
+    )

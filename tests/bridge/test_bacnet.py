@@ -13,16 +13,28 @@ from pyacurev.registers import bank_entry_channel
 
 from .conftest import wait_for
 
-FAULT = 1          # Status_Flags bit: {in-alarm, fault, overridden, out-of-service}
+FAULT = 1  # Status_Flags bit: {in-alarm, fault, overridden, out-of-service}
 COMM_FAILURE = 12  # Reliability communication-failure
 NO_FAULT = 0
 
 # Protocol_Services_Supported bits (ASHRAE 135 BACnetServicesSupported)
-SERVICES = {"subscribe-cov": 5, "read-property": 12, "read-property-multiple": 14,
-            "write-property": 15, "write-property-multiple": 16, "i-am": 26, "who-has": 33,
-            "who-is": 34}
-OBJECT_TYPES = {"analog-input": 0, "binary-input": 3, "binary-output": 4, "device": 8,
-                "network-port": 56}
+SERVICES = {
+    "subscribe-cov": 5,
+    "read-property": 12,
+    "read-property-multiple": 14,
+    "write-property": 15,
+    "write-property-multiple": 16,
+    "i-am": 26,
+    "who-has": 33,
+    "who-is": 34,
+}
+OBJECT_TYPES = {
+    "analog-input": 0,
+    "binary-input": 3,
+    "binary-output": 4,
+    "device": 8,
+    "network-port": 56,
+}
 
 
 def f32(value: float) -> float:
@@ -37,12 +49,28 @@ async def test_device_object(start_bridge, meter, make_config, bacnet_peer) -> N
     await start_bridge(config)
     peer = await bacnet_peer(config)
     dev = "device,77"
-    props = await peer.client.read_multiple(peer.address, {dev: [
-        "object-name", "vendor-name", "vendor-identifier", "model-name", "firmware-revision",
-        "application-software-version", "protocol-version", "protocol-revision",
-        "protocol-services-supported", "protocol-object-types-supported", "database-revision",
-        "max-apdu-length-accepted", "segmentation-supported", "system-status",
-        "object-list"]})
+    props = await peer.client.read_multiple(
+        peer.address,
+        {
+            dev: [
+                "object-name",
+                "vendor-name",
+                "vendor-identifier",
+                "model-name",
+                "firmware-revision",
+                "application-software-version",
+                "protocol-version",
+                "protocol-revision",
+                "protocol-services-supported",
+                "protocol-object-types-supported",
+                "database-revision",
+                "max-apdu-length-accepted",
+                "segmentation-supported",
+                "system-status",
+                "object-list",
+            ]
+        },
+    )
     values = props[dev]
     assert values["object-name"] == "Plant room meters"
     assert values["vendor-name"] == "AcuRev plugin set"
@@ -50,7 +78,7 @@ async def test_device_object(start_bridge, meter, make_config, bacnet_peer) -> N
     assert values["firmware-revision"] == __version__
     assert __version__ in values["application-software-version"]
     assert values["protocol-version"] == 1
-    assert values["protocol-revision"] >= 14   # COV on Reliability changes: rev 14+
+    assert values["protocol-revision"] >= 14  # COV on Reliability changes: rev 14+
     services = values["protocol-services-supported"]
     assert {i for i in range(len(services)) if services[i]} == set(SERVICES.values())
     types = values["protocol-object-types-supported"]
@@ -82,14 +110,33 @@ async def test_values_units_and_names(start_bridge, meter, make_config, bacnet_p
     description = await peer.read(oid("ch01_active_power"), "description")
     assert "Channel 1" in description or "channel 1" in description.lower()
 
-    expected_units = {"ch01_active_power": 47, "ch01_import_energy": 19, "voltage_a": 5,
-                      "ch01_current": 3, "frequency": 27, "power_factor": 15,
-                      "reactive_power": 11, "apparent_power": 8,
-                      "import_reactive_energy": 243, "apparent_energy": 240}
+    expected_units = {
+        "ch01_active_power": 47,
+        "ch01_import_energy": 19,
+        "voltage_a": 5,
+        "ch01_current": 3,
+        "frequency": 27,
+        "power_factor": 15,
+        "reactive_power": 11,
+        "apparent_power": 8,
+        "import_reactive_energy": 243,
+        "apparent_energy": 240,
+    }
     result = await peer.client.read_multiple(
-        peer.address, {oid(k): ["units", "present-value", "status-flags", "reliability",
-                                "event-state", "out-of-service", "cov-increment"]
-                       for k in expected_units})
+        peer.address,
+        {
+            oid(k): [
+                "units",
+                "present-value",
+                "status-flags",
+                "reliability",
+                "event-state",
+                "out-of-service",
+                "cov-increment",
+            ]
+            for k in expected_units
+        },
+    )
     for key, units in expected_units.items():
         row = result[oid(key)]
         assert row["units"] == units, key
@@ -100,10 +147,10 @@ async def test_values_units_and_names(start_bridge, meter, make_config, bacnet_p
     power = result[oid("ch01_active_power")]["present-value"]
     assert power == f32(truth.channel(1).active_power * 1000)
     energy = result[oid("ch01_import_energy")]["present-value"]
-    assert energy == pytest.approx(truth.energy_counts("import_active", bank_entry_channel(1)) / 10,
-                                   rel=1e-7)
-    assert result[oid("voltage_a")]["present-value"] == pytest.approx(truth.voltage("a"),
-                                                                      rel=1e-6)
+    assert energy == pytest.approx(
+        truth.energy_counts("import_active", bank_entry_channel(1)) / 10, rel=1e-7
+    )
+    assert result[oid("voltage_a")]["present-value"] == pytest.approx(truth.voltage("a"), rel=1e-6)
 
     # The simulator moves; Home Assistant polls; the BACnet value follows.
     truth.set_channel_load(1, 7.5, 1.25)
@@ -121,15 +168,20 @@ async def _read_equals(peer, obj: str, value: object) -> bool:
     return bool(await peer.read(obj, "present-value") == value)
 
 
-async def test_writes_refused_where_they_make_no_sense(start_bridge, meter, make_config,
-                                                       bacnet_peer) -> None:
+async def test_writes_refused_where_they_make_no_sense(
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config()
     await start_bridge(config)
     peer = await bacnet_peer(config)
     names = await peer.names()
     ai = names[f"{meter.serial}_ch01_active_power"]
-    for prop, value in (("present-value", 1.0), ("object-name", "x"), ("units", 95),
-                        ("reliability", 0)):
+    for prop, value in (
+        ("present-value", 1.0),
+        ("object-name", "x"),
+        ("units", 95),
+        ("reliability", 0),
+    ):
         with pytest.raises(BACnetError) as err:
             await peer.write(ai, prop, value)
         assert err.value.error_code.name == "WRITE_ACCESS_DENIED", prop
@@ -138,9 +190,8 @@ async def test_writes_refused_where_they_make_no_sense(start_bridge, meter, make
     assert err.value.error_code.name == "WRITE_ACCESS_DENIED"
 
 
-async def test_relay_refused_unless_allowed(start_bridge, meter, make_config,
-                                            bacnet_peer) -> None:
-    config = make_config()   # allow_relay_commands defaults to false
+async def test_relay_refused_unless_allowed(start_bridge, meter, make_config, bacnet_peer) -> None:
+    config = make_config()  # allow_relay_commands defaults to false
     await start_bridge(config)
     peer = await bacnet_peer(config)
     relay = (await peer.names())[f"{meter.serial}_relay_2"]
@@ -153,8 +204,9 @@ async def test_relay_refused_unless_allowed(start_bridge, meter, make_config,
     assert await peer.read(relay, "priority-array") == [None] * 16
 
 
-async def test_relay_commands_priorities_and_relinquish(start_bridge, meter, make_config,
-                                                        bacnet_peer) -> None:
+async def test_relay_commands_priorities_and_relinquish(
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config(bacnet={"allow_relay_commands": True})
     bridge = await start_bridge(config)
     peer = await bacnet_peer(config)
@@ -164,7 +216,7 @@ async def test_relay_commands_priorities_and_relinquish(start_bridge, meter, mak
     assert await peer.read(relay, "relinquish-default") == 0
 
     await peer.write(relay, "present-value", 1, priority=8)
-    assert coils.relays[1] is True                    # the coil switched...
+    assert coils.relays[1] is True  # the coil switched...
     assert await peer.read(relay, "present-value") == 1
     assert await peer.read(relay, "current-command-priority") == 8
     assert (await peer.read(relay, "priority-array"))[7] == 1
@@ -188,18 +240,20 @@ async def test_relay_commands_priorities_and_relinquish(start_bridge, meter, mak
 
     # Present_Value follows Home Assistant also when the relay is switched elsewhere.
     await meter.hass.services.async_call(
-        "switch", "turn_on", {"entity_id": meter.entity_id("switch", "relay_2")}, blocking=True)
+        "switch", "turn_on", {"entity_id": meter.entity_id("switch", "relay_2")}, blocking=True
+    )
     await wait_for(lambda: _read_equals(peer, relay, 1))
     assert await peer.read(relay, "feedback-value") == 1
 
 
-async def test_relay_command_the_meter_refuses(start_bridge, meter, make_config,
-                                               bacnet_peer) -> None:
+async def test_relay_command_the_meter_refuses(
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config(bacnet={"allow_relay_commands": True})
     await start_bridge(config)
     peer = await bacnet_peer(config)
     relay = (await peer.names())[f"{meter.serial}_relay_5"]
-    meter.sim.meter.relay_mode |= 1 << 4   # relay 5 follows alarms: the meter refuses
+    meter.sim.meter.relay_mode |= 1 << 4  # relay 5 follows alarms: the meter refuses
     with pytest.raises(BACnetError) as err:
         await peer.write(relay, "present-value", 1, priority=8)
     assert err.value.error_class.name == "DEVICE"
@@ -217,18 +271,29 @@ async def test_cov_on_value_and_on_fault(start_bridge, meter, make_config, bacne
     confirmed: list[dict] = []
     unconfirmed: list[dict] = []
     await peer.client.subscribe_cov_ex(
-        peer.address, power, 11, confirmed=True, lifetime=120,
-        callback=lambda n, _src: confirmed.append(decode_cov_values(n)))
+        peer.address,
+        power,
+        11,
+        confirmed=True,
+        lifetime=120,
+        callback=lambda n, _src: confirmed.append(decode_cov_values(n)),
+    )
     await peer.client.subscribe_cov_ex(
-        peer.address, relay, 12, confirmed=False, lifetime=120,
-        callback=lambda n, _src: unconfirmed.append(decode_cov_values(n)))
+        peer.address,
+        relay,
+        12,
+        confirmed=False,
+        lifetime=120,
+        callback=lambda n, _src: unconfirmed.append(decode_cov_values(n)),
+    )
     await wait_for(lambda: confirmed and unconfirmed, message="initial notifications")
     # bac-py's generic decoder stops at the context tags of BACnetCOVSubscription; the raw
     # value is decoded with bacpypes3's type instead.
     ack = await peer.client.read_property(peer.address, peer.device, "active-cov-subscriptions")
     active = _cov_subscriptions(bytes(ack.property_value))
-    assert sorted((int(s.recipient.processIdentifier), bool(s.issueConfirmedNotifications))
-                  for s in active) == [(11, True), (12, False)]
+    assert sorted(
+        (int(s.recipient.processIdentifier), bool(s.issueConfirmedNotifications)) for s in active
+    ) == [(11, True), (12, False)]
     assert all(0 < s.timeRemaining <= 120 for s in active)
     before = confirmed[-1]["present-value"]
 
@@ -269,8 +334,9 @@ async def test_cov_on_value_and_on_fault(start_bridge, meter, make_config, bacne
     assert await peer.read(power, "reliability") == NO_FAULT
 
 
-async def test_home_assistant_restart(start_bridge, meter, make_config, bacnet_peer,
-                                      ha_server) -> None:
+async def test_home_assistant_restart(
+    start_bridge, meter, make_config, bacnet_peer, ha_server
+) -> None:
     config = make_config()
     bridge = await start_bridge(config)
     peer = await bacnet_peer(config)
@@ -278,12 +344,17 @@ async def test_home_assistant_restart(start_bridge, meter, make_config, bacnet_p
     value = await peer.read(power, "present-value")
     notes: list[dict] = []
     await peer.client.subscribe_cov_ex(
-        peer.address, power, 21, confirmed=False, lifetime=120,
-        callback=lambda n, _src: notes.append(decode_cov_values(n)))
+        peer.address,
+        power,
+        21,
+        confirmed=False,
+        lifetime=120,
+        callback=lambda n, _src: notes.append(decode_cov_values(n)),
+    )
 
     await ha_server.stop()
     await wait_for(lambda: _read_equals_prop(peer, power, "reliability", COMM_FAILURE))
-    assert await peer.read(power, "present-value") == value   # last value kept
+    assert await peer.read(power, "present-value") == value  # last value kept
     await wait_for(lambda: any(n["status-flags"][FAULT] for n in notes))
 
     # Meanwhile the meter moved; when Home Assistant is back the bridge resynchronises.
@@ -300,22 +371,23 @@ async def _read_equals_prop(peer, obj: str, prop: str, value: object) -> bool:
     return bool(await peer.read(obj, prop) == value)
 
 
-async def test_out_of_service_decouples_an_input(start_bridge, meter, make_config,
-                                                 bacnet_peer) -> None:
+async def test_out_of_service_decouples_an_input(
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config()
     bridge = await start_bridge(config)
     peer = await bacnet_peer(config)
     power = (await peer.names())[f"{meter.serial}_ch04_active_power"]
     await peer.write(power, "out-of-service", True)
-    assert (await peer.read(power, "status-flags"))[3]          # out-of-service flag
-    await peer.write(power, "present-value", 123.0)             # an operator override
+    assert (await peer.read(power, "status-flags"))[3]  # out-of-service flag
+    await peer.write(power, "present-value", 123.0)  # an operator override
     meter.sim.meter.set_channel_load(4, 3.0, 0.0)
     await meter.poll()
     point = bridge.table.points[f"{meter.serial}_ch04_active_power"]
     await wait_for(lambda: point.value == 3000.0)
-    assert await peer.read(power, "present-value") == 123.0     # Home Assistant decoupled
+    assert await peer.read(power, "present-value") == 123.0  # Home Assistant decoupled
     await peer.write(power, "out-of-service", False)
-    assert await peer.read(power, "present-value") == 3000.0    # and back
+    assert await peer.read(power, "present-value") == 3000.0  # and back
     with pytest.raises(BACnetError) as err:
         await peer.write(power, "present-value", 1.0)
     assert err.value.error_code.name == "WRITE_ACCESS_DENIED"
@@ -324,8 +396,9 @@ async def test_out_of_service_decouples_an_input(start_bridge, meter, make_confi
     assert err.value.error_code.name == "VALUE_OUT_OF_RANGE"
 
 
-async def test_segmented_rpm_and_write_property_multiple(start_bridge, meter, make_config,
-                                                         bacnet_peer) -> None:
+async def test_segmented_rpm_and_write_property_multiple(
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config()
     await start_bridge(config)
     peer = await bacnet_peer(config)
@@ -334,7 +407,8 @@ async def test_segmented_rpm_and_write_property_multiple(start_bridge, meter, ma
     # One request for every analog input's name, value and units: the answer (several kB)
     # only fits in a segmented response.
     result = await peer.client.read_multiple(
-        peer.address, {oid: ["object-name", "present-value", "units"] for oid in analog})
+        peer.address, {oid: ["object-name", "present-value", "units"] for oid in analog}
+    )
     assert len(result) == len(analog) > 150
     assert all(names[row["object-name"]] == oid for oid, row in result.items())
 
@@ -358,8 +432,7 @@ def _cov_subscriptions(raw: bytes) -> list:
     return list(ListOfCOVSubscription.decode(TagList.decode(PDUData(raw))))
 
 
-async def test_foreign_device_registration_and_discovery(start_bridge, meter, make_config
-                                                         ) -> None:
+async def test_foreign_device_registration_and_discovery(start_bridge, meter, make_config) -> None:
     """The bridge registers with a BBMD (a minimal one here, on loopback) and answers a
     Who-Is the BBMD forwards: how a BMS on another subnet discovers it."""
     loop = asyncio.get_running_loop()
@@ -374,8 +447,9 @@ async def test_foreign_device_registration_and_discovery(start_bridge, meter, ma
     try:
         bbmd_port = transport.get_extra_info("sockname")[1]
         bms_port = bms.get_extra_info("sockname")[1]
-        config = make_config(bacnet={"foreign_device": {
-            "address": "127.0.0.1", "port": bbmd_port, "ttl_minutes": 5}})
+        config = make_config(
+            bacnet={"foreign_device": {"address": "127.0.0.1", "port": bbmd_port, "ttl_minutes": 5}}
+        )
         await start_bridge(config)
         data, bridge_addr = await asyncio.wait_for(received.get(), 5)
         # BVLC Register-Foreign-Device with the TTL in seconds.

@@ -18,12 +18,19 @@ async def test_table_mirrors_home_assistant(start_bridge, meter) -> None:
     assert m.available
     assert m.model
     # Every enabled sensor, binary sensor and switch; buttons and event entities are not points.
-    hass_ids = {e.unique_id for e in meter.hass.data["entity_registry"].entities.values()
-                if e.platform == "acurev" and not e.disabled_by
-                and e.domain in ("sensor", "binary_sensor", "switch")}
+    hass_ids = {
+        e.unique_id
+        for e in meter.hass.data["entity_registry"].entities.values()
+        if e.platform == "acurev"
+        and not e.disabled_by
+        and e.domain in ("sensor", "binary_sensor", "switch")
+    }
     assert set(table.points) == hass_ids
-    assert any(e.domain == "button" for e in meter.hass.data["entity_registry"].entities.values()
-               if e.platform == "acurev")
+    assert any(
+        e.domain == "button"
+        for e in meter.hass.data["entity_registry"].entities.values()
+        if e.platform == "acurev"
+    )
     power = table.points[f"{serial}_ch01_active_power"]
     assert (power.kind, power.unit, power.channel) == (PointKind.MEASUREMENT, "W", 1)
     assert power.value == float(meter.hass.states.get(power.entity_id).state)
@@ -50,13 +57,30 @@ async def test_meter_events_are_forwarded(start_bridge, meter) -> None:
     device_id = bridge.table.meters[meter.serial].device_id
     # The integration's own event data (custom_components/acurev/logs.py); the SOE event is
     # matched by its device id alone.
-    meter.hass.bus.async_fire("acurev_alarm", {
-        "device_id": device_id, "serial": meter.serial, "channel": 3, "parameter": "current",
-        "parameter_label": 2, "value": 61.5, "state": "occurred",
-        "time": "2026-11-26T10:00:00+01:00", "record": 7})
-    meter.hass.bus.async_fire("acurev_soe", {
-        "device_id": device_id, "digital_inputs": [2], "states": {2: True},
-        "time": "2026-11-26T10:00:01+01:00", "record": 3})
+    meter.hass.bus.async_fire(
+        "acurev_alarm",
+        {
+            "device_id": device_id,
+            "serial": meter.serial,
+            "channel": 3,
+            "parameter": "current",
+            "parameter_label": 2,
+            "value": 61.5,
+            "state": "occurred",
+            "time": "2026-11-26T10:00:00+01:00",
+            "record": 7,
+        },
+    )
+    meter.hass.bus.async_fire(
+        "acurev_soe",
+        {
+            "device_id": device_id,
+            "digital_inputs": [2],
+            "states": {2: True},
+            "time": "2026-11-26T10:00:01+01:00",
+            "record": 3,
+        },
+    )
     await wait_for(lambda: len(seen) >= 2)
     assert [e.event_type for e in seen] == ["acurev_alarm", "acurev_soe"]
     assert seen[0].serial == seen[1].serial == meter.serial
@@ -69,7 +93,7 @@ async def test_relay_command_through_home_assistant(start_bridge, meter) -> None
     uid = f"{meter.serial}_relay_3"
     assert await bridge.table.command_relay(uid, True) is True
     assert meter.sim.meter.relays[2] is True
-    assert await bridge.table.command_relay(uid, True) is True   # already on: no new state
+    assert await bridge.table.command_relay(uid, True) is True  # already on: no new state
     assert await bridge.table.command_relay(uid, False) is False
     assert meter.sim.meter.relays[2] is False
     meter.sim.meter.relay_mode |= 1 << 2
@@ -111,7 +135,8 @@ async def test_keepalive_pings_do_not_disturb(meter, make_config) -> None:
 
 
 async def test_entity_without_a_state_after_a_restart_keeps_its_description(
-        start_bridge, meter, ha_server) -> None:
+    start_bridge, meter, ha_server
+) -> None:
     """Home Assistant restarting: registries are back before every state is."""
     bridge = await start_bridge()
     uid = f"{meter.serial}_ch01_import_energy"
@@ -125,7 +150,11 @@ async def test_entity_without_a_state_after_a_restart_keeps_its_description(
     await bridge.wait_synced(timeout=10)
     point = bridge.table.points[uid]
     assert (point.kind, point.unit, point.available, point.value) == (
-        PointKind.COUNTER, "kWh", False, value)
+        PointKind.COUNTER,
+        "kWh",
+        False,
+        value,
+    )
     meter.hass.states.async_set(eid, state.state, state.attributes)
     await wait_for(lambda: bridge.table.points[uid].available)
     assert bridge.table.points[uid].unit == "kWh"

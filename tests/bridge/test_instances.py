@@ -15,7 +15,8 @@ def _instances(names: dict[str, str], kind: str) -> set[int]:
 
 
 async def test_same_numbers_after_restart_and_when_entities_come_and_go(
-        start_bridge, meter, make_config, bacnet_peer) -> None:
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     hass = meter.hass
     config = make_config()
     bridge = await start_bridge(config)
@@ -33,21 +34,21 @@ async def test_same_numbers_after_restart_and_when_entities_come_and_go(
     reactive = f"{meter.serial}_ch01_reactive_power"
     assert reactive not in first
     registry = er.async_get(hass)
-    registry.async_update_entity(meter.entity_id("sensor", "ch01_reactive_power"),
-                                 disabled_by=None)
+    registry.async_update_entity(meter.entity_id("sensor", "ch01_reactive_power"), disabled_by=None)
     await hass.config_entries.async_reload(meter.entry.entry_id)
     await hass.async_block_till_done()
     names = await wait_for(lambda: _names_with(peer, reactive), timeout=10)
     assert {n: names[n] for n in first} == first
     new_ai = int(names[reactive].split(",")[1])
     assert new_ai > max(_instances(first, "analog-input"))
-    assert await peer.read(names[reactive], "units") == 11          # volt-amperes-reactive
+    assert await peer.read(names[reactive], "units") == 11  # volt-amperes-reactive
     second_revision = await peer.read(peer.device, "database-revision")
     assert second_revision > revision
 
     # 3. An option adds a whole group (demand) through an entry reload.
-    hass.config_entries.async_update_entry(meter.entry,
-                                           options={**meter.entry.options, "demand": True})
+    hass.config_entries.async_update_entry(
+        meter.entry, options={**meter.entry.options, "demand": True}
+    )
     await hass.async_block_till_done()
     demand = f"{meter.serial}_demand_active_power"
     names = await wait_for(lambda: _names_with(peer, demand), timeout=10)
@@ -56,12 +57,12 @@ async def test_same_numbers_after_restart_and_when_entities_come_and_go(
 
     # 4. The entity goes away (disabled again): its object goes, its number stays reserved;
     #    when it comes back it gets the same number.
-    registry.async_update_entity(meter.entity_id("sensor", "ch01_reactive_power"),
-                                 disabled_by=er.RegistryEntryDisabler.USER)
+    registry.async_update_entity(
+        meter.entity_id("sensor", "ch01_reactive_power"), disabled_by=er.RegistryEntryDisabler.USER
+    )
     await hass.async_block_till_done()
     await wait_for(lambda: _names_without(peer, reactive), timeout=10)
-    registry.async_update_entity(meter.entity_id("sensor", "ch01_reactive_power"),
-                                 disabled_by=None)
+    registry.async_update_entity(meter.entity_id("sensor", "ch01_reactive_power"), disabled_by=None)
     await hass.config_entries.async_reload(meter.entry.entry_id)
     await hass.async_block_till_done()
     names = await wait_for(lambda: _names_with(peer, reactive), timeout=10)
@@ -86,7 +87,8 @@ async def _names_without(peer, name: str) -> bool:
 
 
 async def test_objects_exist_before_home_assistant_answers(
-        start_bridge, meter, make_config, bacnet_peer, ha_server) -> None:
+    start_bridge, meter, make_config, bacnet_peer, ha_server
+) -> None:
     """After a restart the cached object list is served at once, all unreliable."""
     config = make_config()
     bridge = await start_bridge(config)
@@ -98,14 +100,15 @@ async def test_objects_exist_before_home_assistant_answers(
     await ha_server.stop()
     await start_bridge(config, wait=False)
     assert await peer.names() == names
-    assert await peer.read(power, "reliability") == 12    # communication-failure
+    assert await peer.read(power, "reliability") == 12  # communication-failure
     flags = await peer.read(power, "status-flags")
     assert flags[1]
     await ha_server.start()
 
 
 async def test_cov_increment_written_by_the_bms_survives_a_restart(
-        start_bridge, meter, make_config, bacnet_peer) -> None:
+    start_bridge, meter, make_config, bacnet_peer
+) -> None:
     config = make_config()
     bridge = await start_bridge(config)
     peer = await bacnet_peer(config)

@@ -35,11 +35,27 @@ def _tools(socket_enabled: Any) -> None:
     ns.require_tools()
 
 
-def point(serial: str, key: str, kind: PointKind, value: Any, unit: str | None = None,
-          channel: int | None = None, name: str | None = None) -> Point:
-    return Point(unique_id=f"{serial}_{key}", entity_id=f"sensor.acurev_{serial}_{key}",
-                 serial=serial, key=key, kind=kind, name=name or key, unit=unit,
-                 channel=channel, value=value, available=True)
+def point(
+    serial: str,
+    key: str,
+    kind: PointKind,
+    value: Any,
+    unit: str | None = None,
+    channel: int | None = None,
+    name: str | None = None,
+) -> Point:
+    return Point(
+        unique_id=f"{serial}_{key}",
+        entity_id=f"sensor.acurev_{serial}_{key}",
+        serial=serial,
+        key=key,
+        kind=kind,
+        name=name or key,
+        unit=unit,
+        channel=channel,
+        value=value,
+        available=True,
+    )
 
 
 def meter_points(serial: str, channels: int = 3) -> dict[str, Point]:
@@ -80,10 +96,12 @@ def fill(table: PointTable, serials: tuple[str, ...] = (METER_A,)) -> None:
 
 
 def make_config(state_dir: Path, **snmp: Any) -> Config:
-    base = SnmpConfig(address=ns.HOST, port=0, community=COMMUNITY,
-                      users=[SnmpUser(USER, AUTH_KEY, PRIV_KEY)])
-    return Config(HomeAssistantConfig(token="unused"), state_dir=state_dir,
-                  snmp=replace(base, **snmp))
+    base = SnmpConfig(
+        address=ns.HOST, port=0, community=COMMUNITY, users=[SnmpUser(USER, AUTH_KEY, PRIV_KEY)]
+    )
+    return Config(
+        HomeAssistantConfig(token="unused"), state_dir=state_dir, snmp=replace(base, **snmp)
+    )
 
 
 type Starter = Callable[..., Awaitable[SnmpAgent]]
@@ -115,25 +133,25 @@ def table() -> PointTable:
 
 EXPECTED_METER_1 = {
     # independent arithmetic from the values in meter_points(): the MIB's scales
-    f"{ENT}.1.2.1.7.1": 5001,        # 50.01 Hz in 0.01 Hz
-    f"{ENT}.1.2.1.8.1": 2301,        # 230.12 V in 0.1 V
-    f"{ENT}.1.2.1.9.1": 2300,        # 229.96 V
-    f"{ENT}.1.2.1.10.1": 2310,       # 231.04 V
-    f"{ENT}.1.2.1.11.1": 5433,       # 5432.6 W
-    f"{ENT}.1.2.1.12.1": 988,        # PF 0.9876 x 1000
+    f"{ENT}.1.2.1.7.1": 5001,  # 50.01 Hz in 0.01 Hz
+    f"{ENT}.1.2.1.8.1": 2301,  # 230.12 V in 0.1 V
+    f"{ENT}.1.2.1.9.1": 2300,  # 229.96 V
+    f"{ENT}.1.2.1.10.1": 2310,  # 231.04 V
+    f"{ENT}.1.2.1.11.1": 5433,  # 5432.6 W
+    f"{ENT}.1.2.1.12.1": 988,  # PF 0.9876 x 1000
     f"{ENT}.1.2.1.13.1": 123456789,  # 123456.789 kWh in Wh
-    f"{ENT}.1.2.1.14.1": 12346,      # 12.3456 kWh in Wh
-    f"{ENT}.1.3.1.3.1.2": 2468,      # ch02 current 2.468 A in mA
-    f"{ENT}.1.3.1.4.1.1": -50,       # ch01 power 100.4 - 150 W
-    f"{ENT}.1.3.1.4.1.3": 151,       # ch03 power 301.2 - 150 = 151.2 W
-    f"{ENT}.1.3.1.5.1.1": 950,       # PF 0.95
-    f"{ENT}.1.3.1.6.1.3": 3000001,   # 3000.0012 kWh in Wh
-    f"{ENT}.1.3.1.7.1.2": 1000,      # 1.0 kWh in Wh
-    f"{ENT}.1.3.1.8.1.1": 1,         # channel available: true(1)
-    f"{ENT}.1.4.1.3.1.1": 1,         # relay 1 on(1)
-    f"{ENT}.1.4.1.3.1.2": 2,         # relay 2 off(2)
-    f"{ENT}.1.5.1.3.1.2": 1,         # DI 2 on(1)
-    f"{ENT}.1.5.1.4.1.2": 4242,      # DI 2 pulse count
+    f"{ENT}.1.2.1.14.1": 12346,  # 12.3456 kWh in Wh
+    f"{ENT}.1.3.1.3.1.2": 2468,  # ch02 current 2.468 A in mA
+    f"{ENT}.1.3.1.4.1.1": -50,  # ch01 power 100.4 - 150 W
+    f"{ENT}.1.3.1.4.1.3": 151,  # ch03 power 301.2 - 150 = 151.2 W
+    f"{ENT}.1.3.1.5.1.1": 950,  # PF 0.95
+    f"{ENT}.1.3.1.6.1.3": 3000001,  # 3000.0012 kWh in Wh
+    f"{ENT}.1.3.1.7.1.2": 1000,  # 1.0 kWh in Wh
+    f"{ENT}.1.3.1.8.1.1": 1,  # channel available: true(1)
+    f"{ENT}.1.4.1.3.1.1": 1,  # relay 1 on(1)
+    f"{ENT}.1.4.1.3.1.2": 2,  # relay 2 off(2)
+    f"{ENT}.1.5.1.3.1.2": 1,  # DI 2 on(1)
+    f"{ENT}.1.5.1.4.1.2": 4242,  # DI 2 pulse count
 }
 
 
@@ -171,11 +189,17 @@ async def test_v3_authpriv_bulkwalk_equals_v2c_walk(table: PointTable, start: St
 
 async def test_system_group_and_missing_instances(table: PointTable, start: Starter) -> None:
     agent = await start(table)
-    res = await ns.tool("snmpget", ns.v3(), agent.address[1], ".1.3.6.1.2.1.1.2.0",
-                        ".1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.3.0",
-                        f"{ENT}.1.3.1.4.1.9",    # channel 9 does not exist
-                        f"{ENT}.1.9.0",          # no such object
-                        f"{ENT}.1.1.3.0")
+    res = await ns.tool(
+        "snmpget",
+        ns.v3(),
+        agent.address[1],
+        ".1.3.6.1.2.1.1.2.0",
+        ".1.3.6.1.2.1.1.1.0",
+        ".1.3.6.1.2.1.1.3.0",
+        f"{ENT}.1.3.1.4.1.9",  # channel 9 does not exist
+        f"{ENT}.1.9.0",  # no such object
+        f"{ENT}.1.1.3.0",
+    )
     assert res.rc == 0, res.err
     rows = ns.parse(res.out)
     assert rows[".1.3.6.1.2.1.1.2.0"] == ("OID", f"{ENT}.3.1")  # sysObjectID in our subtree
@@ -186,8 +210,7 @@ async def test_system_group_and_missing_instances(table: PointTable, start: Star
     assert rows[f"{ENT}.1.1.3.0"] == ("Gauge32", "1")
 
 
-async def test_value_and_availability_follow_the_table(table: PointTable,
-                                                       start: Starter) -> None:
+async def test_value_and_availability_follow_the_table(table: PointTable, start: Starter) -> None:
     agent = await start(table)
     port = agent.address[1]
     power, avail = f"{ENT}.1.3.1.4.1.2", f"{ENT}.1.3.1.8.1.2"
@@ -225,41 +248,55 @@ async def test_point_without_value_has_no_instance(start: Starter) -> None:
 async def test_ha_connection_scalar(table: PointTable, start: Starter) -> None:
     agent = await start(table)
     oid = f"{ENT}.1.1.2.0"
-    assert ns.numbers((await ns.tool("snmpget", ns.v2c(), agent.address[1], oid)).out) \
-        == {oid: 1}
+    assert ns.numbers((await ns.tool("snmpget", ns.v2c(), agent.address[1], oid)).out) == {oid: 1}
     table.set_all_unavailable()
-    got = ns.numbers((await ns.tool("snmpget", ns.v2c(), agent.address[1], oid,
-                                    f"{ENT}.1.3.1.8.1.1", f"{ENT}.1.3.1.4.1.1")).out)
+    got = ns.numbers(
+        (
+            await ns.tool(
+                "snmpget",
+                ns.v2c(),
+                agent.address[1],
+                oid,
+                f"{ENT}.1.3.1.8.1.1",
+                f"{ENT}.1.3.1.4.1.1",
+            )
+        ).out
+    )
     assert got == {oid: 2, f"{ENT}.1.3.1.8.1.1": 2, f"{ENT}.1.3.1.4.1.1": -50}
 
 
 # --- access control ---------------------------------------------------------------------------
 
+
 async def test_wrong_community_gets_no_answer(table: PointTable, start: Starter) -> None:
     agent = await start(table)
-    res = await ns.tool("snmpget", ns.v2c("public"), agent.address[1], ".1.3.6.1.2.1.1.2.0",
-                        seconds=0.5)
+    res = await ns.tool(
+        "snmpget", ns.v2c("public"), agent.address[1], ".1.3.6.1.2.1.1.2.0", seconds=0.5
+    )
     assert res.rc != 0
     assert "Timeout" in res.err
 
 
 async def test_no_community_configured_means_no_v2c(table: PointTable, start: Starter) -> None:
     agent = await start(table, community=None)
-    res = await ns.tool("snmpget", ns.v2c(), agent.address[1], ".1.3.6.1.2.1.1.2.0",
-                        seconds=0.5)
+    res = await ns.tool("snmpget", ns.v2c(), agent.address[1], ".1.3.6.1.2.1.1.2.0", seconds=0.5)
     assert "Timeout" in res.err
     ok = await ns.tool("snmpget", ns.v3(), agent.address[1], ".1.3.6.1.2.1.1.2.0")
     assert ok.rc == 0, ok.err
 
 
-@pytest.mark.parametrize(("security", "message"), [
-    (ns.v3(auth="wrong-auth-key"), "Authentication failure"),
-    (ns.v3(priv="wrong-priv-key"), "Decryption error"),
-    (ns.v3(user="intruder"), "Unknown user name"),
-    (ns.v3(level="authNoPriv"), "Unsupported security level"),
-])
-async def test_v3_wrong_credentials_are_refused(table: PointTable, start: Starter,
-                                                security: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("security", "message"),
+    [
+        (ns.v3(auth="wrong-auth-key"), "Authentication failure"),
+        (ns.v3(priv="wrong-priv-key"), "Decryption error"),
+        (ns.v3(user="intruder"), "Unknown user name"),
+        (ns.v3(level="authNoPriv"), "Unsupported security level"),
+    ],
+)
+async def test_v3_wrong_credentials_are_refused(
+    table: PointTable, start: Starter, security: list[str], message: str
+) -> None:
     agent = await start(table)
     res = await ns.tool("snmpget", security, agent.address[1], ".1.3.6.1.2.1.1.2.0")
     assert res.rc != 0
@@ -268,15 +305,29 @@ async def test_v3_wrong_credentials_are_refused(table: PointTable, start: Starte
 
 
 @pytest.mark.parametrize("version", ["v2c", "v3"])
-async def test_snmpset_is_refused_not_writable(table: PointTable, start: Starter,
-                                               version: str) -> None:
+async def test_snmpset_is_refused_not_writable(
+    table: PointTable, start: Starter, version: str
+) -> None:
     agent = await start(table)
     security = ns.v2c() if version == "v2c" else ns.v3()
-    for oid, kind, value in ((f"{ENT}.1.4.1.3.1.2", "i", "1"),       # a relay: stays read-only
-                             (".1.3.6.1.2.1.1.5.0", "s", "pwned"),   # sysName
-                             (f"{ENT}.1.3.1.4.1.77", "i", "1")):     # a row that does not exist
-        res = await ns.run("snmpset", *security, "-t", "1", "-r", "0", "-On",
-                           ns.target(agent.address[1]), oid, kind, value)
+    for oid, kind, value in (
+        (f"{ENT}.1.4.1.3.1.2", "i", "1"),  # a relay: stays read-only
+        (".1.3.6.1.2.1.1.5.0", "s", "pwned"),  # sysName
+        (f"{ENT}.1.3.1.4.1.77", "i", "1"),
+    ):  # a row that does not exist
+        res = await ns.run(
+            "snmpset",
+            *security,
+            "-t",
+            "1",
+            "-r",
+            "0",
+            "-On",
+            ns.target(agent.address[1]),
+            oid,
+            kind,
+            value,
+        )
         assert res.rc != 0
         assert "notWritable" in res.err, res.err
     relay = await ns.tool("snmpget", security, agent.address[1], f"{ENT}.1.4.1.3.1.2")
@@ -294,8 +345,10 @@ async def test_outside_the_view_is_no_such_object(table: PointTable, start: Star
 
 # --- stable identity ----------------------------------------------------------------------------
 
-async def test_engine_id_persists_and_boots_increment(table: PointTable, start: Starter,
-                                                      tmp_path: Path) -> None:
+
+async def test_engine_id_persists_and_boots_increment(
+    table: PointTable, start: Starter, tmp_path: Path
+) -> None:
     engine = ".1.3.6.1.6.3.10.2.1"
     seen = []
     for _ in range(3):
@@ -321,8 +374,9 @@ async def test_v3_client_with_the_engine_id_and_boots(table: PointTable, start: 
     engine_id = agent.engine_state.engine_id.hex()
     await agent.close()
     agent = await start(table)
-    res = await ns.tool("snmpget", ns.v3(), agent.address[1], ".1.3.6.1.2.1.1.2.0",
-                        extra=("-e", f"0x{engine_id}"))
+    res = await ns.tool(
+        "snmpget", ns.v3(), agent.address[1], ".1.3.6.1.2.1.1.2.0", extra=("-e", f"0x{engine_id}")
+    )
     assert res.rc == 0, res.err
 
 
@@ -332,11 +386,14 @@ async def test_meter_indexes_are_stable(start: Starter, tmp_path: Path) -> None:
     fill(table, (METER_B,))
     agent = await start(table)
     assert ns.parse((await ns.tool("snmpwalk", ns.v2c(), agent.address[1], serial)).out) == {
-        f"{serial}.1": ("STRING", METER_B)}
+        f"{serial}.1": ("STRING", METER_B)
+    }
     # a meter appears while running: it gets the next index, the first keeps its own
     fill(table, (METER_A, METER_B))
     assert ns.parse((await ns.tool("snmpwalk", ns.v2c(), agent.address[1], serial)).out) == {
-        f"{serial}.1": ("STRING", METER_B), f"{serial}.2": ("STRING", METER_A)}
+        f"{serial}.1": ("STRING", METER_B),
+        f"{serial}.2": ("STRING", METER_A),
+    }
     await agent.close()
     # restart with only the second meter: its index did not move
     table = PointTable()
@@ -345,7 +402,9 @@ async def test_meter_indexes_are_stable(start: Starter, tmp_path: Path) -> None:
     walk = await ns.tool("snmpwalk", ns.v2c(), agent.address[1], f"{ENT}.1.3.1.2")
     assert ns.parse(walk.out)[f"{ENT}.1.3.1.2.2.1"] == ("STRING", f"AcuRev {METER_A} CH01")
     assert json.loads((tmp_path / "state" / "snmp-meter-index.json").read_text()) == {
-        METER_B: 1, METER_A: 2}
+        METER_B: 1,
+        METER_A: 2,
+    }
 
 
 async def test_new_points_appear_without_restart(start: Starter) -> None:
@@ -359,15 +418,28 @@ async def test_new_points_appear_without_restart(start: Starter) -> None:
     assert "No Such Instance" in (await ns.tool("snmpget", ns.v2c(), agent.address[1], oid)).out
     fill(table)
     assert ns.numbers((await ns.tool("snmpget", ns.v2c(), agent.address[1], oid)).out) == {
-        oid: 1500}
+        oid: 1500
+    }
 
 
 # --- notifications ------------------------------------------------------------------------------
 
+
 def alarm(serial: str = METER_A, state: str = "occurred") -> MeterEvent:
-    return MeterEvent("acurev_alarm", serial, {
-        "serial": serial, "channel": 7, "parameter": "u1", "value": 141.25, "state": state,
-        "time": "2026-11-26T06:00:00+00:00", "record": 12}, datetime.now(UTC))
+    return MeterEvent(
+        "acurev_alarm",
+        serial,
+        {
+            "serial": serial,
+            "channel": 7,
+            "parameter": "u1",
+            "value": 141.25,
+            "state": state,
+            "time": "2026-11-26T06:00:00+00:00",
+            "record": 12,
+        },
+        datetime.now(UTC),
+    )
 
 
 def free_udp_port() -> int:
@@ -377,22 +449,28 @@ def free_udp_port() -> int:
     return port
 
 
-async def test_alarm_trap_and_inform_v2c_and_v3(table: PointTable, start: Starter,
-                                                tmp_path: Path) -> None:
+async def test_alarm_trap_and_inform_v2c_and_v3(
+    table: PointTable, start: Starter, tmp_path: Path
+) -> None:
     ports = [free_udp_port() for _ in range(4)]
-    receivers = [TrapReceiver(ns.HOST, ports[0], "v2c", False, "traps"),
-                 TrapReceiver(ns.HOST, ports[1], "v2c", True, "traps"),
-                 TrapReceiver(ns.HOST, ports[2], "v3", False, user=USER),
-                 TrapReceiver(ns.HOST, ports[3], "v3", True, user=USER)]
+    receivers = [
+        TrapReceiver(ns.HOST, ports[0], "v2c", False, "traps"),
+        TrapReceiver(ns.HOST, ports[1], "v2c", True, "traps"),
+        TrapReceiver(ns.HOST, ports[2], "v3", False, user=USER),
+        TrapReceiver(ns.HOST, ports[3], "v3", True, user=USER),
+    ]
     agent = await start(table, trap_receivers=receivers)
     assert agent.engine_state is not None
-    daemons = [ns.TrapDaemon(p, tmp_path / f"trapd{i}", engine_id=agent.engine_state.engine_id)
-               for i, p in enumerate(ports)]
+    daemons = [
+        ns.TrapDaemon(p, tmp_path / f"trapd{i}", engine_id=agent.engine_state.engine_id)
+        for i, p in enumerate(ports)
+    ]
     try:
         await asyncio.gather(*(d.start() for d in daemons))
         table.emit_event(alarm())
-        table.emit_event(MeterEvent("acurev_soe", METER_A, {"serial": METER_A},
-                                    datetime.now(UTC)))  # not an alarm: no notification
+        table.emit_event(
+            MeterEvent("acurev_soe", METER_A, {"serial": METER_A}, datetime.now(UTC))
+        )  # not an alarm: no notification
         table.emit_event(alarm(state="recovered"))
         for d in daemons:
             await wait_until(lambda d=d: len(d.notifications()) >= 2, within=10)
@@ -419,13 +497,13 @@ async def test_alarm_trap_and_inform_v2c_and_v3(table: PointTable, start: Starte
             await d.stop()
 
 
-async def test_unanswered_inform_is_reported(table: PointTable, start: Starter,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_unanswered_inform_is_reported(
+    table: PointTable, start: Starter, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(snmp_agent, "INFORM_TIMEOUT_CS", 20)
     monkeypatch.setattr(snmp_agent, "INFORM_RETRIES", 0)
     port = free_udp_port()  # nobody listens
-    agent = await start(table, trap_receivers=[TrapReceiver(ns.HOST, port, "v2c", True,
-                                                            "traps")])
+    agent = await start(table, trap_receivers=[TrapReceiver(ns.HOST, port, "v2c", True, "traps")])
     table.emit_event(alarm())
     await wait_until(lambda: agent.notifications_failed == 1, within=10)
     assert agent.informs_confirmed == 0
@@ -440,6 +518,7 @@ async def wait_until(predicate: Callable[[], bool], within: float = 5.0) -> None
 
 
 # --- start and stop ------------------------------------------------------------------------------
+
 
 async def test_port_in_use_is_a_clear_error(table: PointTable, start: Starter) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
@@ -461,18 +540,32 @@ async def test_close_releases_the_port(table: PointTable, start: Starter) -> Non
 
 # --- scaling (no network) ---------------------------------------------------------------------
 
-@pytest.mark.parametrize(("unit", "value", "expected"), [
-    ("kWh", 1.2346, 1235), ("Wh", 1234.4, 1234), ("MWh", 0.001, 1000), ("kWh", -5.0, 0),
-])
-def test_energy_is_watt_hours_whatever_the_display_unit(unit: str, value: float,
-                                                        expected: int) -> None:
+
+@pytest.mark.parametrize(
+    ("unit", "value", "expected"),
+    [
+        ("kWh", 1.2346, 1235),
+        ("Wh", 1234.4, 1234),
+        ("MWh", 0.001, 1000),
+        ("kWh", -5.0, 0),
+    ],
+)
+def test_energy_is_watt_hours_whatever_the_display_unit(
+    unit: str, value: float, expected: int
+) -> None:
     p = point(METER_A, "ch01_import_energy", PointKind.COUNTER, value, unit, 1)
     assert int(encode(CHANNEL_COLUMNS["import_energy"], p)) == expected
 
 
-@pytest.mark.parametrize(("unit", "value", "expected"), [
-    ("W", 1499.5, 1500), ("kW", 1.5, 1500), ("kW", -0.25, -250), ("W", 1e12, 2**31 - 1),
-])
+@pytest.mark.parametrize(
+    ("unit", "value", "expected"),
+    [
+        ("W", 1499.5, 1500),
+        ("kW", 1.5, 1500),
+        ("kW", -0.25, -250),
+        ("W", 1e12, 2**31 - 1),
+    ],
+)
 def test_power_is_watts_whatever_the_display_unit(unit: str, value: float, expected: int) -> None:
     p = point(METER_A, "ch01_active_power", PointKind.MEASUREMENT, value, unit, 1)
     assert int(encode(CHANNEL_COLUMNS["active_power"], p)) == expected
@@ -480,12 +573,26 @@ def test_power_is_watts_whatever_the_display_unit(unit: str, value: float, expec
 
 def test_power_factor_in_percent_and_clamped() -> None:
     column = CHANNEL_COLUMNS["power_factor"]
-    assert int(encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT,
-                                    98.5, "%", 1))) == 985
-    assert int(encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT,
-                                    1.02, None, 1))) == 1000
-    assert encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT,
-                                "unknown", None, 1)) is None
+    assert (
+        int(
+            encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 98.5, "%", 1))
+        )
+        == 985
+    )
+    assert (
+        int(
+            encode(
+                column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 1.02, None, 1)
+            )
+        )
+        == 1000
+    )
+    assert (
+        encode(
+            column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, "unknown", None, 1)
+        )
+        is None
+    )
 
 
 def test_oids_match_the_documented_layout() -> None:
@@ -497,7 +604,18 @@ def test_oids_match_the_documented_layout() -> None:
 async def test_empty_getbulk_gets_an_empty_answer(table: PointTable, start: Starter) -> None:
     """max-repetitions 0 and no non-repeaters: an empty answer (pysnmp alone gives none)."""
     agent = await start(table)
-    res = await ns.run("snmpbulkget", *ns.v2c(), "-Cn0", "-Cr0", "-t", "1", "-r", "0", "-On",
-                       ns.target(agent.address[1]), f"{ENT}.1")
+    res = await ns.run(
+        "snmpbulkget",
+        *ns.v2c(),
+        "-Cn0",
+        "-Cr0",
+        "-t",
+        "1",
+        "-r",
+        "0",
+        "-On",
+        ns.target(agent.address[1]),
+        f"{ENT}.1",
+    )
     assert "Timeout" not in res.err
     assert res.rc == 0, res.err

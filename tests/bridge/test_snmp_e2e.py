@@ -44,12 +44,17 @@ def f32(value: float) -> float:
 
 
 def snmp_section(**extra: Any) -> dict[str, Any]:
-    return {"enabled": True, "community": COMMUNITY,
-            "users": [{"name": USER, "auth_key": AUTH_KEY, "priv_key": PRIV_KEY}], **extra}
+    return {
+        "enabled": True,
+        "community": COMMUNITY,
+        "users": [{"name": USER, "auth_key": AUTH_KEY, "priv_key": PRIV_KEY}],
+        **extra,
+    }
 
 
-async def start(start_bridge: BridgeStarter, make_config: ConfigFactory,
-                **snmp: Any) -> tuple[Any, int]:
+async def start(
+    start_bridge: BridgeStarter, make_config: ConfigFactory, **snmp: Any
+) -> tuple[Any, int]:
     config = make_config(bacnet={"enabled": False}, snmp=snmp_section(**snmp))
     bridge = await start_bridge(config)
     assert "snmp" in bridge.views, "the bridge did not start its SNMP view"
@@ -62,17 +67,18 @@ def expected_channels(meter: HAMeter) -> dict[str, int]:
     for n in range(1, 19):
         ch = sim.channel(n)
         entry = bank_entry_channel(n)
-        out[f"{ENT}.1.3.1.3.1.{n}"] = round(f32(ch.current) * 1000)            # mA
-        out[f"{ENT}.1.3.1.4.1.{n}"] = round(f32(ch.active_power) * 1000)       # kW -> W
-        out[f"{ENT}.1.3.1.5.1.{n}"] = round(f32(ch.power_factor) * 1000)       # PF x1000
+        out[f"{ENT}.1.3.1.3.1.{n}"] = round(f32(ch.current) * 1000)  # mA
+        out[f"{ENT}.1.3.1.4.1.{n}"] = round(f32(ch.active_power) * 1000)  # kW -> W
+        out[f"{ENT}.1.3.1.5.1.{n}"] = round(f32(ch.power_factor) * 1000)  # PF x1000
         out[f"{ENT}.1.3.1.6.1.{n}"] = sim.energy_counts("import_active", entry) * 100  # Wh
         out[f"{ENT}.1.3.1.7.1.{n}"] = sim.energy_counts("export_active", entry) * 100
         out[f"{ENT}.1.3.1.8.1.{n}"] = oids.TRUE
     return out
 
 
-async def test_walks_equal_the_simulator(meter: HAMeter, start_bridge: BridgeStarter,
-                                         make_config: ConfigFactory) -> None:
+async def test_walks_equal_the_simulator(
+    meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory
+) -> None:
     bridge, port = await start(start_bridge, make_config)
     sim = meter.sim.meter
     walk = await ns.tool("snmpwalk", ns.v2c(), port, ENT)
@@ -105,16 +111,19 @@ async def test_walks_equal_the_simulator(meter: HAMeter, start_bridge: BridgeSta
     assert bridge.table.ha_connected
 
 
-async def test_simulator_change_reaches_snmp(meter: HAMeter, start_bridge: BridgeStarter,
-                                             make_config: ConfigFactory) -> None:
+async def test_simulator_change_reaches_snmp(
+    meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory
+) -> None:
     _bridge, port = await start(start_bridge, make_config)
     sim = meter.sim.meter
     power, relay = f"{ENT}.1.3.1.4.1.5", f"{ENT}.1.4.1.3.1.3"
     sim.set_channel_load(5, 2.345, 0.1)
     sim.set_relay(3, not sim.relays[2])
     await meter.poll()
-    want = {power: round(f32(sim.channel(5).active_power) * 1000),
-            relay: oids.ON if sim.relays[2] else oids.OFF}
+    want = {
+        power: round(f32(sim.channel(5).active_power) * 1000),
+        relay: oids.ON if sim.relays[2] else oids.OFF,
+    }
 
     async def seen() -> bool:
         res = await ns.tool("snmpget", ns.v3(), port, power, relay)
@@ -124,7 +133,8 @@ async def test_simulator_change_reaches_snmp(meter: HAMeter, start_bridge: Bridg
 
 
 async def test_meter_offline_keeps_values_and_clears_available(
-        meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory) -> None:
+    meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory
+) -> None:
     _bridge, port = await start(start_bridge, make_config)
     power, avail = f"{ENT}.1.3.1.4.1.1", f"{ENT}.1.3.1.8.1.1"
     before = ns.numbers((await ns.tool("snmpget", ns.v2c(), port, power, avail)).out)
@@ -133,8 +143,9 @@ async def test_meter_offline_keeps_values_and_clears_available(
     await meter.poll()
 
     async def offline() -> dict[str, int] | None:
-        got = ns.numbers((await ns.tool("snmpget", ns.v2c(), port, power, avail,
-                                        f"{ENT}.1.2.1.6.1")).out)
+        got = ns.numbers(
+            (await ns.tool("snmpget", ns.v2c(), port, power, avail, f"{ENT}.1.2.1.6.1")).out
+        )
         return got if got.get(avail) == oids.FALSE else None
 
     got = await wait_for(offline, timeout=10, message="channel row unavailable")
@@ -142,35 +153,44 @@ async def test_meter_offline_keeps_values_and_clears_available(
     assert got[f"{ENT}.1.2.1.6.1"] == oids.FALSE
 
 
-async def test_refusals(meter: HAMeter, start_bridge: BridgeStarter,
-                        make_config: ConfigFactory) -> None:
+async def test_refusals(
+    meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory
+) -> None:
     _bridge, port = await start(start_bridge, make_config)
-    wrong_community = await ns.tool("snmpget", ns.v2c("public"), port, ".1.3.6.1.2.1.1.2.0",
-                                    seconds=0.5)
+    wrong_community = await ns.tool(
+        "snmpget", ns.v2c("public"), port, ".1.3.6.1.2.1.1.2.0", seconds=0.5
+    )
     assert "Timeout" in wrong_community.err
     wrong_key = await ns.tool("snmpget", ns.v3(auth="not-the-key"), port, ".1.3.6.1.2.1.1.2.0")
     assert "Authentication failure" in wrong_key.err
     relay = f"{ENT}.1.4.1.3.1.1"
     relays_before = meter.sim.meter.relays
     for security in (ns.v2c(), ns.v3()):
-        res = await ns.run("snmpset", *security, "-t", "1", "-r", "0", ns.target(port),
-                           relay, "i", "1")
+        res = await ns.run(
+            "snmpset", *security, "-t", "1", "-r", "0", ns.target(port), relay, "i", "1"
+        )
         assert "notWritable" in res.err, res.err
     await meter.poll()
     assert meter.sim.meter.relays == relays_before  # nothing switched
 
 
-async def test_alarm_in_the_meter_becomes_a_trap(meter: HAMeter, start_bridge: BridgeStarter,
-                                                 make_config: ConfigFactory,
-                                                 tmp_path: Any) -> None:
+async def test_alarm_in_the_meter_becomes_a_trap(
+    meter: HAMeter, start_bridge: BridgeStarter, make_config: ConfigFactory, tmp_path: Any
+) -> None:
     trap_port, inform_port = free_udp_port(), free_udp_port()
-    bridge, _port = await start(start_bridge, make_config, trap_receivers=[
-        {"host": ns.HOST, "port": trap_port, "version": "v2c", "community": "traps"},
-        {"host": ns.HOST, "port": inform_port, "version": "v3", "user": USER, "inform": True},
-    ])
+    bridge, _port = await start(
+        start_bridge,
+        make_config,
+        trap_receivers=[
+            {"host": ns.HOST, "port": trap_port, "version": "v2c", "community": "traps"},
+            {"host": ns.HOST, "port": inform_port, "version": "v3", "user": USER, "inform": True},
+        ],
+    )
     agent = bridge.views["snmp"]
-    daemons = [ns.TrapDaemon(trap_port, tmp_path / "trapd-v2c"),
-               ns.TrapDaemon(inform_port, tmp_path / "trapd-v3")]
+    daemons = [
+        ns.TrapDaemon(trap_port, tmp_path / "trapd-v2c"),
+        ns.TrapDaemon(inform_port, tmp_path / "trapd-v3"),
+    ]
     try:
         for d in daemons:
             await d.start()
@@ -179,8 +199,9 @@ async def test_alarm_in_the_meter_becomes_a_trap(meter: HAMeter, start_bridge: B
         sim.advance(6)
         await meter.poll()
         for d in daemons:
-            await wait_for(lambda d=d: d.notifications(), timeout=10,
-                           message="snmptrapd received the alarm")
+            await wait_for(
+                lambda d=d: d.notifications(), timeout=10, message="snmptrapd received the alarm"
+            )
         record = sim.alarm_records()[-1]
         for d in daemons:
             got = d.notifications()[0]

@@ -22,8 +22,9 @@ def _tools(socket_enabled: Any) -> None:
 
 
 async def smilint(path: Path) -> ns.Result:
-    return await ns.run("env", f"SMIPATH={ns.MIB_DIRS}:{path.parent}", "smilint", "-l", "6",
-                        "-s", str(path))
+    return await ns.run(
+        "env", f"SMIPATH={ns.MIB_DIRS}:{path.parent}", "smilint", "-l", "6", "-s", str(path)
+    )
 
 
 async def test_mib_passes_smilint_level_6() -> None:
@@ -67,8 +68,14 @@ NAMES = {
 
 
 async def test_the_code_uses_the_mibs_oids() -> None:
-    res = await ns.run("snmptranslate", "-M", ns.MIB_DIRS, "-m", "ACUREV-BRIDGE-MIB",
-                       *(oids.text(oid) for oid in NAMES))
+    res = await ns.run(
+        "snmptranslate",
+        "-M",
+        ns.MIB_DIRS,
+        "-m",
+        "ACUREV-BRIDGE-MIB",
+        *(oids.text(oid) for oid in NAMES),
+    )
     assert res.rc == 0, res.err
     assert res.out.split() == [f"ACUREV-BRIDGE-MIB::{name}" for name in NAMES.values()]
 
@@ -77,13 +84,27 @@ async def test_every_served_instance_matches_its_mib_type(tmp_path: Path) -> Non
     """Walked with the MIB loaded, net-snmp names every object and finds no type mismatch."""
     table = PointTable()
     fill(table)
-    config = Config(HomeAssistantConfig(token="unused"), state_dir=tmp_path,
-                    snmp=SnmpConfig(address=ns.HOST, port=0, community=ns.COMMUNITY))
+    config = Config(
+        HomeAssistantConfig(token="unused"),
+        state_dir=tmp_path,
+        snmp=SnmpConfig(address=ns.HOST, port=0, community=ns.COMMUNITY),
+    )
     agent = await start_snmp(config, table)
     try:
-        res = await ns.run("snmpwalk", *ns.v2c(), "-M", ns.MIB_DIRS, "-m", "ACUREV-BRIDGE-MIB",
-                           "-t", "1", "-r", "0", ns.target(agent.address[1]),
-                           oids.text(oids.ROOT))
+        res = await ns.run(
+            "snmpwalk",
+            *ns.v2c(),
+            "-M",
+            ns.MIB_DIRS,
+            "-m",
+            "ACUREV-BRIDGE-MIB",
+            "-t",
+            "1",
+            "-r",
+            "0",
+            ns.target(agent.address[1]),
+            oids.text(oids.ROOT),
+        )
     finally:
         await agent.close()
     assert res.rc == 0, res.err

@@ -17,7 +17,6 @@ from tests.conftest import HOST, SimFactory
 __all__ = ["HOST", "SimFactory"]
 
 
-
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: Any) -> None:
     """Let Home Assistant load custom_components/acurev."""
@@ -28,10 +27,6 @@ def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """A silent meter should fail a test in a fraction of a second, not 5 s."""
     monkeypatch.setattr("custom_components.acurev.REQUEST_TIMEOUT", 0.5)
     monkeypatch.setattr("custom_components.acurev.config_flow.REQUEST_TIMEOUT", 0.5)
-
-
-
-
 
 
 @pytest.fixture

@@ -29,13 +29,15 @@ async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> Non
     assert meter.demand(ENTRY_SYSTEM).peak_active.value in (0, None)
 
 
-async def test_reset_energy_is_accepted_as_a_genuine_reset(hass: HomeAssistant, simulator,
-                                                           loaded_entry) -> None:
+async def test_reset_energy_is_accepted_as_a_genuine_reset(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     serial = meter.serial
     # A channel that imports (some simulated circuits export, like a PV feed).
-    channel = max(range(1, 19),
-                  key=lambda ch: meter.energy_counts("import_active", bank_entry_channel(ch)))
+    channel = max(
+        range(1, 19), key=lambda ch: meter.energy_counts("import_active", bank_entry_channel(ch))
+    )
     key = f"ch{channel:02d}_import_energy"
     eid = entity_id(hass, "sensor", serial, key)
     high = number(hass, "sensor", serial, key)
@@ -43,8 +45,9 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(hass: HomeAssistant, 
     seen: list[str] = []
     hass.bus.async_listen(
         "state_changed",
-        callback(lambda e: seen.append(e.data["new_state"].state)
-                 if e.data["entity_id"] == eid else None),
+        callback(
+            lambda e: seen.append(e.data["new_state"].state) if e.data["entity_id"] == eid else None
+        ),
     )
     await _call(hass, "reset_energy", device_id=device_id(hass, serial))
     await hass.async_block_till_done()
@@ -57,14 +60,16 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(hass: HomeAssistant, 
     await hass.async_block_till_done()
     after = number(hass, "sensor", serial, key)
     assert after == pytest.approx(
-        meter.energy_counts("import_active", bank_entry_channel(channel)) / 10)
+        meter.energy_counts("import_active", bank_entry_channel(channel)) / 10
+    )
     values = [float(v) for v in seen]
     assert values[0] == 0  # straight from the old total to the reset, nothing in between
     assert values == sorted(values)  # and only upwards from there
 
 
-async def test_reset_max_min_run_time_and_di_counters(hass: HomeAssistant, simulator,
-                                                      loaded_entry) -> None:
+async def test_reset_max_min_run_time_and_di_counters(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     dev_id = device_id(hass, meter.serial)
     meter.advance(600)
@@ -84,8 +89,7 @@ async def test_reset_max_min_run_time_and_di_counters(hass: HomeAssistant, simul
     assert meter.di_counts[n - 1] == 0
 
 
-async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator,
-                                             loaded_entry) -> None:
+async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator, loaded_entry) -> None:
     meter = simulator.meter
     dev_id = device_id(hass, meter.serial)
     await _call(hass, "set_clock", device_id=dev_id, time="2030-01-02T03:04:05")
@@ -97,33 +101,47 @@ async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator,
 
 async def test_set_ct_primary(hass: HomeAssistant, simulator, loaded_entry) -> None:
     meter = simulator.meter
-    await _call(hass, "set_ct_primary", device_id=device_id(hass, meter.serial), channel=3,
-                amps=250)
+    await _call(
+        hass, "set_ct_primary", device_id=device_id(hass, meter.serial), channel=3, amps=250
+    )
     assert meter.ct_primary(3) == 250
 
 
 @pytest.mark.parametrize(("channel", "amps"), [(0, 100), (19, 100), (3, 0), (3, 70000)])
-async def test_set_ct_primary_rejects_bad_input(hass: HomeAssistant, simulator, loaded_entry,
-                                                channel: int, amps: int) -> None:
+async def test_set_ct_primary_rejects_bad_input(
+    hass: HomeAssistant, simulator, loaded_entry, channel: int, amps: int
+) -> None:
     before = simulator.meter.ct_primary(3)
     with pytest.raises(vol.Invalid):
-        await _call(hass, "set_ct_primary", device_id=device_id(hass, simulator.meter.serial),
-                    channel=channel, amps=amps)
+        await _call(
+            hass,
+            "set_ct_primary",
+            device_id=device_id(hass, simulator.meter.serial),
+            channel=channel,
+            amps=amps,
+        )
     assert simulator.meter.ct_primary(3) == before
 
 
 async def test_set_ct_primary_on_a_channel_the_build_lacks(
-        hass: HomeAssistant, make_simulator: SimFactory) -> None:
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
     sim = await make_simulator(wiring="1LN", channels=9)
     await setup_entry(hass, entry_for(sim))
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "set_ct_primary", device_id=device_id(hass, sim.meter.serial),
-                    channel=12, amps=100)
+        await _call(
+            hass,
+            "set_ct_primary",
+            device_id=device_id(hass, sim.meter.serial),
+            channel=12,
+            amps=100,
+        )
     assert err.value.translation_key == "channel_not_installed"
 
 
-async def test_unknown_device_and_unloaded_meter(hass: HomeAssistant, simulator,
-                                                 loaded_entry) -> None:
+async def test_unknown_device_and_unloaded_meter(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "reset_demand", device_id="no-such-device")
     assert err.value.translation_key == "unknown_device"
@@ -134,16 +152,16 @@ async def test_unknown_device_and_unloaded_meter(hass: HomeAssistant, simulator,
     assert err.value.translation_key == "not_loaded"
 
 
-async def test_command_refused_by_the_meter(hass: HomeAssistant, simulator,
-                                               loaded_entry) -> None:
+async def test_command_refused_by_the_meter(hass: HomeAssistant, simulator, loaded_entry) -> None:
     simulator.faults.exceptions["clear_demand"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await _call(hass, "reset_demand", device_id=device_id(hass, simulator.meter.serial))
     assert err.value.translation_key == "command_failed"
 
 
-async def test_buttons_press_reaches_the_meter(hass: HomeAssistant, simulator,
-                                               loaded_entry) -> None:
+async def test_buttons_press_reaches_the_meter(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     meter.advance(600)
     button = entity_id(hass, "button", meter.serial, "reset_run_time")
@@ -154,8 +172,7 @@ async def test_buttons_press_reaches_the_meter(hass: HomeAssistant, simulator,
 async def test_clock_sync_option(hass: HomeAssistant, simulator) -> None:
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=300)
-    entry = await setup_entry(hass, entry_for(simulator, clock_sync=True,
-                                              clock_drift_threshold=60))
+    entry = await setup_entry(hass, entry_for(simulator, clock_sync=True, clock_drift_threshold=60))
     # The first counters poll saw 300 s of drift and set the clock.
     assert abs((meter.clock - dt_util.now().replace(tzinfo=None)).total_seconds()) < 3
     await entry.runtime_data.slow.async_refresh()

@@ -35,17 +35,18 @@ async def test_not_ready_when_meter_unreachable(hass: HomeAssistant, simulator) 
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_setup_refuses_a_different_meter(hass: HomeAssistant,
-                                               make_simulator: SimFactory) -> None:
+async def test_setup_refuses_a_different_meter(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
     sim = await make_simulator(wiring="3LN", channels=18, serial="AR-OTHER-999")
-    entry = MockConfigEntry(domain="acurev", unique_id="AR-EXPECTED-1",
-                            data=entry_for(sim).data)
+    entry = MockConfigEntry(domain="acurev", unique_id="AR-EXPECTED-1", data=entry_for(sim).data)
     await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.SETUP_ERROR
 
 
-async def test_unavailable_while_silent_then_back(hass: HomeAssistant, simulator,
-                                                  loaded_entry, caplog) -> None:
+async def test_unavailable_while_silent_then_back(
+    hass: HomeAssistant, simulator, loaded_entry, caplog
+) -> None:
     meter = simulator.meter
     serial = meter.serial
     energy_key = "ch01_import_energy"
@@ -66,12 +67,14 @@ async def test_unavailable_while_silent_then_back(hass: HomeAssistant, simulator
     assert after == pytest.approx(meter.energy_counts("import_active", bank_entry_channel(1)) / 10)
     assert after >= before
     assert number(hass, "sensor", serial, "ch01_active_power") == pytest.approx(
-        meter.channel(1).active_power * 1000, rel=1e-5)
+        meter.channel(1).active_power * 1000, rel=1e-5
+    )
     assert caplog.text.count("data recovered") == 2  # and once when it returns
 
 
-async def test_energy_never_zero_or_decreasing_through_faults(hass: HomeAssistant, simulator,
-                                                               loaded_entry) -> None:
+async def test_energy_never_zero_or_decreasing_through_faults(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     eid = entity_id(hass, "sensor", serial, "ch02_import_energy")
     seen: list[str] = []
@@ -121,8 +124,9 @@ async def test_restart_keeps_the_guard(hass: HomeAssistant, simulator, loaded_en
     assert number(hass, "sensor", serial, "ch03_import_energy") == pytest.approx(before)
 
 
-async def test_genuine_energy_reset_is_accepted(hass: HomeAssistant, simulator,
-                                                loaded_entry) -> None:
+async def test_genuine_energy_reset_is_accepted(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     high = number(hass, "sensor", serial, "ch04_import_energy")
     assert high > 1
@@ -135,7 +139,8 @@ async def test_genuine_energy_reset_is_accepted(hass: HomeAssistant, simulator,
     low = number(hass, "sensor", serial, "ch04_import_energy")
     assert low < high
     assert low == pytest.approx(
-        simulator.meter.energy_counts("import_active", bank_entry_channel(4)) / 10)
+        simulator.meter.energy_counts("import_active", bank_entry_channel(4)) / 10
+    )
 
 
 async def test_not_ready_when_first_poll_fails(hass: HomeAssistant, simulator) -> None:

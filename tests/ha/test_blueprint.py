@@ -14,13 +14,21 @@ from pytest_homeassistant_custom_component.common import async_mock_service
 
 from .helpers import device_id
 
-BLUEPRINT = (Path(__file__).resolve().parents[2] / "blueprints" / "automation" / "acurev"
-             / "alarm_notify.yaml")
+BLUEPRINT = (
+    Path(__file__).resolve().parents[2]
+    / "blueprints"
+    / "automation"
+    / "acurev"
+    / "alarm_notify.yaml"
+)
 
 
 def test_blueprint_validates() -> None:
-    blueprint = models.Blueprint(load_yaml_dict(str(BLUEPRINT)), expected_domain="automation",
-                                 schema=AUTOMATION_BLUEPRINT_SCHEMA)
+    blueprint = models.Blueprint(
+        load_yaml_dict(str(BLUEPRINT)),
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
     assert set(blueprint.inputs) == {"meter", "alarm_channel", "actions"}
 
 
@@ -34,17 +42,27 @@ async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_
     await hass.async_add_executor_job(_install, target)
     calls = async_mock_service(hass, "test", "automation")
     meter = simulator.meter
-    assert await async_setup_component(hass, "automation", {"automation": {
-        "use_blueprint": {
-            "path": "acurev/alarm_notify.yaml",
-            "input": {
-                "meter": device_id(hass, meter.serial),
-                "alarm_channel": 1,
-                "actions": [{"action": "test.automation",
-                             "data": {"v": "{{ trigger.event.data.parameter }}"}}],
-            },
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "acurev/alarm_notify.yaml",
+                    "input": {
+                        "meter": device_id(hass, meter.serial),
+                        "alarm_channel": 1,
+                        "actions": [
+                            {
+                                "action": "test.automation",
+                                "data": {"v": "{{ trigger.event.data.parameter }}"},
+                            }
+                        ],
+                    },
+                },
+            }
         },
-    }})
+    )
     meter.set_frequency(61.0)  # alarm 3, not the chosen channel 1: no action
     meter.advance(3)
     await loaded_entry.runtime_data.fast.async_refresh()

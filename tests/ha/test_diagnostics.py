@@ -22,8 +22,9 @@ async def test_diagnostics(hass: HomeAssistant, hass_client, simulator, loaded_e
     assert diag["probe"]
 
 
-async def test_diagnostics_when_meter_is_silent(hass: HomeAssistant, hass_client, simulator,
-                                                loaded_entry) -> None:
+async def test_diagnostics_when_meter_is_silent(
+    hass: HomeAssistant, hass_client, simulator, loaded_entry
+) -> None:
     assert await async_setup_component(hass, "diagnostics", {})
     simulator.faults.silent = True
     diag = await get_diagnostics_for_config_entry(hass, hass_client, loaded_entry)

@@ -24,12 +24,14 @@ from .helpers import device_id, state
 
 
 async def test_different_meter_at_same_address_is_an_error_not_data(
-        hass: HomeAssistant, simulator, loaded_entry, caplog) -> None:
+    hass: HomeAssistant, simulator, loaded_entry, caplog
+) -> None:
     serial = simulator.meter.serial
     port = simulator.port
     await simulator.stop()
-    impostor = Simulator(host=HOST, port=port, frozen=True, wiring="3LN", channels=18,
-                         serial="AR2020-IMPOSTOR")
+    impostor = Simulator(
+        host=HOST, port=port, frozen=True, wiring="3LN", channels=18, serial="AR2020-IMPOSTOR"
+    )
     await impostor.start()
     try:
         await loaded_entry.runtime_data.fast.async_refresh()
@@ -44,8 +46,11 @@ async def test_set_clock_refused(hass: HomeAssistant, simulator, loaded_entry) -
     simulator.faults.exceptions["clock_year"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
-            DOMAIN, "set_clock", {"device_id": device_id(hass, simulator.meter.serial)},
-            blocking=True)
+            DOMAIN,
+            "set_clock",
+            {"device_id": device_id(hass, simulator.meter.serial)},
+            blocking=True,
+        )
     assert err.value.translation_key == "command_failed"
 
 
@@ -53,26 +58,30 @@ async def test_set_ct_primary_refused(hass: HomeAssistant, simulator, loaded_ent
     simulator.faults.exceptions["ct_primary_ch1"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
-            DOMAIN, "set_ct_primary",
+            DOMAIN,
+            "set_ct_primary",
             {"device_id": device_id(hass, simulator.meter.serial), "channel": 1, "amps": 300},
-            blocking=True)
+            blocking=True,
+        )
     assert err.value.translation_key == "command_failed"
 
 
-async def test_action_on_a_device_of_another_integration(hass: HomeAssistant, simulator,
-                                                         loaded_entry) -> None:
+async def test_action_on_a_device_of_another_integration(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     other = MockConfigEntry(domain="other")
     other.add_to_hass(hass)
     device = dr.async_get(hass).async_get_or_create(
-        config_entry_id=other.entry_id, identifiers={("other", "x")})
+        config_entry_id=other.entry_id, identifiers={("other", "x")}
+    )
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(DOMAIN, "reset_demand", {"device_id": device.id},
-                                       blocking=True)
+        await hass.services.async_call(
+            DOMAIN, "reset_demand", {"device_id": device.id}, blocking=True
+        )
     assert err.value.translation_key == "unknown_device"
 
 
-async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulator,
-                                                    caplog) -> None:
+async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulator, caplog) -> None:
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=600)
     entry = entry_for(simulator, clock_sync=True, clock_drift_threshold=60)
@@ -83,19 +92,24 @@ async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulat
 
 
 async def test_alarm_trigger_capabilities(hass: HomeAssistant, simulator, loaded_entry) -> None:
-    trigger = {"platform": "device", "domain": DOMAIN, "type": "alarm_occurred",
-               "device_id": device_id(hass, simulator.meter.serial)}
+    trigger = {
+        "platform": "device",
+        "domain": DOMAIN,
+        "type": "alarm_occurred",
+        "device_id": device_id(hass, simulator.meter.serial),
+    }
     caps = await async_get_device_automation_capabilities(
-        hass, DeviceAutomationType.TRIGGER, trigger)
+        hass, DeviceAutomationType.TRIGGER, trigger
+    )
     assert [f["name"] for f in caps["extra_fields"]] == ["channel"]
     relay = {**trigger, "type": "relay_turned_on"}
-    caps = await async_get_device_automation_capabilities(
-        hass, DeviceAutomationType.TRIGGER, relay)
+    caps = await async_get_device_automation_capabilities(hass, DeviceAutomationType.TRIGGER, relay)
     assert not caps.get("extra_fields")
 
 
-async def test_settings_without_alarms_give_no_alarm_sensors(hass: HomeAssistant,
-                                                             simulator) -> None:
+async def test_settings_without_alarms_give_no_alarm_sensors(
+    hass: HomeAssistant, simulator
+) -> None:
     simulator.meter.set_setting("alarm_global_enable", 0)
     entry = await setup_entry(hass, entry_for(simulator))
     assert not any(p.key.startswith("alarm_") for p in entry.runtime_data.points)

@@ -44,57 +44,75 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
     assert device.hw_version == f"{hw // 100}.{hw % 100:02d}"
 
 
-async def test_channel_values_equal_ground_truth(hass: HomeAssistant, simulator,
-                                                 loaded_entry) -> None:
+async def test_channel_values_equal_ground_truth(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     serial = meter.serial
     for ch in range(1, 19):
         truth = meter.channel(ch)
         key = f"ch{ch:02d}"
         assert number(hass, "sensor", serial, f"{key}_active_power") == pytest.approx(
-            truth.active_power * 1000, rel=REL, abs=1e-3)
+            truth.active_power * 1000, rel=REL, abs=1e-3
+        )
         assert number(hass, "sensor", serial, f"{key}_current") == pytest.approx(
-            truth.current, rel=REL, abs=1e-6)
+            truth.current, rel=REL, abs=1e-6
+        )
         assert number(hass, "sensor", serial, f"{key}_power_factor") == pytest.approx(
-            truth.power_factor, rel=REL, abs=1e-6)
+            truth.power_factor, rel=REL, abs=1e-6
+        )
         entry = bank_entry_channel(ch)
         assert number(hass, "sensor", serial, f"{key}_import_energy") == pytest.approx(
-            meter.energy_counts("import_active", entry) / 10)
+            meter.energy_counts("import_active", entry) / 10
+        )
         assert number(hass, "sensor", serial, f"{key}_export_energy") == pytest.approx(
-            meter.energy_counts("export_active", entry) / 10)
+            meter.energy_counts("export_active", entry) / 10
+        )
 
 
-async def test_system_and_user_values_equal_ground_truth(hass: HomeAssistant, simulator,
-                                                         loaded_entry) -> None:
+async def test_system_and_user_values_equal_ground_truth(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     serial = meter.serial
     assert number(hass, "sensor", serial, "frequency") == pytest.approx(meter.frequency, rel=REL)
     for phase in Phase:
         assert number(hass, "sensor", serial, f"voltage_{phase}") == pytest.approx(
-            meter.voltage(phase), rel=REL)
+            meter.voltage(phase), rel=REL
+        )
     # Independent expectation: the system total is the sum of all channels.
     total_kw = sum(meter.channel(ch).active_power for ch in range(1, 19))
-    assert number(hass, "sensor", serial, "active_power") == pytest.approx(total_kw * 1000,
-                                                                           rel=1e-4)
+    assert number(hass, "sensor", serial, "active_power") == pytest.approx(
+        total_kw * 1000, rel=1e-4
+    )
     for user in range(1, 7):
         members = user_inputs(user, Wiring.THREE_LN)
         expected_kw = sum(meter.channel(ch).active_power for ch in members)
         assert number(hass, "sensor", serial, f"user{user}_active_power") == pytest.approx(
-            expected_kw * 1000, rel=1e-4)
+            expected_kw * 1000, rel=1e-4
+        )
         assert number(hass, "sensor", serial, f"user{user}_import_energy") == pytest.approx(
-            meter.energy_counts("import_active", bank_entry_user(user)) / 10)
+            meter.energy_counts("import_active", bank_entry_user(user)) / 10
+        )
         for phase, ch in zip((Phase.A, Phase.B, Phase.C), members, strict=True):
             assert number(hass, "sensor", serial, f"user{user}_current_{phase}") == pytest.approx(
-                meter.channel(ch).current, rel=REL)
+                meter.channel(ch).current, rel=REL
+            )
 
 
 @pytest.mark.parametrize(
     ("wiring", "channels", "model"),
-    [("1LN", 18, "ct"), ("2LN", 18, "ct"), ("3LN", 9, "ct"), ("3LN", 18, "333mv"),
-     ("1LN", 9, "333mv")],
+    [
+        ("1LN", 18, "ct"),
+        ("2LN", 18, "ct"),
+        ("3LN", 9, "ct"),
+        ("3LN", 18, "333mv"),
+        ("1LN", 9, "333mv"),
+    ],
 )
-async def test_entities_follow_wiring_and_build(hass: HomeAssistant, make_simulator: SimFactory,
-                                                wiring: str, channels: int, model: str) -> None:
+async def test_entities_follow_wiring_and_build(
+    hass: HomeAssistant, make_simulator: SimFactory, wiring: str, channels: int, model: str
+) -> None:
     sim = await make_simulator(wiring=wiring, channels=channels, model=model)
     entry = await setup_entry(hass, entry_for(sim))
     assert entry.state is ConfigEntryState.LOADED
@@ -117,11 +135,13 @@ async def test_entities_follow_wiring_and_build(hass: HomeAssistant, make_simula
     # Values of the last installed channel equal the ground truth in this build too.
     truth = sim.meter.channel(channels)
     assert number(hass, "sensor", serial, f"ch{channels:02d}_active_power") == pytest.approx(
-        truth.active_power * 1000, rel=REL, abs=1e-3)
+        truth.active_power * 1000, rel=REL, abs=1e-3
+    )
 
 
 async def test_energy_and_power_sensors_fit_the_energy_dashboard(
-        hass: HomeAssistant, simulator, loaded_entry) -> None:
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     energy = state(hass, "sensor", serial, "ch05_import_energy")
     assert energy.attributes["device_class"] == "energy"
@@ -133,8 +153,9 @@ async def test_energy_and_power_sensors_fit_the_energy_dashboard(
     assert power.attributes["unit_of_measurement"] == "W"
 
 
-async def test_noisy_entities_are_disabled_by_default(hass: HomeAssistant, simulator,
-                                                      loaded_entry) -> None:
+async def test_noisy_entities_are_disabled_by_default(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     registry = er.async_get(hass)
     serial = simulator.meter.serial
     eid = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_ch01_reactive_power")
@@ -144,8 +165,9 @@ async def test_noisy_entities_are_disabled_by_default(hass: HomeAssistant, simul
     assert registry.async_get(drift).entity_category is not None
 
 
-async def test_clock_drift_follows_the_meter_clock(hass: HomeAssistant, simulator,
-                                                   loaded_entry) -> None:
+async def test_clock_drift_follows_the_meter_clock(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=120)
     await loaded_entry.runtime_data.slow.async_refresh()
@@ -153,30 +175,39 @@ async def test_clock_drift_follows_the_meter_clock(hass: HomeAssistant, simulato
     assert number(hass, "sensor", meter.serial, "clock_drift") == pytest.approx(120, abs=3)
 
 
-async def test_optional_groups_equal_ground_truth(hass: HomeAssistant,
-                                                  make_simulator: SimFactory) -> None:
+async def test_optional_groups_equal_ground_truth(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
     sim = await make_simulator(wiring="3LN", channels=18, model="333mv")
     meter = sim.meter
     meter.advance(1800)  # build up demand and a peak
-    entry = await setup_entry(hass, entry_for(sim, demand=True, tou=True, monthly=True,
-                                              harmonics=True, per_phase=True))
+    entry = await setup_entry(
+        hass, entry_for(sim, demand=True, tou=True, monthly=True, harmonics=True, per_phase=True)
+    )
     serial = meter.serial
     demand = meter.demand(ENTRY_SYSTEM)
     assert number(hass, "sensor", serial, "demand_active_power") == pytest.approx(
-        demand.active * 1000, rel=REL)
+        demand.active * 1000, rel=REL
+    )
     assert number(hass, "sensor", serial, "demand_peak_active_power") == pytest.approx(
-        demand.peak_active.value * 1000, rel=REL)
-    peak_time = dt_util.parse_datetime(state(hass, "sensor", serial,
-                                             "demand_peak_active_power_time").state)
+        demand.peak_active.value * 1000, rel=REL
+    )
+    peak_time = dt_util.parse_datetime(
+        state(hass, "sensor", serial, "demand_peak_active_power_time").state
+    )
     # The meter's naive local time, published in HA's zone: the wall-clock reading matches.
     assert dt_util.as_local(peak_time).replace(tzinfo=None) == demand.peak_active.time
     assert number(hass, "sensor", serial, "this_month_import_energy") == pytest.approx(
-        meter.energy_counts("this_month_import_kwh", ENTRY_SYSTEM) / 10)
+        meter.energy_counts("this_month_import_kwh", ENTRY_SYSTEM) / 10
+    )
     assert number(hass, "sensor", serial, "last_month_import_energy") == pytest.approx(
-        meter.energy_counts("last_month_import_kwh", ENTRY_SYSTEM) / 10)
+        meter.energy_counts("last_month_import_kwh", ENTRY_SYSTEM) / 10
+    )
     for tariff in ("sharp", "peak", "valley", "normal"):
         assert number(hass, "sensor", serial, f"tou_{tariff}_import_energy") == pytest.approx(
-            meter.energy_counts(f"tou_this_month_{tariff}_import_kwh", ENTRY_SYSTEM) / 10)
+            meter.energy_counts(f"tou_this_month_{tariff}_import_kwh", ENTRY_SYSTEM) / 10
+        )
     assert number(hass, "sensor", serial, "import_energy_b") == pytest.approx(
-        meter.energy_counts("import_active", 1) / 10)
+        meter.energy_counts("import_active", 1) / 10
+    )
     assert entry.runtime_data.device.is_333mv

@@ -42,8 +42,9 @@ def _clear(meter) -> None:
     meter.advance(6)
 
 
-async def test_alarm_occurred_and_recovered_once_each(hass: HomeAssistant, simulator,
-                                                      loaded_entry) -> None:
+async def test_alarm_occurred_and_recovered_once_each(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)
@@ -67,8 +68,9 @@ async def test_alarm_occurred_and_recovered_once_each(hass: HomeAssistant, simul
     assert state(hass, "binary_sensor", meter.serial, "alarm_1").state == STATE_OFF
 
 
-async def test_history_is_not_replayed_after_restart(hass: HomeAssistant, simulator,
-                                                     loaded_entry) -> None:
+async def test_history_is_not_replayed_after_restart(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)
@@ -109,8 +111,9 @@ async def test_poll_gap_loses_nothing(hass: HomeAssistant, simulator, loaded_ent
     assert not ir.async_get(hass).issues
 
 
-async def test_ring_wrap_warns_and_raises_a_repair(hass: HomeAssistant, simulator,
-                                                   loaded_entry, caplog) -> None:
+async def test_ring_wrap_warns_and_raises_a_repair(
+    hass: HomeAssistant, simulator, loaded_entry, caplog
+) -> None:
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     for _ in range(11):  # 22 records: the 20-record ring wraps before the next poll
@@ -139,18 +142,19 @@ async def test_soe_event_on_di_change(hass: HomeAssistant, simulator, loaded_ent
     assert soe.attributes["event_type"] == ("off" if before else "on")
 
 
-async def test_cleared_alarm_log_is_not_an_event(hass: HomeAssistant, simulator,
-                                                 loaded_entry) -> None:
+async def test_cleared_alarm_log_is_not_an_event(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)
     await _poll(hass, loaded_entry)
-    await hass.services.async_call(DOMAIN, "clear_alarm_records",
-                                   {"device_id": device_id(hass, meter.serial)}, blocking=True)
+    await hass.services.async_call(
+        DOMAIN, "clear_alarm_records", {"device_id": device_id(hass, meter.serial)}, blocking=True
+    )
     await _poll(hass, loaded_entry)
     assert meter.latest_alarm_record == 0
     assert len(events) == 1
     _clear(meter)  # the first record after a clear lands in slot 1 and is new
     await _poll(hass, loaded_entry)
     assert [e.data["state"] for e in events] == ["occurred", "recovered"]
-

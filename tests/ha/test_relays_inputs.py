@@ -11,8 +11,9 @@ from .helpers import entity_id, state
 
 
 @pytest.mark.parametrize("relay", [1, 2, 6])
-async def test_relay_switch_toggles_the_coil(hass: HomeAssistant, simulator, loaded_entry,
-                                             relay: int) -> None:
+async def test_relay_switch_toggles_the_coil(
+    hass: HomeAssistant, simulator, loaded_entry, relay: int
+) -> None:
     serial = simulator.meter.serial
     eid = entity_id(hass, "switch", serial, f"relay_{relay}")
     await hass.services.async_call("switch", "turn_on", {"entity_id": eid}, blocking=True)
@@ -23,8 +24,9 @@ async def test_relay_switch_toggles_the_coil(hass: HomeAssistant, simulator, loa
     assert hass.states.get(eid).state == STATE_OFF
 
 
-async def test_relay_state_is_read_back_not_assumed(hass: HomeAssistant, simulator,
-                                                    loaded_entry) -> None:
+async def test_relay_state_is_read_back_not_assumed(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     # Someone else switches relay 3 on the meter: HA shows it after the next poll.
     simulator.meter.set_relay(3, True)
@@ -33,8 +35,7 @@ async def test_relay_state_is_read_back_not_assumed(hass: HomeAssistant, simulat
     assert state(hass, "switch", serial, "relay_3").state == STATE_ON
 
 
-async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator,
-                                              loaded_entry) -> None:
+async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator, loaded_entry) -> None:
     serial = simulator.meter.serial
     simulator.meter.relay_mode |= 1 << 4  # relay 5 driven by alarms, not remote
     eid = entity_id(hass, "switch", serial, "relay_5")
@@ -44,8 +45,9 @@ async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator,
     assert simulator.meter.relays[4] is False
 
 
-async def test_relay_write_fails_when_meter_silent(hass: HomeAssistant, simulator,
-                                                   loaded_entry) -> None:
+async def test_relay_write_fails_when_meter_silent(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     eid = entity_id(hass, "switch", serial, "relay_6")
     simulator.faults.silent = True
@@ -54,14 +56,17 @@ async def test_relay_write_fails_when_meter_silent(hass: HomeAssistant, simulato
     assert err.value.translation_key == "write_failed"
 
 
-async def test_digital_input_follows_the_simulator(hass: HomeAssistant, simulator,
-                                                   loaded_entry) -> None:
+async def test_digital_input_follows_the_simulator(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     serial = simulator.meter.serial
     initial = simulator.meter.digital_inputs[3]
-    assert state(hass, "binary_sensor", serial, "di_4").state == (STATE_ON if initial
-                                                                    else STATE_OFF)
+    assert state(hass, "binary_sensor", serial, "di_4").state == (
+        STATE_ON if initial else STATE_OFF
+    )
     simulator.meter.set_di(4, not initial)
     await loaded_entry.runtime_data.fast.async_refresh()
     await hass.async_block_till_done()
-    assert state(hass, "binary_sensor", serial, "di_4").state == (STATE_OFF if initial
-                                                                    else STATE_ON)
+    assert state(hass, "binary_sensor", serial, "di_4").state == (
+        STATE_OFF if initial else STATE_ON
+    )

@@ -25,8 +25,7 @@ async def _poll(hass: HomeAssistant, entry) -> None:
     await hass.async_block_till_done()
 
 
-async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator,
-                                              loaded_entry) -> None:
+async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator, loaded_entry) -> None:
     serial = simulator.meter.serial
     dev_id = device_id(hass, serial)
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, dev_id)
@@ -45,8 +44,9 @@ async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator,
         assert ("relay_turned_off", None, relay) in offered
 
 
-async def test_alarm_3_notifies_and_switches_relay_2_off(hass: HomeAssistant, simulator,
-                                                         loaded_entry) -> None:
+async def test_alarm_3_notifies_and_switches_relay_2_off(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     """The issue's done-when: built from device triggers and actions alone."""
     meter = simulator.meter
     serial = meter.serial
@@ -54,15 +54,23 @@ async def test_alarm_3_notifies_and_switches_relay_2_off(hass: HomeAssistant, si
     relay_2 = entity_id(hass, "switch", serial, "relay_2")
     await hass.services.async_call("switch", "turn_on", {"entity_id": relay_2}, blocking=True)
     assert meter.relays[1] is True
-    assert await async_setup_component(hass, "automation", {"automation": {
-        "alias": "alarm 3 sheds relay 2",
-        "triggers": [_trigger(device_id(hass, serial), "alarm_occurred", channel=3)],
-        "actions": [
-            {"action": "notify.notify",
-             "data": {"message": "Alarm 3 on {{ trigger.event.data.serial }}"}},
-            {"action": "switch.turn_off", "target": {"entity_id": relay_2}},
-        ],
-    }})
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "alias": "alarm 3 sheds relay 2",
+                "triggers": [_trigger(device_id(hass, serial), "alarm_occurred", channel=3)],
+                "actions": [
+                    {
+                        "action": "notify.notify",
+                        "data": {"message": "Alarm 3 on {{ trigger.event.data.serial }}"},
+                    },
+                    {"action": "switch.turn_off", "target": {"entity_id": relay_2}},
+                ],
+            }
+        },
+    )
     meter.set_frequency(61.0)  # alarm 3: over-frequency, > 60.5 Hz for 2 s
     meter.advance(3)
     await _poll(hass, loaded_entry)
@@ -71,8 +79,9 @@ async def test_alarm_3_notifies_and_switches_relay_2_off(hass: HomeAssistant, si
     assert meter.relays[1] is False
 
 
-async def test_di_and_relay_triggers_run_their_actions(hass: HomeAssistant, simulator,
-                                                       loaded_entry) -> None:
+async def test_di_and_relay_triggers_run_their_actions(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
     meter = simulator.meter
     serial = meter.serial
     dev_id = device_id(hass, serial)
@@ -82,14 +91,26 @@ async def test_di_and_relay_triggers_run_their_actions(hass: HomeAssistant, simu
     relay_3 = reg.async_get(entity_id(hass, "switch", serial, "relay_3")).id
     start_on = meter.digital_inputs[4]
     di_kind = "di_turned_off" if start_on else "di_turned_on"
-    assert await async_setup_component(hass, "automation", {"automation": [
-        {"triggers": [_trigger(dev_id, di_kind, entity_id=di_5)],
-         "actions": [{"action": "test.automation", "data": {"which": "di"}}]},
-        {"triggers": [_trigger(dev_id, "relay_turned_on", entity_id=relay_3)],
-         "actions": [{"action": "test.automation", "data": {"which": "relay"}}]},
-        {"triggers": [_trigger(dev_id, "alarm_recovered")],
-         "actions": [{"action": "test.automation", "data": {"which": "recovered"}}]},
-    ]})
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "triggers": [_trigger(dev_id, di_kind, entity_id=di_5)],
+                    "actions": [{"action": "test.automation", "data": {"which": "di"}}],
+                },
+                {
+                    "triggers": [_trigger(dev_id, "relay_turned_on", entity_id=relay_3)],
+                    "actions": [{"action": "test.automation", "data": {"which": "relay"}}],
+                },
+                {
+                    "triggers": [_trigger(dev_id, "alarm_recovered")],
+                    "actions": [{"action": "test.automation", "data": {"which": "recovered"}}],
+                },
+            ]
+        },
+    )
     meter.set_di(5, not start_on)
     await _poll(hass, loaded_entry)
     assert [c.data["which"] for c in calls] == ["di"]

@@ -31,8 +31,9 @@ async def test_energy_reset_books_no_negative_and_no_spike(
     recorder_first: Recorder, hass: HomeAssistant, simulator, freezer: FrozenDateTimeFactory
 ) -> None:
     meter = simulator.meter
-    channel = max(range(1, 19),
-                  key=lambda ch: meter.channel(ch).active_power)  # the busiest importer
+    channel = max(
+        range(1, 19), key=lambda ch: meter.channel(ch).active_power
+    )  # the busiest importer
     key = f"ch{channel:02d}_import_energy"
     bank_entry = bank_entry_channel(channel)
 
@@ -51,8 +52,9 @@ async def test_energy_reset_books_no_negative_and_no_spike(
     await period(5, 1.0)
     before_reset = number(hass, "sensor", meter.serial, key)
     freezer.tick(timedelta(seconds=20))  # the user presses reset a little later
-    await hass.services.async_call(DOMAIN, "reset_energy",
-                                   {"device_id": device_id(hass, meter.serial)}, blocking=True)
+    await hass.services.async_call(
+        DOMAIN, "reset_energy", {"device_id": device_id(hass, meter.serial)}, blocking=True
+    )
     await hass.async_block_till_done()
     await period(10, 0.5)
     after_reset = number(hass, "sensor", meter.serial, key)
@@ -63,7 +65,8 @@ async def test_energy_reset_books_no_negative_and_no_spike(
         do_adhoc_statistics(hass, start=start + timedelta(minutes=minutes))
         await async_wait_recording_done(hass)
     stats = await hass.async_add_executor_job(
-        statistics_during_period, hass, start, None, {eid}, "5minute", None, {"sum", "state"})
+        statistics_during_period, hass, start, None, {eid}, "5minute", None, {"sum", "state"}
+    )
     sums = [row["sum"] for row in stats[eid]]
     assert len(sums) == 3
     growth = [b - a for a, b in itertools.pairwise(sums)]

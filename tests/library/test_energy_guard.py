@@ -54,8 +54,9 @@ def test_announced_reset_is_accepted_at_once() -> None:
     assert guard.update(999.0) == 999.0
 
 
-@pytest.mark.parametrize(("restored", "expected"), [(50.0, 50.0), (None, None), (-3.0, None),
-                                                    (math.nan, None)])
+@pytest.mark.parametrize(
+    ("restored", "expected"), [(50.0, 50.0), (None, None), (-3.0, None), (math.nan, None)]
+)
 def test_restore(restored: float | None, expected: float | None) -> None:
     guard = EnergyGuard()
     guard.restore(restored)

@@ -32,10 +32,14 @@ def test_every_reference_row_is_in_the_table_with_its_provenance() -> None:
 
 @pytest.mark.parametrize("status", ["SEED", "VERIFIED", "VERIFIED (partial)", "VERIFIED-3P"])
 def test_seed_and_verified_addresses_are_kept_exactly(status: str) -> None:
-    expected = {(r["space"], int(r["start_dec"]), int(r["count"]))
-                for r in _rows() if r["status"] == status}
-    kept = {(b.space.value, b.address, b.count)
-            for b in REGISTER_MAP if b.provenance is Provenance(status)}
+    expected = {
+        (r["space"], int(r["start_dec"]), int(r["count"])) for r in _rows() if r["status"] == status
+    }
+    kept = {
+        (b.space.value, b.address, b.count)
+        for b in REGISTER_MAP
+        if b.provenance is Provenance(status)
+    }
     assert expected
     assert kept == expected
 

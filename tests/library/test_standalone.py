@@ -74,8 +74,14 @@ for name in names:
         importlib.import_module(name)
 print(len(names))
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     assert int(out.stdout) >= 15
 
 
@@ -102,10 +108,23 @@ def _fresh_venv(tmp_path: Path) -> Path:
     """A venv with nothing but what uv installs from the repository path (not editable)."""
     venv = tmp_path / "venv"
     uv = [sys.executable, "-m", "uv"]
-    subprocess.run([*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True,
-                   timeout=300)
-    subprocess.run([*uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-                    str(LIBRARY), str(SIMULATOR)], check=True, timeout=600)
+    subprocess.run(
+        [*uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=300
+    )
+    subprocess.run(
+        [
+            *uv,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(LIBRARY),
+            str(SIMULATOR),
+        ],
+        check=True,
+        timeout=600,
+    )
     return venv
 
 
@@ -117,17 +136,42 @@ def test_installed_into_a_fresh_venv_the_probe_works_without_home_assistant(
     python = venv / "bin" / "python"
     env = {"PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp_path)}
     # cwd outside the checkout, so nothing is imported from the repository by accident.
-    has_ha = subprocess.run([str(python), "-c", "import homeassistant"], cwd=tmp_path, env=env,
-                            capture_output=True, check=False, timeout=60)
+    has_ha = subprocess.run(
+        [str(python), "-c", "import homeassistant"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
     assert has_ha.returncode != 0
-    where = subprocess.run([str(python), "-c", "import pyacurev; print(pyacurev.__file__)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-                           timeout=60)
+    where = subprocess.run(
+        [str(python), "-c", "import pyacurev; print(pyacurev.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert Path(where.stdout.strip()).is_relative_to(venv)
 
     sim = subprocess.Popen(  # the installed console script, on a free port
-        ["acurev-simulator", "--port", "0", "--frozen", "--channels", "9", "--serial",
-         "AR2020-STANDALN"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+        [
+            "acurev-simulator",
+            "--port",
+            "0",
+            "--frozen",
+            "--channels",
+            "9",
+            "--serial",
+            "AR2020-STANDALN",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert sim.stderr is not None
         lines = [sim.stderr.readline() for _ in range(1)]
@@ -135,15 +179,27 @@ def test_installed_into_a_fresh_venv_the_probe_works_without_home_assistant(
             lines.append(sim.stderr.readline())
         assert match, lines
         port = match.group(1)
-        probe = subprocess.run(["acurev", "probe", "--host", "127.0.0.1", "--port", port,
-                                "--json"], cwd=tmp_path, env=env, capture_output=True,
-                               text=True, check=False, timeout=120)
+        probe = subprocess.run(
+            ["acurev", "probe", "--host", "127.0.0.1", "--port", port, "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
         assert probe.returncode == 0, probe.stderr
         report = json.loads(probe.stdout)
         assert "AR2020-STANDALN" in json.dumps(report)
-        snap = subprocess.run([str(python), "-m", "pyacurev", "snapshot", "--host", "127.0.0.1",
-                               "--port", port], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, check=True, timeout=120)
+        snap = subprocess.run(
+            [str(python), "-m", "pyacurev", "snapshot", "--host", "127.0.0.1", "--port", port],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
         doc = json.loads(snap.stdout)
         assert len(doc["channels"]) == 9
     finally:
@@ -155,12 +211,30 @@ def test_installed_into_a_fresh_venv_the_probe_works_without_home_assistant(
 def test_release_artifacts_pass_twine_check(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     for package in (LIBRARY, SIMULATOR):
-        subprocess.run([sys.executable, "-m", "build", "-q", "--sdist", "--wheel", "--outdir",
-                        str(dist), str(package)], check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "build",
+                "-q",
+                "--sdist",
+                "--wheel",
+                "--outdir",
+                str(dist),
+                str(package),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     built = sorted(p.name for p in dist.iterdir())
     assert len(built) == 4, built
-    subprocess.run([sys.executable, "-m", "twine", "check", "--strict",
-                    *map(str, dist.iterdir())], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir())],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     (wheel,) = dist.glob("pyacurev-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"pyacurev/py.typed", "pyacurev/data/register-map.csv", "pyacurev/client.py"} <= names

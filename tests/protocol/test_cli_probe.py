@@ -44,8 +44,15 @@ async def test_probe_healthy_meter(sim: Simulator, make_client: ClientFactory) -
     assert [b.key for b in report.blocks] == BLOCKS
     assert report.all_blocks_ok, [b for b in report.blocks if b.status != "ok"]
     assert report.plausible, report.checks
-    for name in ("map_version", "frequency", "power_factor_range", "apparent_ge_active",
-                 "power_unit", "energy_monotonic", "layout_2012"):
+    for name in (
+        "map_version",
+        "frequency",
+        "power_factor_range",
+        "apparent_ge_active",
+        "power_unit",
+        "energy_monotonic",
+        "layout_2012",
+    ):
         assert report.check(name).status == "pass", report.check(name)
     assert report.power_unit == "kW"
     assert report.map_version == 2
@@ -61,8 +68,9 @@ async def test_probe_healthy_meter(sim: Simulator, make_client: ClientFactory) -
     assert all(key in table for key in BLOCKS)
 
 
-async def test_probe_reports_exceptions_per_block(sim: Simulator,
-                                                  make_client: ClientFactory) -> None:
+async def test_probe_reports_exceptions_per_block(
+    sim: Simulator, make_client: ClientFactory
+) -> None:
     sim.faults.exceptions["u3_harmonic"] = 2
     sim.faults.exceptions["di_1"] = 4  # FC02 fails: every DI block with it
     report = await run_probe(make_client(sim), interval=0)
@@ -87,8 +95,9 @@ async def test_probe_flags_implausible_values(sim: Simulator, make_client: Clien
     assert "NOT plausible" in report.format_table()
 
 
-async def test_probe_on_a_meter_that_goes_silent(sim: Simulator,
-                                                 make_client: ClientFactory) -> None:
+async def test_probe_on_a_meter_that_goes_silent(
+    sim: Simulator, make_client: ClientFactory
+) -> None:
     client = make_client(sim, timeout=0.1)
     await client.connect()
     sim.faults.silent = True
@@ -100,12 +109,17 @@ async def test_probe_on_a_meter_that_goes_silent(sim: Simulator,
     assert report.check("energy_monotonic").status == "skip"
 
 
-async def test_energy_check_catches_a_decrease(sim: Simulator,
-                                               make_client: ClientFactory) -> None:
+async def test_energy_check_catches_a_decrease(sim: Simulator, make_client: ClientFactory) -> None:
     client = make_client(sim)
     image, failures = await client.read_blocks_tolerant(
-        ["import_active_energy_bank", "export_active_energy_bank", "import_reactive_energy_bank",
-         "export_reactive_energy_bank", "apparent_energy_bank"])
+        [
+            "import_active_energy_bank",
+            "export_active_energy_bank",
+            "import_reactive_energy_bank",
+            "export_reactive_energy_bank",
+            "apparent_energy_bank",
+        ]
+    )
     assert not failures
     sim.meter.run_command("clear_energy")
     check = await check_energy_monotonic(client, image, 0)
@@ -122,8 +136,7 @@ def test_power_unit_guess_from_v_times_i() -> None:
     image.add(0x2000, [w for i in range(36) for w in f32(50.0 if i == 0 else 230.0)])
     # channel 1: 10 A at 230 V, PF 0.9 -> 2070 W; the meter stores 2070 (W) or 2.07 (kW)
     for unit, p in (("W", 2070.0), ("kW", 2.07)):
-        image.add(0x2100, [*f32(10.0), *f32(p), *f32(0.0), *f32(p / 0.9), *f32(0.9),
-                           *f32(76.0)])
+        image.add(0x2100, [*f32(10.0), *f32(p), *f32(0.0), *f32(p / 0.9), *f32(0.9), *f32(76.0)])
         from pyacurev.decoders import decode_system
 
         check, guess = guess_power_unit(image, device, decode_system(image))
@@ -153,19 +166,21 @@ async def test_cli_snapshot_is_the_ground_truth(
     assert [c["channel"] for c in doc["channels"]] == list(range(1, channels + 1))
     for c in doc["channels"]:
         r = m.channel(c["channel"])
-        for key in ("current", "active_power", "reactive_power", "apparent_power",
-                    "power_factor"):
+        for key in ("current", "active_power", "reactive_power", "apparent_power", "power_factor"):
             assert c[key] == pytest.approx(getattr(r, key), rel=2e-7, abs=1e-6), key
         assert c["import_energy"] == pytest.approx(
-            m.energy_counts("import_active", 3 + c["channel"]) / 10)
+            m.energy_counts("import_active", 3 + c["channel"]) / 10
+        )
         assert c["export_energy"] == pytest.approx(
-            m.energy_counts("export_active", 3 + c["channel"]) / 10)
+            m.energy_counts("export_active", 3 + c["channel"]) / 10
+        )
     assert doc["channels"][1]["export_energy"] > 0
     assert [u["user"] for u in doc["users"]] == list(m.users())
     for u in doc["users"]:
         assert u["active_power_total"] == pytest.approx(m.user(u["user"]).active_power, rel=2e-7)
         assert u["import_energy"] == pytest.approx(
-            m.energy_counts("import_active", 21 + u["user"]) / 10)
+            m.energy_counts("import_active", 21 + u["user"]) / 10
+        )
     assert doc["relays"] == list(m.relays)
     assert doc["digital_inputs"] == list(m.digital_inputs)
 
@@ -197,8 +212,14 @@ async def test_cli_errors_are_one_line(sim: Simulator, capsys: pytest.CaptureFix
 async def test_python_dash_m(sim: Simulator) -> None:
     async def cli(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pyacurev", *args, cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "pyacurev",
+            *args,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         return proc.returncode or 0, out.decode(), err.decode()
 

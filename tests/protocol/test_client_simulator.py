@@ -110,8 +110,7 @@ def check_snapshot(snap: Snapshot, sim: Simulator) -> None:
     assert [c.channel for c in snap.channels] == list(range(1, m.installed_channels + 1))
     for ch in snap.channels:
         r = m.channel(ch.channel)
-        for name in ("current", "active_power", "reactive_power", "apparent_power",
-                     "power_factor"):
+        for name in ("current", "active_power", "reactive_power", "apparent_power", "power_factor"):
             assert_near(getattr(ch, name), getattr(r, name), f"ch{ch.channel}.{name}")
         assert ch.load_nature is r.load_nature
 
@@ -135,17 +134,20 @@ def check_snapshot(snap: Snapshot, sim: Simulator) -> None:
     assert snap.energy is not None
     for bank in ENERGY_BANKS:
         decoded = getattr(snap.energy, bank).values
-        assert decoded == tuple(pytest.approx(m.energy_counts(bank, e) / 10)
-                                for e in range(BANK_ENTRIES)), bank
+        assert decoded == tuple(
+            pytest.approx(m.energy_counts(bank, e) / 10) for e in range(BANK_ENTRIES)
+        ), bank
     for name, bank in snap.monthly.items():
-        assert bank.values == tuple(pytest.approx(m.energy_counts(name, e) / 10)
-                                    for e in range(BANK_ENTRIES)), name
+        assert bank.values == tuple(
+            pytest.approx(m.energy_counts(name, e) / 10) for e in range(BANK_ENTRIES)
+        ), name
     assert len(snap.monthly) == 6
     assert len(snap.tou) == 8
     for name, bank in snap.tou.items():
         tariff_bank = f"tou_{name}_import_kwh"
-        assert bank.values == tuple(pytest.approx(m.energy_counts(tariff_bank, e) / 10)
-                                    for e in range(BANK_ENTRIES)), name
+        assert bank.values == tuple(
+            pytest.approx(m.energy_counts(tariff_bank, e) / 10) for e in range(BANK_ENTRIES)
+        ), name
 
     # demand: the entries in use on this build
     used = [e for e, members in enumerate(m.entry_members()) if members or e <= 3]
@@ -231,8 +233,7 @@ def check_snapshot(snap: Snapshot, sim: Simulator) -> None:
         loaded = m.channel(n).current > 0
         spectrum = m.harmonics.channel[n - 1]
         assert_near(h.channel_thd[n - 1], thd(spectrum) if loaded else 0.0, f"THD ch{n}")
-        assert_near(h.channel_k_factor[n - 1], k_factor(spectrum) if loaded else 0.0,
-                    f"K ch{n}")
+        assert_near(h.channel_k_factor[n - 1], k_factor(spectrum) if loaded else 0.0, f"K ch{n}")
 
 
 BUILDS = [
@@ -264,8 +265,9 @@ async def test_snapshot_equals_ground_truth(
     assert again.demand == snap.demand
 
 
-async def test_device_info_and_build_detection(make_sim: SimFactory,
-                                               make_client: ClientFactory) -> None:
+async def test_device_info_and_build_detection(
+    make_sim: SimFactory, make_client: ClientFactory
+) -> None:
     sim = await make_sim(wiring="2LN", channels=9, model="333mv", serial="SN-9-333")
     dev = await make_client(sim).read_device_info()
     assert (dev.serial, dev.wiring, dev.installed_channels) == ("SN-9-333", Wiring.TWO_LN, 9)
@@ -273,8 +275,9 @@ async def test_device_info_and_build_detection(make_sim: SimFactory,
     assert dev.model_name == "AcuRev 2020 (333 mV)"
 
 
-async def test_values_follow_the_meter_between_polls(sim: Simulator,
-                                                     make_client: ClientFactory) -> None:
+async def test_values_follow_the_meter_between_polls(
+    sim: Simulator, make_client: ClientFactory
+) -> None:
     client = make_client(sim)
     dev = await client.read_device_info()
     before = await client.read_snapshot([ReadGroup.CHANNELS, ReadGroup.ENERGY], dev)
@@ -285,7 +288,8 @@ async def test_values_follow_the_meter_between_polls(sim: Simulator,
     assert after.channels[3].active_power != before.channels[3].active_power
     assert after.energy is not None
     assert after.energy.import_active.channel(4) == pytest.approx(
-        sim.meter.energy_counts("import_active", 7) / 10)
+        sim.meter.energy_counts("import_active", 7) / 10
+    )
 
 
 async def test_full_snapshot_uses_the_fewest_transactions(
@@ -312,14 +316,15 @@ async def test_full_snapshot_uses_the_fewest_transactions(
 
 async def test_read_image_and_raw_reads(sim: Simulator, make_client: ClientFactory) -> None:
     client = make_client(sim)
-    image = await client.read_image(["serial_number", "relay_1", "relay_2", "di_8",
-                                     "import_active_energy_bank"])
-    assert image.block_words("serial_number") == sim.meter.block_registers(
-        block("serial_number"))
+    image = await client.read_image(
+        ["serial_number", "relay_1", "relay_2", "di_8", "import_active_energy_bank"]
+    )
+    assert image.block_words("serial_number") == sim.meter.block_registers(block("serial_number"))
     assert image.has_block("relay_2")
     assert image.has_block("di_8")
     assert image.block_words("import_active_energy_bank") == sim.meter.block_registers(
-        block("import_active_energy_bank"))
+        block("import_active_energy_bank")
+    )
     assert await client.read_holding(0x1008, 2) == [2020, 211]
     assert await client.read_coils(0, 8) == list(sim.meter.relays)
     assert await client.read_discrete_inputs(0, 8) == list(sim.meter.digital_inputs)
@@ -343,4 +348,3 @@ async def test_raw_dump_has_every_block(sim: Simulator, make_client: ClientFacto
             assert dump[b.key] == [int(sim.meter.relays[b.address])]
         else:
             assert dump[b.key] == [int(sim.meter.digital_inputs[b.address])]
-

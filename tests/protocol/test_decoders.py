@@ -67,8 +67,10 @@ def test_device_info_refuses_codes_the_map_does_not_know(code: int, installed: i
 
 def test_non_finite_floats_become_none_and_load_nature_decodes() -> None:
     img = RegisterImage()
-    img.add(0x2100, [*f32(float("nan")), *f32(2.5), *f32(float("inf")), *f32(3.0),
-                     *f32(-0.5), *f32(76.0)])
+    img.add(
+        0x2100,
+        [*f32(float("nan")), *f32(2.5), *f32(float("inf")), *f32(3.0), *f32(-0.5), *f32(76.0)],
+    )
     ch = decode_channel(img, 1)
     assert ch.current is None
     assert ch.active_power == 2.5

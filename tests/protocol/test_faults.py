@@ -130,7 +130,11 @@ async def test_exception_responses_carry_code_and_address(
     assert stats["errors"] == {"ModbusExceptionError": 3}
     assert stats["transactions"] == sim.stats.total_requests
     assert (client.host, client.port, client.unit_id, client.timeout) == (
-        "127.0.0.1", sim.port, 1, 0.5)
+        "127.0.0.1",
+        sim.port,
+        1,
+        0.5,
+    )
 
 
 READS = {
@@ -247,16 +251,21 @@ async def test_requests_are_serialised(sim: Simulator, make_client: ClientFactor
     assert sim.stats.connections_accepted == 1
 
 
-async def test_bad_arguments_never_reach_the_wire(sim: Simulator,
-                                                  make_client: ClientFactory) -> None:
+async def test_bad_arguments_never_reach_the_wire(
+    sim: Simulator, make_client: ClientFactory
+) -> None:
     from pyacurev.errors import AcuRevValueError
 
     client = make_client(sim)
     await client.connect()
     before = client.stats.transactions
-    for call in (lambda: client.read_holding(0x2000, 126), lambda: client.read_holding(0, 0),
-                 lambda: client.read_coils(0, 2001), lambda: client.read_holding(-1, 1),
-                 lambda: client.read_discrete_inputs(0xFFFF, 2)):
+    for call in (
+        lambda: client.read_holding(0x2000, 126),
+        lambda: client.read_holding(0, 0),
+        lambda: client.read_coils(0, 2001),
+        lambda: client.read_holding(-1, 1),
+        lambda: client.read_discrete_inputs(0xFFFF, 2),
+    ):
         with pytest.raises(AcuRevValueError):
             await call()
     assert client.stats.transactions == before

@@ -39,15 +39,23 @@ LIMIT = 125  # Modbus FC03 limit, written here rather than imported
 def csv_rows() -> tuple[tuple[str, int, int, str], ...]:
     """(space, start, count, name) of every row of the published map."""
     with (ROOT / "pyacurev" / "data" / "register-map.csv").open(newline="") as fh:
-        return tuple((r["space"], int(r["start_dec"]), int(r["count"]), r["name"])
-                     for r in csv.DictReader(fh))
+        return tuple(
+            (r["space"], int(r["start_dec"]), int(r["count"]), r["name"])
+            for r in csv.DictReader(fh)
+        )
 
 
 @cache
 def answered_runs() -> dict[int, int]:
     """Holding address -> id of the contiguous answered run it belongs to."""
-    answered = sorted({a for space, start, count, _ in csv_rows() if space == "hr"
-                       for a in range(start, start + count)})
+    answered = sorted(
+        {
+            a
+            for space, start, count, _ in csv_rows()
+            if space == "hr"
+            for a in range(start, start + count)
+        }
+    )
     run_of: dict[int, int] = {}
     run = 0
     for prev, addr in zip([None, *answered], answered, strict=False):
@@ -101,8 +109,7 @@ def min_requests_atoms(atoms: list[tuple[int, int]]) -> int:
 
 
 def full_snapshot_wanted() -> set[int]:
-    system = [r[3] for r in csv_rows()
-              if r[0] == "hr" and 0x2000 <= r[1] < 0x2048]
+    system = [r[3] for r in csv_rows() if r[0] == "hr" and 0x2000 <= r[1] < 0x2048]
     return csv_addresses(
         *system,
         "channel[1..18] record",
@@ -112,7 +119,9 @@ def full_snapshot_wanted() -> set[int]:
         "import_reactive_energy bank",
         "export_reactive_energy bank",
         "apparent_energy bank",
-        "di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count[1..8]",
+        "di_mode_bitmap",
+        "relay_mode_bitmap",
+        "di_pulse_count[1..8]",
     )
 
 
@@ -237,5 +246,6 @@ def test_atom_sizes_follow_the_data_type() -> None:
     assert block_span("import_active_energy_bank").atom == 2
     assert block_span("user_name").atom == 3
     assert block_span("datalog_register_list").atom == 1
-    assert all(block_span(b.key).atom == b.record for b in REGISTER_MAP
-               if b.dtype is DataType.RECORD)
+    assert all(
+        block_span(b.key).atom == b.record for b in REGISTER_MAP if b.dtype is DataType.RECORD
+    )

@@ -51,8 +51,9 @@ async def test_relay_range(sim: Simulator, make_client: ClientFactory, relay: in
 
 
 @pytest.mark.parametrize(("channel", "amps"), [(1, 500), (2, 1), (7, 600), (18, 65535)])
-async def test_ct_primary(sim: Simulator, make_client: ClientFactory, channel: int,
-                          amps: int) -> None:
+async def test_ct_primary(
+    sim: Simulator, make_client: ClientFactory, channel: int, amps: int
+) -> None:
     others = {n: sim.meter.ct_primary(n) for n in range(1, 19) if n != channel}
     await make_client(sim).set_ct_primary(channel, amps)
     assert sim.meter.ct_primary(channel) == amps
@@ -60,8 +61,9 @@ async def test_ct_primary(sim: Simulator, make_client: ClientFactory, channel: i
 
 
 @pytest.mark.parametrize(("channel", "amps"), [(1, 0), (1, 65536), (0, 100), (19, 100)])
-async def test_ct_primary_range(sim: Simulator, make_client: ClientFactory, channel: int,
-                                amps: int) -> None:
+async def test_ct_primary_range(
+    sim: Simulator, make_client: ClientFactory, channel: int, amps: int
+) -> None:
     before = sim.meter.ct_primary(1)
     with pytest.raises(AcuRevValueError):
         await make_client(sim).set_ct_primary(channel, amps)
@@ -80,8 +82,9 @@ async def test_clock(sim: Simulator, make_client: ClientFactory) -> None:
 
 
 def counts(sim: Simulator) -> dict[tuple[str, int], int]:
-    return {(b, e): sim.meter.energy_counts(b, e)
-            for b in ENERGY_BANKS for e in range(BANK_ENTRIES)}
+    return {
+        (b, e): sim.meter.energy_counts(b, e) for b in ENERGY_BANKS for e in range(BANK_ENTRIES)
+    }
 
 
 async def test_commands(sim: Simulator, make_client: ClientFactory) -> None:
@@ -90,8 +93,10 @@ async def test_commands(sim: Simulator, make_client: ClientFactory) -> None:
     m.set_alarm(1, label=0, compare=1, setpoint=50.0)
     m.set_di(2, True)
     m.advance(900)
-    m.write_registers(block("di_pulse_count").address,
-                      [r for c in (11, 22, 33, 44, 55, 66, 77, 88) for r in encode_uint32(c)])
+    m.write_registers(
+        block("di_pulse_count").address,
+        [r for c in (11, 22, 33, 44, 55, 66, 77, 88) for r in encode_uint32(c)],
+    )
     client = make_client(sim)
 
     assert any(v for v in counts(sim).values())
@@ -148,7 +153,15 @@ async def test_commands(sim: Simulator, make_client: ClientFactory) -> None:
 async def test_every_command_is_covered() -> None:
     # test_commands exercises each member; this fails when one is added without a test.
     assert {c.name for c in Command} == {
-        "CLEAR_DEMAND", "CLEAR_ENERGY", "CLEAR_MAX_MIN", "CLEAR_ALARM_RECORDS", "CLEAR_RUN_TIME",
-        "CLEAR_DI_COUNTERS", "CLEAR_SOE_RECORDS", "CLEAR_EVENT_LOG", "DEMAND_SYNC", "REBOOT",
+        "CLEAR_DEMAND",
+        "CLEAR_ENERGY",
+        "CLEAR_MAX_MIN",
+        "CLEAR_ALARM_RECORDS",
+        "CLEAR_RUN_TIME",
+        "CLEAR_DI_COUNTERS",
+        "CLEAR_SOE_RECORDS",
+        "CLEAR_EVENT_LOG",
+        "DEMAND_SYNC",
+        "REBOOT",
     }
     assert [c.address for c in Command] == list(range(0x1030, 0x103A))

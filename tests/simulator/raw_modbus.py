@@ -54,8 +54,9 @@ def write_coil_pdu(address: int, value: int) -> bytes:
     return struct.pack(">BHH", 5, address, value)
 
 
-def write_registers_pdu(address: int, values: list[int], *, quantity: int | None = None,
-                        byte_count: int | None = None) -> bytes:
+def write_registers_pdu(
+    address: int, values: list[int], *, quantity: int | None = None, byte_count: int | None = None
+) -> bytes:
     """FC16 request; quantity/byte count can be falsified."""
     qty = len(values) if quantity is None else quantity
     bc = 2 * len(values) if byte_count is None else byte_count
@@ -84,6 +85,7 @@ def bits_from(pdu: bytes, count: int) -> list[bool]:
 
 # ---------------------------------------------------------------- value decoding for tests
 
+
 def f32(regs: list[int], index: int = 0) -> float:
     """IEEE float, high word first, at ``regs[index:index+2]``."""
     return struct.unpack(">f", struct.pack(">HH", regs[index], regs[index + 1]))[0]
@@ -108,8 +110,14 @@ def time3(regs: list[int]) -> datetime | None:
     """Packed (yy<<8|mm), (dd<<8|hh), (mi<<8|ss); zeros = never."""
     if not any(regs[:3]):
         return None
-    return datetime(2000 + (regs[0] >> 8), regs[0] & 0xFF, regs[1] >> 8, regs[1] & 0xFF,
-                    regs[2] >> 8, regs[2] & 0xFF)
+    return datetime(
+        2000 + (regs[0] >> 8),
+        regs[0] & 0xFF,
+        regs[1] >> 8,
+        regs[1] & 0xFF,
+        regs[2] >> 8,
+        regs[2] & 0xFF,
+    )
 
 
 def time7(regs: list[int]) -> datetime | None:
@@ -125,6 +133,7 @@ def words_of_float(value: float) -> list[int]:
 
 
 # ---------------------------------------------------------------- clients
+
 
 class RawClient:
     """asyncio client: one connection, strictly request/response unless told otherwise."""

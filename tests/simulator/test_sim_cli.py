@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def start(*args: str) -> tuple[subprocess.Popen[str], int, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "acurev_simulator", "--port", "0", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.stdout is not None
@@ -39,13 +42,24 @@ def start(*args: str) -> tuple[subprocess.Popen[str], int, str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_cli_serves_and_exits_cleanly(sig: signal.Signals) -> None:
-    proc, port, line = start("--wiring", "2LN", "--channels", "9", "--unit", "3",
-                             "--model", "333mv", "--serial", "AR2020-CLI", "--frozen")
+    proc, port, line = start(
+        "--wiring",
+        "2LN",
+        "--channels",
+        "9",
+        "--unit",
+        "3",
+        "--model",
+        "333mv",
+        "--serial",
+        "AR2020-CLI",
+        "--frozen",
+    )
     try:
         assert "unit 3, 2LN, 9 channels, 333mv model" in line
         client = SyncRawClient(port, unit=3)
         try:
-            assert client.read_registers(0x0880, 3) == [1, 1, 9]   # 2LN, 333 mV, 9 channels
+            assert client.read_registers(0x0880, 3) == [1, 1, 9]  # 2LN, 333 mV, 9 channels
             assert ascii_of(client.read_registers(0x1000, 8)) == "AR2020-CLI"
             assert f32(client.read_registers(0x2000, 2)) == pytest.approx(60.0)
         finally:
@@ -60,16 +74,26 @@ def test_cli_serves_and_exits_cleanly(sig: signal.Signals) -> None:
             proc.stdout.close()
 
 
-@pytest.mark.parametrize(("args", "named"), [
-    (["--channels", "12"], "--channels"),
-    (["--serial", "AR2020-SEVENTEEN1"], "--serial"),  # 17 characters: a usage error, no traceback
-    (["--serial", "AR2020-\u00e9"], "--serial"),
-])
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--channels", "12"], "--channels"),
+        (
+            ["--serial", "AR2020-SEVENTEEN1"],
+            "--serial",
+        ),  # 17 characters: a usage error, no traceback
+        (["--serial", "AR2020-\u00e9"], "--serial"),
+    ],
+)
 def test_cli_rejects_bad_options(args: list[str], named: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "acurev_simulator", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=30,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
     )
     assert result.returncode == 2
     assert named in result.stderr

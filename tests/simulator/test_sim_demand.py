@@ -19,8 +19,11 @@ CH1 = 4  # bank entry of channel 1
 async def demand_record(client: RawClient, entry: int) -> dict[str, object]:
     regs = await client.read_registers(0x3000 + 32 * entry, 32)
     return {
-        "current": f32(regs, 0), "active": f32(regs, 2), "reactive": f32(regs, 4),
-        "apparent": f32(regs, 6), "predicted": f32(regs, 8),
+        "current": f32(regs, 0),
+        "active": f32(regs, 2),
+        "reactive": f32(regs, 4),
+        "apparent": f32(regs, 6),
+        "predicted": f32(regs, 8),
         "peak_current": (f32(regs, 10), time3(regs[12:15])),
         "peak_active": (f32(regs, 15), time3(regs[17:20])),
         "peak_reactive": (f32(regs, 20), time3(regs[22:25])),
@@ -31,16 +34,17 @@ async def demand_record(client: RawClient, entry: int) -> dict[str, object]:
 
 async def fresh(sim: Simulator, client: RawClient, p: float = 6.0, q: float = 0.0) -> None:
     sim.meter.set_channel_load(1, p, q)
-    await client.write_registers(0x1030, [0x000A])      # clear demand (and peaks)
+    await client.write_registers(0x1030, [0x000A])  # clear demand (and peaks)
     assert await client.read_registers(0x1030, 1) == [0]
 
 
-async def test_clear_demand_zeroes_values_peaks_and_times(sim: Simulator,
-                                                          client: RawClient) -> None:
+async def test_clear_demand_zeroes_values_peaks_and_times(
+    sim: Simulator, client: RawClient
+) -> None:
     before = await demand_record(client, 3)
-    assert before["active"] == pytest.approx(sum(p for p, _ in
-                                                 [sim.meter.load(n) for n in range(1, 19)]),
-                                             rel=1e-5)
+    assert before["active"] == pytest.approx(
+        sum(p for p, _ in [sim.meter.load(n) for n in range(1, 19)]), rel=1e-5
+    )
     await fresh(sim, client)
     rec = await demand_record(client, 3)
     for key in ("current", "active", "reactive", "apparent"):
@@ -50,7 +54,7 @@ async def test_clear_demand_zeroes_values_peaks_and_times(sim: Simulator,
 
 
 async def test_sliding_window_climbs_and_peaks(sim: Simulator, client: RawClient) -> None:
-    await fresh(sim, client, 6.0, 8.0)                  # S = 10 kVA, I = 10000/120 A
+    await fresh(sim, client, 6.0, 8.0)  # S = 10 kVA, I = 10000/120 A
     sim.meter.advance(5 * 60)
     rec = await demand_record(client, CH1)
     assert rec["active"] == pytest.approx(6.0 * 5 / 15)
@@ -85,16 +89,16 @@ async def test_peak_time_is_when_it_was_exceeded(sim: Simulator, client: RawClie
 
 async def test_predicted_within_a_sub_interval(sim: Simulator, client: RawClient) -> None:
     await fresh(sim, client, 6.0)
-    sim.meter.advance(15 * 60)                          # window full of 6 kW
+    sim.meter.advance(15 * 60)  # window full of 6 kW
     sim.meter.set_channel_load(1, 0.0, 0.0)
-    sim.meter.advance(30)                               # half a minute at 0 kW
+    sim.meter.advance(30)  # half a minute at 0 kW
     rec = await demand_record(client, CH1)
-    assert rec["active"] == pytest.approx(6.0)          # no boundary yet
+    assert rec["active"] == pytest.approx(6.0)  # no boundary yet
     assert rec["predicted"] == pytest.approx(14 * 6.0 / 15)
 
 
 async def test_fixed_block_method(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x0808, [1, 10])       # fixed, 10-minute blocks
+    await client.write_registers(0x0808, [1, 10])  # fixed, 10-minute blocks
     await fresh(sim, client, 6.0)
     sim.meter.advance(9 * 60)
     rec = await demand_record(client, CH1)
@@ -104,25 +108,26 @@ async def test_fixed_block_method(sim: Simulator, client: RawClient) -> None:
     assert (await demand_record(client, CH1))["active"] == pytest.approx(6.0)
 
 
-async def test_demand_sync_command_restarts_the_sub_interval(sim: Simulator,
-                                                             client: RawClient) -> None:
+async def test_demand_sync_command_restarts_the_sub_interval(
+    sim: Simulator, client: RawClient
+) -> None:
     await fresh(sim, client, 6.0)
     sim.meter.advance(30)
     await client.write_registers(0x1038, [0x000A])
     assert await client.read_registers(0x1038, 1) == [0]
-    sim.meter.advance(59)                               # 89 s after the clear: no boundary yet
+    sim.meter.advance(59)  # 89 s after the clear: no boundary yet
     assert (await demand_record(client, CH1))["active"] == 0.0
     sim.meter.advance(1)
     assert (await demand_record(client, CH1))["active"] == pytest.approx(6.0 / 15)
 
 
 async def test_demand_sync_by_di_edge(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x080B, [2, 1])        # sync on DI2, rising edge
+    await client.write_registers(0x080B, [2, 1])  # sync on DI2, rising edge
     await fresh(sim, client, 6.0)
     sim.meter.advance(40)
     sim.meter.set_di(2, False)
-    sim.meter.set_di(2, True)                           # rising edge: new sub-interval
-    sim.meter.advance(30)                               # 70 s: a boundary at 60 s would show
+    sim.meter.set_di(2, True)  # rising edge: new sub-interval
+    sim.meter.advance(30)  # 70 s: a boundary at 60 s would show
     assert (await demand_record(client, CH1))["active"] == 0.0
     sim.meter.advance(30)
     assert (await demand_record(client, CH1))["active"] == pytest.approx(6.0 / 15)
@@ -136,11 +141,10 @@ async def test_system_and_phase_demand_are_sums(sim: Simulator, client: RawClien
     system = await demand_record(client, 3)
     phase_a = await demand_record(client, 0)
     assert system["active"] == pytest.approx(sum(0.5 * n for n in range(1, 19)), rel=1e-6)
-    assert phase_a["active"] == pytest.approx(sum(0.5 * n for n in (1, 2, 3, 10, 11, 12)),
-                                              rel=1e-6)
+    assert phase_a["active"] == pytest.approx(sum(0.5 * n for n in (1, 2, 3, 10, 11, 12)), rel=1e-6)
     channel_currents = [sim.meter.channel(n).current for n in range(1, 19)]
     assert system["current"] == pytest.approx(sum(channel_currents), rel=1e-6)
-    user2 = await demand_record(client, 23)             # user 2 = inputs 2, 5, 8
+    user2 = await demand_record(client, 23)  # user 2 = inputs 2, 5, 8
     assert user2["active"] == pytest.approx(0.5 * (2 + 5 + 8), rel=1e-6)
 
 

@@ -52,12 +52,14 @@ def test_energy_integrates_power_by_sign() -> None:
             assert after[bank, entry(n)] - before[bank, entry(n)] == pytest.approx(inc, abs=1e-9)
     # Phase A, system and users are sums of their channels' increments.
     for bank in BANKS:
+
         def inc(k: int, bank: str = bank) -> float:
             return after[bank, k] - before[bank, k]
+
         assert inc(0) == pytest.approx(sum(inc(entry(n)) for n in PHASE_A))
         assert inc(3) == pytest.approx(sum(inc(entry(n)) for n in range(1, 19)))
-        assert inc(22) == pytest.approx(sum(inc(entry(n)) for n in (1, 4, 7)))      # user 1
-        assert inc(27) == pytest.approx(sum(inc(entry(n)) for n in (12, 15, 18)))   # user 6
+        assert inc(22) == pytest.approx(sum(inc(entry(n)) for n in (1, 4, 7)))  # user 1
+        assert inc(27) == pytest.approx(sum(inc(entry(n)) for n in (12, 15, 18)))  # user 6
 
 
 def test_energy_never_decreases_and_counts_are_floor_of_tenths() -> None:
@@ -103,22 +105,23 @@ async def test_banks_over_modbus_match_ground_truth(sim: Simulator, client: RawC
 
 
 async def test_preset_then_integrate(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x2508, [1, 57920])        # channel 1: 123456 counts
+    await client.write_registers(0x2508, [1, 57920])  # channel 1: 123456 counts
     assert sim.meter.energy_kwh("import_active", entry(1)) == pytest.approx(12345.6)
     sim.meter.set_channel_load(1, 6.0, 0.0)
-    sim.meter.advance(60)                                     # +0.1 kWh
+    sim.meter.advance(60)  # +0.1 kWh
     assert u32(await client.read_registers(0x2508, 2)) == 123457
     # A preset of one entry leaves its neighbours alone.
     before = sim.meter.energy_kwh("import_active", entry(2))
     await client.write_registers(0x2540 + 2 * entry(1), [0, 7])
     assert sim.meter.energy_counts("export_active", entry(1)) == 7
     assert sim.meter.energy_kwh("import_active", entry(2)) == before
-    assert [code for code, _ in sim.meter.event_log()].count(8) == 2   # energy preset events
+    assert [code for code, _ in sim.meter.event_log()].count(8) == 2  # energy preset events
 
 
-async def test_export_bank_grows_only_for_exporting_channel(sim: Simulator,
-                                                            client: RawClient) -> None:
-    sim.meter.set_channel_load(5, -3.0, 0.0)   # PV
+async def test_export_bank_grows_only_for_exporting_channel(
+    sim: Simulator, client: RawClient
+) -> None:
+    sim.meter.set_channel_load(5, -3.0, 0.0)  # PV
     sim.meter.set_channel_load(6, 2.0, 0.0)
     exp5_kwh = sim.meter.energy_kwh("export_active", entry(5))
     imp5 = u32(await client.read_registers(0x2500 + 2 * entry(5), 2))
@@ -141,16 +144,16 @@ async def test_clear_energy_command(sim: Simulator, client: RawClient) -> None:
 
 async def test_monthly_rollover_at_billing_instant(sim: Simulator, client: RawClient) -> None:
     meter = sim.meter
-    await client.write_registers(0x080F, [15, 6])      # billing day 15, 06:00
+    await client.write_registers(0x080F, [15, 6])  # billing day 15, 06:00
     meter.clock = datetime(2026, 4, 15, 5, 59, 0)
     for n in range(1, 19):
         meter.set_channel_load(n, 0.0, 0.0)
-    meter.set_channel_load(2, 6.0, 8.0)                # S = 10 kVA
+    meter.set_channel_load(2, 6.0, 8.0)  # S = 10 kVA
     e = entry(2)
     this_kwh = meter.energy_kwh("this_month_import_kwh", e)
     this_kvarh = meter.energy_kwh("this_month_import_kvarh", e)
     this_kvah = meter.energy_kwh("this_month_kvah", e)
-    meter.advance(180)                                 # 1 min before, 2 min after 06:00
+    meter.advance(180)  # 1 min before, 2 min after 06:00
     assert meter.energy_kwh("last_month_import_kwh", e) == pytest.approx(this_kwh + 0.1)
     assert meter.energy_kwh("last_month_import_kvarh", e) == pytest.approx(this_kvarh + 8 / 60)
     assert meter.energy_kwh("last_month_kvah", e) == pytest.approx(this_kvah + 10 / 60)
@@ -165,8 +168,10 @@ async def test_monthly_rollover_at_billing_instant(sim: Simulator, client: RawCl
 
 
 def tou_kwh(meter: MeterModel, entry_: int, month: str = "this") -> dict[str, float]:
-    return {name: meter.energy_kwh(f"tou_{month}_month_{name}_import_kwh", entry_)
-            for name in ("sharp", "peak", "valley", "normal")}
+    return {
+        name: meter.energy_kwh(f"tou_{month}_month_{name}_import_kwh", entry_)
+        for name in ("sharp", "peak", "valley", "normal")
+    }
 
 
 @pytest.mark.parametrize(
@@ -185,7 +190,7 @@ def tou_kwh(meter: MeterModel, entry_: int, month: str = "this") -> dict[str, fl
 )
 def test_tou_buckets_follow_the_clock(start: datetime, tariffs: tuple[str, str]) -> None:
     meter = MeterModel(clock=start)
-    meter.set_channel_load(1, 6.0, 0.0)                 # 0.1 kWh per minute
+    meter.set_channel_load(1, 6.0, 0.0)  # 0.1 kWh per minute
     before = tou_kwh(meter, entry(1))
     imp = meter.energy_kwh("import_active", entry(1))
     meter.advance(120)
@@ -200,31 +205,31 @@ def test_tou_buckets_follow_the_clock(start: datetime, tariffs: tuple[str, str])
 async def test_tou_disabled_and_reprogrammed(sim: Simulator, client: RawClient) -> None:
     meter = sim.meter
     meter.set_channel_load(1, 6.0, 0.0)
-    await client.write_registers(0x0811, [0])           # tou_enable = 0
+    await client.write_registers(0x0811, [0])  # tou_enable = 0
     before = tou_kwh(meter, entry(1))
     meter.advance(60)
     assert tou_kwh(meter, entry(1)) == before
     # Program schedule 1 as a single all-day "sharp" segment, weekends included.
-    await client.write_registers(0x1402, [1])           # one segment per schedule
-    await client.write_registers(0x1404, [0])           # no weekend schedule
-    await client.write_registers(0x1440, [0, 0, 1])     # schedule 1, segment 1: 00:00 sharp
+    await client.write_registers(0x1402, [1])  # one segment per schedule
+    await client.write_registers(0x1404, [0])  # no weekend schedule
+    await client.write_registers(0x1440, [0, 0, 1])  # schedule 1, segment 1: 00:00 sharp
     await client.write_registers(0x0811, [1])
     meter.advance(60)
     delta = {k: v - before[k] for k, v in tou_kwh(meter, entry(1)).items()}
     assert delta == pytest.approx({"sharp": 0.1, "peak": 0.0, "valley": 0.0, "normal": 0.0})
     regs = await client.read_registers(0x2900 + 2 * entry(1), 2)
     assert u32(regs) == meter.energy_counts("tou_this_month_sharp_import_kwh", entry(1))
-    assert 9 in [code for code, _ in meter.event_log()]   # TOU change event
+    assert 9 in [code for code, _ in meter.event_log()]  # TOU change event
 
 
 def test_start_history_is_consistent() -> None:
     """A new meter looks like one that has run its default loads: banks agree with each other."""
     meter = MeterModel(clock=datetime(2026, 3, 20, 9, 30), run_hours=5000)
-    e = entry(2)   # 2.5 kW, 1.2 kvar
+    e = entry(2)  # 2.5 kW, 1.2 kvar
     assert meter.energy_kwh("import_active", e) == pytest.approx(2.5 * 5000)
     assert meter.energy_kwh("export_active", entry(5)) == pytest.approx(3.2 * 5000)
     hours_this = (datetime(2026, 3, 20, 9, 30) - datetime(2026, 3, 1)).total_seconds() / 3600
-    hours_last = 28 * 24   # February 2026
+    hours_last = 28 * 24  # February 2026
     assert meter.energy_kwh("this_month_import_kwh", e) == pytest.approx(2.5 * hours_this)
     assert meter.energy_kwh("last_month_import_kwh", e) == pytest.approx(2.5 * hours_last)
     assert sum(tou_kwh(meter, e).values()) == pytest.approx(2.5 * hours_this)

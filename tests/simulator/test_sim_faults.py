@@ -28,8 +28,7 @@ async def test_delay(sim: Simulator, client: RawClient) -> None:
     assert time.monotonic() - t0 < 0.2
 
 
-async def test_silent_reads_time_out_writes_still_answer(sim: Simulator,
-                                                         client: RawClient) -> None:
+async def test_silent_reads_time_out_writes_still_answer(sim: Simulator, client: RawClient) -> None:
     sim.faults.silent = True
     await client.send(frame(1, 1, read_pdu(3, 0x2000, 2)))
     assert await client.receive_bytes(within=0.3) == b""
@@ -53,28 +52,29 @@ async def test_drop_next_closes_the_connection(sim: Simulator, client: RawClient
 
 async def test_injected_exception_by_block_key(sim: Simulator, client: RawClient) -> None:
     sim.faults.exceptions["psum"] = 0x04
-    assert await client.exception_of(read_pdu(3, 0x2000, 72)) == 0x04   # touches 0x2022
+    assert await client.exception_of(read_pdu(3, 0x2000, 72)) == 0x04  # touches 0x2022
     assert await client.exception_of(read_pdu(3, 0x2023, 1)) == 0x04
-    assert len(await client.read_registers(0x2000, 0x22)) == 0x22      # stops just before
+    assert len(await client.read_registers(0x2000, 0x22)) == 0x22  # stops just before
     sim.faults.exceptions = {"relay_3": 0x06}
     assert await client.exception_of(read_pdu(1, 0, 8)) == 0x06
     # DIs are another data space: unaffected.
     assert await client.read_bits(2, 0, 8) == list(sim.meter.digital_inputs)
 
 
-async def test_injected_exception_by_function_and_address(sim: Simulator,
-                                                          client: RawClient) -> None:
+async def test_injected_exception_by_function_and_address(
+    sim: Simulator, client: RawClient
+) -> None:
     sim.faults.exceptions[(16, 0x0811)] = 0x02
-    pdu = bytes([16, 0x08, 0x10, 0, 2, 4, 0, 5, 0, 0])   # billing hour + tou_enable
+    pdu = bytes([16, 0x08, 0x10, 0, 2, 4, 0, 5, 0, 0])  # billing hour + tou_enable
     assert await client.exception_of(pdu) == 0x02
-    assert await client.read_registers(0x0810, 2) == [0, 1]   # not applied; FC03 unaffected
+    assert await client.read_registers(0x0810, 2) == [0, 1]  # not applied; FC03 unaffected
     sim.faults.reset()
     assert sim.faults.exceptions == {}
     await client.write_registers(0x0810, [5, 0])
     assert await client.read_registers(0x0810, 2) == [5, 0]
 
 
-GOOD_SIZE = 7 + 2 + 8   # MBAP + function + byte count + 4 registers
+GOOD_SIZE = 7 + 2 + 8  # MBAP + function + byte count + 4 registers
 
 
 async def exchange(client: RawClient, size: int = GOOD_SIZE) -> bytes:
@@ -83,8 +83,9 @@ async def exchange(client: RawClient, size: int = GOOD_SIZE) -> bytes:
     return await asyncio.wait_for(client.reader.readexactly(size), 2)
 
 
-@pytest.mark.parametrize("mode", ["short", "length", "transaction_id", "function", "byte_count",
-                                  "garbage"])
+@pytest.mark.parametrize(
+    "mode", ["short", "length", "transaction_id", "function", "byte_count", "garbage"]
+)
 async def test_corrupt_modes(sim: Simulator, client: RawClient, mode: str) -> None:
     good = await exchange(client)
     tid, pid, length, unit = MBAP.unpack(good[:7])
@@ -116,7 +117,7 @@ async def test_corrupt_modes(sim: Simulator, client: RawClient, mode: str) -> No
     # corrupt_count = 1: the next reply is good again.
     assert sim.faults.corrupt is None
     assert await exchange(client) == good
-    assert await client.receive_bytes(within=0.05) == b""   # nothing more was sent
+    assert await client.receive_bytes(within=0.05) == b""  # nothing more was sent
 
 
 async def test_byte_count_mode_leaves_write_replies(sim: Simulator, client: RawClient) -> None:
@@ -132,14 +133,14 @@ async def test_max_clients(sim: Simulator) -> None:
     try:
         await a.read_registers(0x1008, 1)
         await b.read_registers(0x1008, 1)
-        c = await RawClient.connect(sim.port)           # accepted by TCP, closed at once
+        c = await RawClient.connect(sim.port)  # accepted by TCP, closed at once
         await c.send(frame(1, 1, read_pdu(3, 0x1008, 1)))
         assert await c.closed_by_peer()
         await c.close()
         assert sim.stats.connections_refused == 1
         assert sim.clients == 2
         await a.close()
-        for _ in range(50):                             # the server notices the close
+        for _ in range(50):  # the server notices the close
             if sim.clients < 2:
                 break
             await asyncio.sleep(0.01)
@@ -186,14 +187,13 @@ async def test_ticker_moves_time_and_drifts_consistently() -> None:
             elapsed = (sim.meter.clock - START).total_seconds()
             assert 30 <= elapsed <= 120
             assert sim.meter.energy_kwh("import_active", 3) > before
-            records = [f32s(await client.read_registers(0x2100 + 12 * (n - 1), 12))
-                       for n in (1, 2)]
+            records = [f32s(await client.read_registers(0x2100 + 12 * (n - 1), 12)) for n in (1, 2)]
             for i, p, q, s, pf, _ in records:
-                assert (p, q) != (1.2, 0.4)              # drifted off the nominal load
+                assert (p, q) != (1.2, 0.4)  # drifted off the nominal load
                 assert s == pytest.approx(math.hypot(p, q), rel=1e-5)
                 assert pf == pytest.approx(p / s, rel=1e-5)
                 assert i > 0
-            sim.frozen = True                           # back to nominal, time stands still
+            sim.frozen = True  # back to nominal, time stands still
             frozen_at = sim.meter.clock
             await asyncio.sleep(0.2)
             assert sim.meter.clock == frozen_at

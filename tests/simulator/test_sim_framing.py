@@ -64,19 +64,19 @@ async def test_unsupported_function_is_exception_01(client: RawClient, function:
 @pytest.mark.parametrize(
     "pdu",
     [
-        read_pdu(3, 0x0000, 1),        # below every holding block
-        read_pdu(3, 0x0936, 1),        # just after user names (0x0900 + 54)
-        read_pdu(3, 0x0930, 10),       # starts mapped, runs into the gap
-        read_pdu(3, 0x4048, 1),        # after the 0x4000 alias
-        read_pdu(3, 0x3B7F, 1),        # after the log window
-        read_pdu(1, 8, 1),             # relay 9
-        read_pdu(1, 7, 2),             # relays 8..9
-        read_pdu(2, 8, 1),             # DI 9
-        write_coil_pdu(8, 0xFF00),     # relay 9
+        read_pdu(3, 0x0000, 1),  # below every holding block
+        read_pdu(3, 0x0936, 1),  # just after user names (0x0900 + 54)
+        read_pdu(3, 0x0930, 10),  # starts mapped, runs into the gap
+        read_pdu(3, 0x4048, 1),  # after the 0x4000 alias
+        read_pdu(3, 0x3B7F, 1),  # after the log window
+        read_pdu(1, 8, 1),  # relay 9
+        read_pdu(1, 7, 2),  # relays 8..9
+        read_pdu(2, 8, 1),  # DI 9
+        write_coil_pdu(8, 0xFF00),  # relay 9
         write_registers_pdu(0x0936, [1]),
-        write_registers_pdu(0x2000, [0, 0]),   # read-only frequency
-        write_registers_pdu(0x0881, [1]),      # read-only ct_input_type
-        write_registers_pdu(0x0813, [0]),      # reserved register
+        write_registers_pdu(0x2000, [0, 0]),  # read-only frequency
+        write_registers_pdu(0x0881, [1]),  # read-only ct_input_type
+        write_registers_pdu(0x0813, [0]),  # reserved register
     ],
 )
 async def test_illegal_address_is_exception_02(client: RawClient, pdu: bytes) -> None:
@@ -91,24 +91,24 @@ async def test_illegal_address_is_exception_02(client: RawClient, pdu: bytes) ->
         read_pdu(1, 0, 0),
         read_pdu(2, 0, 2001),
         write_registers_pdu(0x1302, [0] * 124),
-        write_registers_pdu(0x0809, [15, 1], byte_count=2),      # byte count != 2 x quantity
+        write_registers_pdu(0x0809, [15, 1], byte_count=2),  # byte count != 2 x quantity
         write_registers_pdu(0x0809, [15], quantity=2, byte_count=4),  # fewer bytes than claimed
         write_registers_pdu(0x0809, [], quantity=0, byte_count=0),
         write_coil_pdu(1, 0x1234),
         write_coil_pdu(1, 0x00FF),
-        write_registers_pdu(0x2500, [1]),          # high half of an energy dword
-        write_registers_pdu(0x2501, [1]),          # low half
-        write_registers_pdu(0x2501, [1, 2]),       # straddles two dwords
+        write_registers_pdu(0x2500, [1]),  # high half of an energy dword
+        write_registers_pdu(0x2501, [1]),  # low half
+        write_registers_pdu(0x2501, [1, 2]),  # straddles two dwords
         write_registers_pdu(0x1054, [2026, 1, 1]),  # half of the 6-register clock
-        write_registers_pdu(0x1213, [0]),          # half of alarm channel 1's set-point
-        write_registers_pdu(0x0900, [0x4142]),     # 1 of the 3 registers of a user name
-        write_registers_pdu(0x1031, [1]),          # command value other than 0x000A
+        write_registers_pdu(0x1213, [0]),  # half of alarm channel 1's set-point
+        write_registers_pdu(0x0900, [0x4142]),  # 1 of the 3 registers of a user name
+        write_registers_pdu(0x1031, [1]),  # command value other than 0x000A
         write_registers_pdu(0x1039, [0xFF00]),
-        write_registers_pdu(0x1035, [0x0100]),     # DI bitmask beyond DI8
-        write_registers_pdu(0x080F, [29]),         # billing day 1-28
-        write_registers_pdu(0x0809, [31]),         # demand period 1-30
-        write_registers_pdu(0x0880, [3]),          # wiring mode code
-        write_registers_pdu(0x088A, [7]),          # CT secondary must be 1, 5 or 333
+        write_registers_pdu(0x1035, [0x0100]),  # DI bitmask beyond DI8
+        write_registers_pdu(0x080F, [29]),  # billing day 1-28
+        write_registers_pdu(0x0809, [31]),  # demand period 1-30
+        write_registers_pdu(0x0880, [3]),  # wiring mode code
+        write_registers_pdu(0x088A, [7]),  # CT secondary must be 1, 5 or 333
         write_registers_pdu(0x1054, [2026, 2, 30, 0, 0, 0]),  # no 30 February
     ],
 )
@@ -131,10 +131,10 @@ async def test_relay_in_alarm_mode_is_exception_04(sim: Simulator, client: RawCl
 
 
 async def test_largest_read_and_write(client: RawClient) -> None:
-    regs = await client.read_registers(0x2100, 125)   # crosses channel records
+    regs = await client.read_registers(0x2100, 125)  # crosses channel records
     assert len(regs) == 125
-    values = list(range(1, 118)) + [0x0202] * 6       # register list + 6 descriptor registers
-    await client.write_registers(0x1302, values)      # 123 registers, two blocks
+    values = list(range(1, 118)) + [0x0202] * 6  # register list + 6 descriptor registers
+    await client.write_registers(0x1302, values)  # 123 registers, two blocks
     assert await client.read_registers(0x1302, 123) == values
 
 
@@ -149,7 +149,7 @@ async def test_seed_ct_frame_two_registers_at_0889(sim: Simulator, client: RawCl
     await client.write_registers(0x0889, [500, 5])
     assert sim.meter.ct_primary(1) == 500
     assert sim.meter.ct_secondary(1) == 5
-    await client.write_registers(0x0889, [400])       # a 1-register write works as well
+    await client.write_registers(0x0889, [400])  # a 1-register write works as well
     assert sim.meter.ct_primary(1) == 400
     # Channel n: primary at 0x0889 + 2(n-1), secondary at 0x088A + 2(n-1).
     await client.write_registers(0x0889 + 2 * 17, [250, 1])
@@ -164,7 +164,7 @@ async def test_device_information(sim: Simulator, client: RawClient) -> None:
     hours = (regs[12] << 16 | regs[13]) / 100
     assert hours == pytest.approx(sim.meter.run_time_hours, abs=0.01)
     assert 2000 <= hours <= 20000
-    assert await client.read_registers(0x0880, 3) == [2, 0, 18]   # 3LN, CT build, 18 channels
+    assert await client.read_registers(0x0880, 3) == [2, 0, 18]  # 3LN, CT build, 18 channels
     assert await client.read_registers(0x1010, 3) == [0b11, 1, 2]  # EM1+EM2, display, WEB
 
 
@@ -176,9 +176,23 @@ async def test_coils_and_inputs_read_as_bits(sim: Simulator, client: RawClient) 
 
 # Writable setting blocks (register-map.md section 6.2): start, registers.
 WRITABLE_SETTINGS = [
-    (0x0800, 0x13), (0x0840, 36), (0x0880, 1), (0x0889, 36), (0x0900, 54), (0x1102, 10),
-    (0x1120, 16), (0x1200, 1), (0x1210, 128), (0x1300, 0xB9), (0x1400, 7), (0x1410, 42),
-    (0x1440, 336), (0x1590, 90), (0x2400, 1), (0x3B00, 1), (0x3B02, 2),
+    (0x0800, 0x13),
+    (0x0840, 36),
+    (0x0880, 1),
+    (0x0889, 36),
+    (0x0900, 54),
+    (0x1102, 10),
+    (0x1120, 16),
+    (0x1200, 1),
+    (0x1210, 128),
+    (0x1300, 0xB9),
+    (0x1400, 7),
+    (0x1410, 42),
+    (0x1440, 336),
+    (0x1590, 90),
+    (0x2400, 1),
+    (0x3B00, 1),
+    (0x3B02, 2),
 ]
 
 
@@ -188,7 +202,7 @@ async def test_every_setting_accepts_its_own_value_back(sim: Simulator, client: 
         before = await client.read_many(start, count)
         offset = 0
         while offset < count:
-            n = min(120, count - offset)       # 120: whole 8-register alarm channels
+            n = min(120, count - offset)  # 120: whole 8-register alarm channels
             await client.write_registers(start + offset, before[offset : offset + n])
             offset += n
         assert await client.read_many(start, count) == before, hex(start)

@@ -19,8 +19,9 @@ U1_LABEL = 1  # position of U1 in the 0x2000 table
 
 # ---------------------------------------------------------------- relays
 
+
 async def test_relays_by_fc05(sim: Simulator, client: RawClient) -> None:
-    assert await client.read_bits(1, 0, 8) == [True] + [False] * 7   # factory: relay 1 on
+    assert await client.read_bits(1, 0, 8) == [True] + [False] * 7  # factory: relay 1 on
     await client.write_coil(1, True)
     await client.write_coil(0, False)
     assert await client.read_bits(1, 0, 8) == [False, True] + [False] * 6
@@ -28,17 +29,19 @@ async def test_relays_by_fc05(sim: Simulator, client: RawClient) -> None:
     assert await client.read_registers(0x1101, 1) == [0b10]
 
 
-async def test_alarm_mode_relay_refuses_fc05_until_mode_changes(sim: Simulator,
-                                                                client: RawClient) -> None:
-    assert await client.exception_of(bytes([5, 0, 7, 0xFF, 0])) == 0x04     # relay 8
+async def test_alarm_mode_relay_refuses_fc05_until_mode_changes(
+    sim: Simulator, client: RawClient
+) -> None:
+    assert await client.exception_of(bytes([5, 0, 7, 0xFF, 0])) == 0x04  # relay 8
     assert sim.meter.relays[7] is False
-    await client.write_registers(0x1103, [0x40])       # relay 8 back to remote control
+    await client.write_registers(0x1103, [0x40])  # relay 8 back to remote control
     await client.write_coil(7, True)
     assert sim.meter.relays[7] is True
-    assert await client.exception_of(bytes([5, 0, 6, 0, 0])) == 0x04        # relay 7 still
+    assert await client.exception_of(bytes([5, 0, 6, 0, 0])) == 0x04  # relay 7 still
 
 
 # ---------------------------------------------------------------- DIs and SOE
+
 
 async def soe_records(client: RawClient) -> list[list[int]]:
     regs = await client.read_many(0x3900, 200)
@@ -50,7 +53,7 @@ async def test_di_changes_write_soe_records_and_wrap(sim: Simulator, client: Raw
     states = list(sim.meter.digital_inputs)
     changes = []
     for k in range(25):
-        n = k % 4 + 2                                   # DIs 2..5
+        n = k % 4 + 2  # DIs 2..5
         states[n - 1] = not states[n - 1]
         sim.meter.set_di(n, states[n - 1])
         expected_bitmap = sum(1 << i for i, s in enumerate(states) if s)
@@ -58,7 +61,7 @@ async def test_di_changes_write_soe_records_and_wrap(sim: Simulator, client: Raw
         sim.meter.advance(1.25)
     assert await client.read_bits(2, 0, 8) == states
     assert await client.read_registers(0x1100, 1) == [changes[-1][0]]
-    assert await client.read_registers(0x1021, 1) == [25 - 20]            # 1 -> 20 -> 1 ring
+    assert await client.read_registers(0x1021, 1) == [25 - 20]  # 1 -> 20 -> 1 ring
     slots = await soe_records(client)
     for k, (bitmap, changed, when) in enumerate(changes[5:], start=5):
         slot = k % 20
@@ -69,14 +72,14 @@ async def test_di_changes_write_soe_records_and_wrap(sim: Simulator, client: Raw
     # An unchanged input writes nothing.
     sim.meter.set_di(2, states[1])
     assert await client.read_registers(0x1021, 1) == [5]
-    await client.write_registers(0x1036, [0x000A])                          # clear SOE
+    await client.write_registers(0x1036, [0x000A])  # clear SOE
     assert await client.read_registers(0x1021, 1) == [0]
     assert await client.read_many(0x3900, 200) == [0] * 200
 
 
 async def test_pulse_counter_mode_and_clearing(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x1102, [0x81])       # DI1 and DI8 count pulses
-    await client.write_registers(0x1120 + 7, [3])      # DI8: 3 pulses per count
+    await client.write_registers(0x1102, [0x81])  # DI1 and DI8 count pulses
+    await client.write_registers(0x1120 + 7, [3])  # DI8: 3 pulses per count
     sim.meter.set_di(1, False)
     for _ in range(7):
         sim.meter.set_di(8, True)
@@ -86,18 +89,20 @@ async def test_pulse_counter_mode_and_clearing(sim: Simulator, client: RawClient
     counts = await client.read_registers(0x1110, 16)
     assert u32(counts, 0) == 7
     assert u32(counts, 14) == 7 // 3
-    await client.write_registers(0x1035, [0x80])       # clear DI8 only
+    await client.write_registers(0x1035, [0x80])  # clear DI8 only
     assert await client.read_registers(0x1035, 1) == [0]
     counts = await client.read_registers(0x1110, 16)
     assert (u32(counts, 0), u32(counts, 14)) == (7, 0)
-    await client.write_registers(0x1110, [0, 100])     # preset DI1
+    await client.write_registers(0x1110, [0, 100])  # preset DI1
     assert sim.meter.di_counts[0] == 100
 
 
 # ---------------------------------------------------------------- alarms
 
-def alarm_channel(enable: int, label: int, compare: int, setpoint: float, delay: int,
-                  relay: int) -> list[int]:
+
+def alarm_channel(
+    enable: int, label: int, compare: int, setpoint: float, delay: int, relay: int
+) -> list[int]:
     return [enable, label, compare, *words_of_float(setpoint), delay, relay, 0]
 
 
@@ -126,7 +131,7 @@ async def test_alarm_occurs_after_delay_and_recovers(sim: Simulator, client: Raw
     slot = (await alarm_slots(client))[1]
     assert slot[:3] == [0, 5, U1_LABEL]
     assert f32(slot, 3) == pytest.approx(120.0)
-    assert time7(slot[5:12]) == START + timedelta(seconds=3)   # evaluated when time moved on
+    assert time7(slot[5:12]) == START + timedelta(seconds=3)  # evaluated when time moved on
     assert await client.read_bits(1, 7, 1) == [False]
     records = sim.meter.alarm_records()
     assert [(r.occurred, r.channel) for r in records] == [(True, 5), (False, 5)]
@@ -147,7 +152,7 @@ async def test_a_short_excursion_does_not_trip(sim: Simulator, client: RawClient
 
 async def test_alarm_ring_wraps(sim: Simulator, client: RawClient) -> None:
     await client.write_registers(0x1210 + 8 * 15, alarm_channel(1, 17, 1, 20.0, 0, 0))  # Psum > 20
-    for k in range(12):                                 # 12 trips + 12 recoveries = 24 records
+    for k in range(12):  # 12 trips + 12 recoveries = 24 records
         sim.meter.set_channel_load(1, 30.0, 0.0)
         sim.meter.advance(1)
         sim.meter.set_channel_load(1, 1.0, 0.0)
@@ -177,10 +182,10 @@ async def test_global_enable_disarms_everything(sim: Simulator, client: RawClien
 
 async def test_alarm_settings_are_validated(client: RawClient) -> None:
     bad = [
-        alarm_channel(2, 1, 1, 1.0, 0, 0),        # enable 0/1
-        alarm_channel(1, 36, 1, 1.0, 0, 0),       # label beyond the 0x2000 table
-        alarm_channel(1, 1, 2, 1.0, 0, 0),        # compare 0/1
-        alarm_channel(1, 1, 1, 1.0, 0, 9),        # relay 0-8
+        alarm_channel(2, 1, 1, 1.0, 0, 0),  # enable 0/1
+        alarm_channel(1, 36, 1, 1.0, 0, 0),  # label beyond the 0x2000 table
+        alarm_channel(1, 1, 2, 1.0, 0, 0),  # compare 0/1
+        alarm_channel(1, 1, 1, 1.0, 0, 9),  # relay 0-8
         alarm_channel(1, 1, 1, float("nan"), 0, 0),
     ]
     for regs in bad:
@@ -190,15 +195,16 @@ async def test_alarm_settings_are_validated(client: RawClient) -> None:
 
 # ---------------------------------------------------------------- commands, statistics, clock
 
+
 async def test_command_registers_read_zero(sim: Simulator, client: RawClient) -> None:
-    for address in range(0x1030, 0x1039):              # all but reboot
+    for address in range(0x1030, 0x1039):  # all but reboot
         await client.write_registers(address, [0x1F if address == 0x1035 else 0x000A])
     assert await client.read_registers(0x1030, 10) == [0] * 10
 
 
 async def test_max_min_and_clear(sim: Simulator, client: RawClient) -> None:
     await client.write_registers(0x1032, [0x000A])
-    assert await client.read_registers(0x3400, 10) == [0] * 10      # U1 record: nothing yet
+    assert await client.read_registers(0x3400, 10) == [0] * 10  # U1 record: nothing yet
     sim.meter.set_voltage(1, 125.0)
     sim.meter.advance(1)
     sim.meter.set_voltage(1, 115.0)
@@ -210,7 +216,7 @@ async def test_max_min_and_clear(sim: Simulator, client: RawClient) -> None:
     assert time3(rec[2:5]) == START
     assert f32(rec, 5) == pytest.approx(115.0)
     assert time3(rec[7:10]) == START + timedelta(seconds=1)
-    f_rec = await client.read_registers(0x3400 + 10 * 13, 10)       # frequency
+    f_rec = await client.read_registers(0x3400 + 10 * 13, 10)  # frequency
     assert f32(f_rec, 0) == f32(f_rec, 5) == pytest.approx(60.0)
 
 
@@ -227,14 +233,14 @@ async def test_run_time(sim: Simulator, client: RawClient) -> None:
     await client.write_registers(0x1034, [0x000A])
     assert await client.read_registers(0x100C, 2) == [0, 0]
     sim.meter.advance(3 * 3600 + 36)
-    assert u32(await client.read_registers(0x100C, 2)) == 301      # 3.01 h in 0.01 h
+    assert u32(await client.read_registers(0x100C, 2)) == 301  # 3.01 h in 0.01 h
 
 
 async def test_reboot_closes_connections(sim: Simulator, client: RawClient) -> None:
     other = await RawClient.connect(sim.port)
     try:
         await other.read_registers(0x1008, 1)
-        await client.write_registers(0x1039, [0x000A])             # answered first
+        await client.write_registers(0x1039, [0x000A])  # answered first
         assert await client.closed_by_peer()
         assert await other.closed_by_peer()
         assert sim.meter.reboot_count == 1
@@ -247,24 +253,25 @@ async def test_reboot_closes_connections(sim: Simulator, client: RawClient) -> N
 
 # ---------------------------------------------------------------- log window
 
+
 async def test_event_log_window(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x0812, [9])                      # parameter change (7)
+    await client.write_registers(0x0812, [9])  # parameter change (7)
     sim.meter.advance(10)
     await client.write_registers(0x1054, [2026, 3, 10, 13, 0, 0])  # clock change (10)
-    await client.write_registers(0x3B00, [1, 0x0A00, 0, 0])        # event log, 10 records
+    await client.write_registers(0x3B00, [1, 0x0A00, 0, 0])  # event log, 10 records
     status, *_ = await client.read_registers(0x3B01, 1)
     assert status == (3 << 8) | 0x0B
     data = await client.read_registers(0x3B04, 24)
     records = [data[8 * i : 8 * i + 8] for i in range(3)]
-    assert [r[0] for r in records] == [1, 7, 10]                   # power-up, change, clock
+    assert [r[0] for r in records] == [1, 7, 10]  # power-up, change, clock
     assert time7(records[0][1:8]) == START
     assert time7(records[2][1:8]) == datetime(2026, 3, 10, 13, 0, 0)
-    await client.write_registers(0x3B02, [0, 2])                   # offset 2
+    await client.write_registers(0x3B02, [0, 2])  # offset 2
     assert await client.read_registers(0x3B01, 1) == [(1 << 8) | 0x0B]
     assert (await client.read_registers(0x3B04, 8))[0] == 10
-    await client.write_registers(0x3B02, [0, 3])                   # past the end
+    await client.write_registers(0x3B02, [0, 3])  # past the end
     assert (await client.read_registers(0x3B01, 1))[0] & 0xFF == 0xFF
-    await client.write_registers(0x1037, [0x000A])                 # clear the event log
+    await client.write_registers(0x1037, [0x000A])  # clear the event log
     await client.write_registers(0x3B02, [0, 0])
     assert (await client.read_registers(0x3B01, 1))[0] & 0xFF == 0xFF
 

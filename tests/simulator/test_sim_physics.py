@@ -20,8 +20,11 @@ from .raw_modbus import HOST, RawClient, f32, f32s
 pytestmark = pytest.mark.protocol
 
 L, C, R = 76.0, 67.0, 82.0  # load nature floats: ASCII 'L', 'C', 'R'
-PHASE_OF = {**dict.fromkeys((1, 2, 3, 10, 11, 12), 0), **dict.fromkeys((4, 5, 6, 13, 14, 15), 1),
-            **dict.fromkeys((7, 8, 9, 16, 17, 18), 2)}
+PHASE_OF = {
+    **dict.fromkeys((1, 2, 3, 10, 11, 12), 0),
+    **dict.fromkeys((4, 5, 6, 13, 14, 15), 1),
+    **dict.fromkeys((7, 8, 9, 16, 17, 18), 2),
+}
 
 
 def channel_address(n: int) -> int:
@@ -38,15 +41,16 @@ async def read_channels(client: RawClient) -> list[list[float]]:
     [
         (2.0, -1.5, 118.0, 0.8, C),
         (2.0, 2.0, 120.0, math.sqrt(0.5), L),
-        (-3.0, 0.0, 121.0, -1.0, R),           # exporting: PF sign follows P
+        (-3.0, 0.0, 121.0, -1.0, R),  # exporting: PF sign follows P
         (-1.2, 0.9, 119.0, -0.8, L),
         (1.0, 0.005, 120.0, 1.0 / math.hypot(1.0, 0.005), R),  # |Q| <= 1 % of S
-        (0.0, 0.0, 120.0, 1.0, R),             # idle circuit: PF 1, no current
+        (0.0, 0.0, 120.0, 1.0, R),  # idle circuit: PF 1, no current
     ],
 )
-async def test_channel_record(sim: Simulator, client: RawClient, p: float, q: float,
-                              volts: float, pf: float, nature: float) -> None:
-    sim.meter.set_channel_load(3, p, q)          # channel 3 is on phase A
+async def test_channel_record(
+    sim: Simulator, client: RawClient, p: float, q: float, volts: float, pf: float, nature: float
+) -> None:
+    sim.meter.set_channel_load(3, p, q)  # channel 3 is on phase A
     sim.meter.set_voltage(1, volts)
     s = math.hypot(p, q)
     expected = [s * 1000 / volts, p, q, s, pf, nature]
@@ -100,8 +104,8 @@ async def test_phase_and_system_totals(sim: Simulator, client: RawClient) -> Non
         for k in range(4):
             sums[PHASE_OF[n]][k] += ch[k]
     assert il == pytest.approx([s[0] for s in sums], rel=1e-5)
-    assert t[12] == pytest.approx(sum(il) / 3, rel=1e-5)       # ILavg
-    assert t[13] == 0.0                                        # no neutral CT
+    assert t[12] == pytest.approx(sum(il) / 3, rel=1e-5)  # ILavg
+    assert t[13] == 0.0  # no neutral CT
     pa_pc, psum = t[14:17], t[17]
     qa_qc, qsum = t[18:21], t[21]
     sa_sc, ssum = t[22:25], t[25]
@@ -116,8 +120,9 @@ async def test_phase_and_system_totals(sim: Simulator, client: RawClient) -> Non
     assert pfs == pytest.approx([pa_pc[k] / sa_sc[k] for k in range(3)], rel=1e-5)
     assert pfsum == pytest.approx(psum / ssum, rel=1e-5)
     mean_u = (u1 + u2 + u3) / 3
-    assert t[30] == pytest.approx(max(abs(u - mean_u) for u in (u1, u2, u3)) / mean_u * 100,
-                                  rel=1e-4)
+    assert t[30] == pytest.approx(
+        max(abs(u - mean_u) for u in (u1, u2, u3)) / mean_u * 100, rel=1e-4
+    )
     mean_i = sum(il) / 3
     assert t[31] == pytest.approx(max(abs(i - mean_i) for i in il) / mean_i * 100, rel=1e-4)
     assert t[32] == (L if qsum > 0.01 * ssum else C if qsum < -0.01 * ssum else R)
@@ -139,14 +144,16 @@ async def user_record(client: RawClient, u: int) -> list[float]:
     return f32s(await client.read_registers(0x2200 + 40 * (u - 1), 40))
 
 
-@pytest.mark.parametrize(("user", "inputs"), [(1, (1, 4, 7)), (3, (3, 6, 9)), (4, (10, 13, 16)),
-                                              (6, (12, 15, 18))])
-async def test_3ln_user_is_sum_of_its_inputs(sim: Simulator, client: RawClient, user: int,
-                                             inputs: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    ("user", "inputs"), [(1, (1, 4, 7)), (3, (3, 6, 9)), (4, (10, 13, 16)), (6, (12, 15, 18))]
+)
+async def test_3ln_user_is_sum_of_its_inputs(
+    sim: Simulator, client: RawClient, user: int, inputs: tuple[int, int, int]
+) -> None:
     channels = await read_channels(client)
     rec = await user_record(client, user)
     members = [channels[n - 1] for n in inputs]
-    assert rec[0:3] == pytest.approx([m[0] for m in members], rel=1e-6)          # Ia Ib Ic
+    assert rec[0:3] == pytest.approx([m[0] for m in members], rel=1e-6)  # Ia Ib Ic
     assert rec[3:6] == pytest.approx([m[1] for m in members], rel=1e-6, abs=1e-6)
     assert rec[6] == pytest.approx(sum(m[1] for m in members), rel=1e-5, abs=1e-6)
     assert rec[7:10] == pytest.approx([m[2] for m in members], rel=1e-6, abs=1e-6)
@@ -168,7 +175,7 @@ async def test_2ln_users_have_no_phase_c() -> None:
             codes = await client.read_registers(0x0840, 18)
             assert codes == [201, 202, 203, 204, 205, 206] + [0] * 12
             channels = await read_channels(client)
-            rec = await user_record(client, 2)       # inputs 2 and 5
+            rec = await user_record(client, 2)  # inputs 2 and 5
             assert rec[0:3] == pytest.approx([channels[1][0], channels[4][0], 0.0], rel=1e-6)
             assert rec[2] == rec[5] == rec[9] == rec[13] == rec[17] == 0.0
             assert rec[6] == pytest.approx(channels[1][1] + channels[4][1], rel=1e-5)
@@ -196,7 +203,7 @@ async def test_9_channel_build() -> None:
         client = await RawClient.connect(sim.port)
         try:
             assert await client.read_registers(0x0882, 1) == [9]
-            assert await client.read_registers(0x1010, 1) == [0b01]   # EM1 only
+            assert await client.read_registers(0x1010, 1) == [0b01]  # EM1 only
             channels = await read_channels(client)
             assert all(v == 0.0 for ch in channels[9:] for v in ch)
             il1 = f32(await client.read_registers(0x2012, 2))
@@ -204,13 +211,13 @@ async def test_9_channel_build() -> None:
             psum = f32(await client.read_registers(0x2022, 2))
             assert psum == pytest.approx(sum(p for p, _ in DEFAULT_LOADS[:9]), rel=1e-5)
             assert sim.meter.users() == (1, 2, 3)
-            assert await client.read_many(0x2200 + 120, 120) == [0] * 120   # users 4-6
+            assert await client.read_many(0x2200 + 120, 120) == [0] * 120  # users 4-6
         finally:
             await client.close()
 
 
 async def test_wiring_change_over_modbus_regroups_users(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x0880, [0])          # 3LN -> 1LN
+    await client.write_registers(0x0880, [0])  # 3LN -> 1LN
     assert sim.meter.wiring == "1LN"
     assert await client.read_many(0x2200, 240) == [0] * 240
     await client.write_registers(0x0880, [2])

@@ -41,8 +41,15 @@ class AlarmSetting:
     def decode(cls, channel: int, regs: list[int], armed: bool = True) -> AlarmSetting:
         """From the 8 registers (+0 enable, +1 label, +2 compare, +3 set-point, +5 delay,
         +6 relay); ``armed`` False (alarm_global_enable = 0) disables every channel."""
-        return cls(channel, armed and regs[0] == 1, regs[1], regs[2], decode_float32(regs[3:5]),
-                   regs[5], regs[6])
+        return cls(
+            channel,
+            armed and regs[0] == 1,
+            regs[1],
+            regs[2],
+            decode_float32(regs[3:5]),
+            regs[5],
+            regs[6],
+        )
 
     def condition(self, values: dict[str, float]) -> bool:
         """True while the compared value is beyond the set-point."""

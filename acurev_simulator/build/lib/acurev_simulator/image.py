@@ -79,8 +79,16 @@ def _u16(get: Callable[[MeterModel], int]) -> Encoder:
 def _channel_record(r: ChannelReading) -> list[int]:
     if not r.installed:
         return [0] * 12
-    return floats([r.current, r.active_power, r.reactive_power, r.apparent_power,
-                   r.power_factor, LOAD_NATURE_FLOAT[r.load_nature]])
+    return floats(
+        [
+            r.current,
+            r.active_power,
+            r.reactive_power,
+            r.apparent_power,
+            r.power_factor,
+            LOAD_NATURE_FLOAT[r.load_nature],
+        ]
+    )
 
 
 def _channels(m: MeterModel, _blk: Block) -> list[int]:
@@ -147,8 +155,10 @@ def _demand(m: MeterModel, _blk: Block) -> list[int]:
             (DemandOffset.PEAK_REACTIVE, d.peak_reactive),
             (DemandOffset.PEAK_APPARENT, d.peak_apparent),
         ):
-            rec[offset : offset + 5] = [*encode_float32(peak.value or 0.0),
-                                        *encode_time3(peak.time)]
+            rec[offset : offset + 5] = [
+                *encode_float32(peak.value or 0.0),
+                *encode_time3(peak.time),
+            ]
         out += rec
     return out
 
@@ -171,8 +181,13 @@ def _alarm_records(m: MeterModel, _blk: Block) -> list[int]:
         if rec is None:
             out += [0] * ALARM_RECORD_SIZE
         else:
-            out += [int(rec.occurred), rec.channel, rec.parameter,
-                    *encode_float32(rec.value or 0.0), *encode_time7(rec.time)]
+            out += [
+                int(rec.occurred),
+                rec.channel,
+                rec.parameter,
+                *encode_float32(rec.value or 0.0),
+                *encode_time7(rec.time),
+            ]
     return out
 
 
@@ -199,6 +214,7 @@ def _clock_field(index: int) -> Encoder:
 
 
 # ---------------------------------------------------------------- harmonics (333 mV only)
+
 
 def _pq(m: MeterModel, blk: Block, values: Callable[[MeterModel], list[float]]) -> list[int]:
     return floats(values(m)) if m.model == "333mv" else _zeros(blk)
@@ -278,11 +294,14 @@ ENCODERS: dict[str, Encoder] = {
 ENCODERS.update({key: _system_float(key) for key in SYSTEM_FLOAT_KEYS})
 ENCODERS.update({bank_block_key(bank): _bank(bank) for bank in ALL_BANKS})
 ENCODERS.update({key: _harmonics(key) for key in HARMONICS})
-ENCODERS.update({
-    key: _clock_field(i) for i, key in enumerate(
-        ("clock_year", "clock_month", "clock_day", "clock_hour", "clock_minute", "clock_second")
-    )
-})
+ENCODERS.update(
+    {
+        key: _clock_field(i)
+        for i, key in enumerate(
+            ("clock_year", "clock_month", "clock_day", "clock_hour", "clock_minute", "clock_second")
+        )
+    }
+)
 
 
 def encode_block(m: MeterModel, blk: Block) -> list[int]:

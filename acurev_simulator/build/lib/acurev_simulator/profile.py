@@ -26,13 +26,44 @@ from .tou import NORMAL, PEAK, SHARP, VALLEY
 
 # (active kW, reactive kvar) per channel 1..18.
 DEFAULT_LOADS: tuple[tuple[float, float], ...] = (
-    (1.20, 0.40), (2.50, 1.20), (0.80, 0.00), (1.60, 0.90), (-3.20, 0.00), (0.95, 0.65),
-    (1.10, 0.55), (0.60, -0.25), (2.00, 2.00), (0.45, 0.15), (1.75, 0.60), (-2.40, 0.00),
-    (0.30, 0.10), (1.30, 0.80), (0.70, 0.20), (1.90, 1.10), (0.55, 0.25), (0.25, 0.05),
+    (1.20, 0.40),
+    (2.50, 1.20),
+    (0.80, 0.00),
+    (1.60, 0.90),
+    (-3.20, 0.00),
+    (0.95, 0.65),
+    (1.10, 0.55),
+    (0.60, -0.25),
+    (2.00, 2.00),
+    (0.45, 0.15),
+    (1.75, 0.60),
+    (-2.40, 0.00),
+    (0.30, 0.10),
+    (1.30, 0.80),
+    (0.70, 0.20),
+    (1.90, 1.10),
+    (0.55, 0.25),
+    (0.25, 0.05),
 )
 DEFAULT_NAMES: tuple[str, ...] = (
-    "Light", "HVAC", "Heater", "Office", "PV-1", "Kitch", "Server", "LED", "Motor",
-    "Signs", "Pumps", "PV-2", "Alarm", "Lab", "Garage", "Shop", "Hall", "Spare",
+    "Light",
+    "HVAC",
+    "Heater",
+    "Office",
+    "PV-1",
+    "Kitch",
+    "Server",
+    "LED",
+    "Motor",
+    "Signs",
+    "Pumps",
+    "PV-2",
+    "Alarm",
+    "Lab",
+    "Garage",
+    "Shop",
+    "Hall",
+    "Spare",
 )
 NOMINAL_VOLTS = 120.0
 NOMINAL_HZ = 60.0
@@ -45,10 +76,10 @@ _LABEL = {key: i for i, key in enumerate(SYSTEM_FLOAT_KEYS)}
 
 # (enable, label, compare, set-point, delay s, relay)
 DEFAULT_ALARMS: tuple[tuple[int, int, int, float, int, int], ...] = (
-    (1, _LABEL["u1"], 1, 132.0, 5, 7),     # U1 over 110 %
-    (1, _LABEL["u1"], 0, 108.0, 5, 0),     # U1 under 90 %
-    (1, _LABEL["f"], 1, 60.5, 2, 0),       # over-frequency
-    (1, _LABEL["psum"], 1, 60.0, 10, 8),   # system demand limit
+    (1, _LABEL["u1"], 1, 132.0, 5, 7),  # U1 over 110 %
+    (1, _LABEL["u1"], 0, 108.0, 5, 0),  # U1 under 90 %
+    (1, _LABEL["f"], 1, 60.5, 2, 0),  # over-frequency
+    (1, _LABEL["psum"], 1, 60.0, 10, 8),  # system demand limit
 )
 
 # TOU: one season; weekdays valley/normal/peak/sharp/normal, weekends mostly valley/normal.
@@ -80,8 +111,15 @@ def default_config(wiring: Wiring, channels: int, model: str, unit_id: int) -> d
     codes, display = _user_codes(wiring, channels)
     alarm = _zeros("alarm_channel")
     for i, (enable, label, compare, setpoint, delay, relay) in enumerate(DEFAULT_ALARMS):
-        alarm[i * 8 : i * 8 + 8] = [enable, label, compare, *encode_float32(setpoint),
-                                    delay, relay, 0]
+        alarm[i * 8 : i * 8 + 8] = [
+            enable,
+            label,
+            compare,
+            *encode_float32(setpoint),
+            delay,
+            relay,
+            0,
+        ]
     segments = _zeros("tou_schedule_segment")
     for sched, table in enumerate((TOU_WEEKDAY, TOU_WEEKEND)):
         for g, seg in enumerate(table):

@@ -71,8 +71,9 @@ def _valid_schedule(sched: int) -> int:
 def segments(cfg: ConfigStore, schedule: int) -> list[tuple[int, int]]:
     """(start minute of day, tariff) of a schedule's segments, in time order."""
     count = _clamp(cfg.value("tou_segment_count"), MAX_SEGMENTS)
-    triples = _triples(cfg, "tou_schedule_segment",
-                       (schedule - 1) * SEGMENT_REGS_PER_SCHEDULE, count)
+    triples = _triples(
+        cfg, "tou_schedule_segment", (schedule - 1) * SEGMENT_REGS_PER_SCHEDULE, count
+    )
     return sorted((h * 60 + m, t if t in TARIFF_NAMES else NORMAL) for h, m, t in triples)
 
 

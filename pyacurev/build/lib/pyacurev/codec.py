@@ -110,8 +110,15 @@ def encode_time7(when: datetime | None) -> list[int]:
     """A naive datetime to the 7-register time."""
     if when is None:
         return [0] * 7
-    return [when.year, when.month, when.day, when.hour, when.minute, when.second,
-            when.microsecond // 1000]
+    return [
+        when.year,
+        when.month,
+        when.day,
+        when.hour,
+        when.minute,
+        when.second,
+        when.microsecond // 1000,
+    ]
 
 
 def decode_clock6(regs: Sequence[int]) -> datetime | None:

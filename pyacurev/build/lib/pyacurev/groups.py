@@ -59,65 +59,110 @@ ENERGY_BANK_KEYS: tuple[str, ...] = (
     "apparent_energy_bank",
 )
 MONTHLY_BANK_KEYS: tuple[str, ...] = tuple(
-    b.key for b in REGISTER_MAP
+    b.key
+    for b in REGISTER_MAP
     if b.key.endswith("_bank") and "month" in b.key and not b.key.startswith("tou_")
 )
 TOU_BANK_KEYS: tuple[str, ...] = tuple(
     b.key for b in REGISTER_MAP if b.key.startswith("tou_") and b.key.endswith("_bank")
 )
 CLOCK_KEYS: tuple[str, ...] = (
-    "clock_year", "clock_month", "clock_day", "clock_hour", "clock_minute", "clock_second",
+    "clock_year",
+    "clock_month",
+    "clock_day",
+    "clock_hour",
+    "clock_minute",
+    "clock_second",
 )
 RELAY_KEYS: tuple[str, ...] = tuple(f"relay_{n}" for n in range(1, RELAY_COUNT + 1))
 DI_KEYS: tuple[str, ...] = tuple(f"di_{n}" for n in range(1, DI_COUNT + 1))
 SETTINGS_KEYS: tuple[str, ...] = (
     # meter_password is deliberately not polled: it would end up in diagnostics.
-    "modbus_address", "rs485_baud", "rs485_parity", "rated_voltage", "pt_primary",
-    "pt_secondary", "demand_method", "demand_period", "demand_subperiod",
-    "demand_sync_source", "demand_sync_edge", "var_calc_method", "pf_convention",
-    "billing_day", "billing_hour", "tou_enable", "backlight_timeout",
-    "user_channel_code", "user_display_enable",
-    "ct_primary_ch1", "ct_secondary_ch1", "ct_pairs_ch2_18", "user_name",
+    "modbus_address",
+    "rs485_baud",
+    "rs485_parity",
+    "rated_voltage",
+    "pt_primary",
+    "pt_secondary",
+    "demand_method",
+    "demand_period",
+    "demand_subperiod",
+    "demand_sync_source",
+    "demand_sync_edge",
+    "var_calc_method",
+    "pf_convention",
+    "billing_day",
+    "billing_hour",
+    "tou_enable",
+    "backlight_timeout",
+    "user_channel_code",
+    "user_display_enable",
+    "ct_primary_ch1",
+    "ct_secondary_ch1",
+    "ct_pairs_ch2_18",
+    "user_name",
 )
 HARMONICS_KEYS: tuple[str, ...] = (
-    "thd_voltage", "crest_factor", "voltage_unbalance",
-    "u1_harmonic", "u2_harmonic", "u3_harmonic", "channel_thd", "channel_k_factor",
+    "thd_voltage",
+    "crest_factor",
+    "voltage_unbalance",
+    "u1_harmonic",
+    "u2_harmonic",
+    "u3_harmonic",
+    "channel_thd",
+    "channel_k_factor",
 )
 
 # Holding-register blocks of each group (the whole block, before any narrowing).
-GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType({
-    ReadGroup.DEVICE: (
-        "serial_number", "device_model", "firmware_version", "hardware_version",
-        "map_version", "meter_run_time", "comm_module_type",
-        "user_wiring_mode", "ct_input_type", "installed_channels",
-    ),
-    ReadGroup.SETTINGS: SETTINGS_KEYS,
-    ReadGroup.SYSTEM: SYSTEM_FLOAT_KEYS,
-    ReadGroup.CHANNELS: ("channel_record",),
-    ReadGroup.USERS: ("user_record",),
-    ReadGroup.ENERGY: ENERGY_BANK_KEYS,
-    ReadGroup.MONTHLY: MONTHLY_BANK_KEYS,
-    ReadGroup.TOU: TOU_BANK_KEYS,
-    ReadGroup.DEMAND: ("demand_record",),
-    ReadGroup.MAX_MIN: ("max_min_record",),
-    ReadGroup.HARMONICS: HARMONICS_KEYS,
-    ReadGroup.IO: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
-    ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),
-    ReadGroup.ALARMS: ("alarm_record",),
-    ReadGroup.SOE: ("soe_record",),
-    ReadGroup.CLOCK: CLOCK_KEYS,
-    ReadGroup.ALARM_SETTINGS: ("alarm_global_enable", "alarm_channel"),
-})
+GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
+    {
+        ReadGroup.DEVICE: (
+            "serial_number",
+            "device_model",
+            "firmware_version",
+            "hardware_version",
+            "map_version",
+            "meter_run_time",
+            "comm_module_type",
+            "user_wiring_mode",
+            "ct_input_type",
+            "installed_channels",
+        ),
+        ReadGroup.SETTINGS: SETTINGS_KEYS,
+        ReadGroup.SYSTEM: SYSTEM_FLOAT_KEYS,
+        ReadGroup.CHANNELS: ("channel_record",),
+        ReadGroup.USERS: ("user_record",),
+        ReadGroup.ENERGY: ENERGY_BANK_KEYS,
+        ReadGroup.MONTHLY: MONTHLY_BANK_KEYS,
+        ReadGroup.TOU: TOU_BANK_KEYS,
+        ReadGroup.DEMAND: ("demand_record",),
+        ReadGroup.MAX_MIN: ("max_min_record",),
+        ReadGroup.HARMONICS: HARMONICS_KEYS,
+        ReadGroup.IO: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
+        ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),
+        ReadGroup.ALARMS: ("alarm_record",),
+        ReadGroup.SOE: ("soe_record",),
+        ReadGroup.CLOCK: CLOCK_KEYS,
+        ReadGroup.ALARM_SETTINGS: ("alarm_global_enable", "alarm_channel"),
+    }
+)
 
 # Coil / discrete-input blocks (FC01 / FC02) of each group.
-GROUP_BITS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType({
-    ReadGroup.IO: RELAY_KEYS + DI_KEYS,
-})
+GROUP_BITS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
+    {
+        ReadGroup.IO: RELAY_KEYS + DI_KEYS,
+    }
+)
 
 # Groups whose decoding depends on wiring, installed channels or the CT input type.
-NEEDS_DEVICE: frozenset[ReadGroup] = frozenset({
-    ReadGroup.CHANNELS, ReadGroup.USERS, ReadGroup.DEMAND, ReadGroup.HARMONICS,
-})
+NEEDS_DEVICE: frozenset[ReadGroup] = frozenset(
+    {
+        ReadGroup.CHANNELS,
+        ReadGroup.USERS,
+        ReadGroup.DEMAND,
+        ReadGroup.HARMONICS,
+    }
+)
 
 
 def _check_tables() -> None:
@@ -190,18 +235,23 @@ def group_spans(group: ReadGroup, device: DeviceInfo | None = None) -> list[Span
     if group is ReadGroup.CLOCK:
         # Read as one atom: a clock torn across two requests can be a minute off.
         first = block(CLOCK_KEYS[0])
-        return [Span(first.address, block(CLOCK_KEYS[-1]).end - first.address,
-                     block(CLOCK_KEYS[-1]).end - first.address)]
+        return [
+            Span(
+                first.address,
+                block(CLOCK_KEYS[-1]).end - first.address,
+                block(CLOCK_KEYS[-1]).end - first.address,
+            )
+        ]
     if device is not None:
         if group is ReadGroup.CHANNELS:
             return [record_span("channel_record", 0, device.installed_channels)]
         if group is ReadGroup.USERS:
             users = installed_circuit_users(device)
-            return [record_span("user_record", first - 1, n)
-                    for first, n in _runs(users)]
+            return [record_span("user_record", first - 1, n) for first, n in _runs(users)]
         if group is ReadGroup.DEMAND:
-            return [record_span("demand_record", first, n)
-                    for first, n in _runs(demand_entries(device))]
+            return [
+                record_span("demand_record", first, n) for first, n in _runs(demand_entries(device))
+            ]
         if group is ReadGroup.HARMONICS and not device.is_333mv:
             return []
     return [block_span(k) for k in GROUP_BLOCKS[group]]

@@ -25,7 +25,8 @@ class RegisterImage:
         """Start empty."""
         self._regs: dict[int, int] = {}
         self._bits: dict[Space, dict[int, bool]] = {
-            Space.COIL: {}, Space.DISCRETE_INPUT: {},
+            Space.COIL: {},
+            Space.DISCRETE_INPUT: {},
         }
 
     def add(self, address: int, values: Sequence[int]) -> None:
@@ -60,8 +61,7 @@ class RegisterImage:
             return [regs[a] for a in range(address, address + count)]
         except KeyError as exc:
             raise MissingRegistersError(
-                f"register 0x{exc.args[0]:04X} was not read "
-                f"(asked for 0x{address:04X} x{count})"
+                f"register 0x{exc.args[0]:04X} was not read (asked for 0x{address:04X} x{count})"
             ) from None
 
     def word(self, address: int) -> int:
@@ -74,9 +74,7 @@ class RegisterImage:
         try:
             return [store[a] for a in range(address, address + count)]
         except KeyError as exc:
-            raise MissingRegistersError(
-                f"{space} 0x{exc.args[0]:04X} was not read"
-            ) from None
+            raise MissingRegistersError(f"{space} 0x{exc.args[0]:04X} was not read") from None
 
     def block_words(self, key: str) -> list[int]:
         """All registers of a holding block."""

@@ -144,7 +144,11 @@ class EnergyBank:
 
 # Names of the five real-time energy banks, in map order.
 ENERGY_BANKS: tuple[str, ...] = (
-    "import_active", "export_active", "import_reactive", "export_reactive", "apparent",
+    "import_active",
+    "export_active",
+    "import_reactive",
+    "export_reactive",
+    "apparent",
 )
 
 

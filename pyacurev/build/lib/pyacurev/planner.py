@@ -74,8 +74,9 @@ def record_span(key: str, first: int, count: int) -> Span:
     return Span(blk.address + first * blk.record, count * blk.record, blk.record)
 
 
-def _segment_index(address: int, end: int, starts: list[int],
-                   segments: tuple[tuple[int, int], ...]) -> int:
+def _segment_index(
+    address: int, end: int, starts: list[int], segments: tuple[tuple[int, int], ...]
+) -> int:
     i = bisect_right(starts, address) - 1
     if i < 0 or end > segments[i][1]:
         raise ValueError(f"registers 0x{address:04X}..0x{end - 1:04X} are not all mapped")

@@ -177,25 +177,47 @@ def _system_points(opts: PointOptions) -> list[Point]:
         sysp("voltage_avg", Quantity.VOLTAGE, _sys(lambda v: v.voltage_avg)),
         sysp("current_avg", Quantity.CURRENT, _sys(lambda v: v.current_avg), enabled=False),
         sysp("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power_total))),
-        sysp("reactive_power", Quantity.REACTIVE_POWER,
-             _sys(lambda v: _kilo(v.reactive_power_total))),
-        sysp("apparent_power", Quantity.APPARENT_POWER,
-             _sys(lambda v: _kilo(v.apparent_power_total))),
+        sysp(
+            "reactive_power", Quantity.REACTIVE_POWER, _sys(lambda v: _kilo(v.reactive_power_total))
+        ),
+        sysp(
+            "apparent_power", Quantity.APPARENT_POWER, _sys(lambda v: _kilo(v.apparent_power_total))
+        ),
         sysp("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor_total)),
-        sysp("voltage_unbalance", Quantity.PERCENT, _sys(lambda v: v.voltage_unbalance),
-             enabled=False),
-        sysp("current_unbalance", Quantity.PERCENT, _sys(lambda v: v.current_unbalance),
-             enabled=False),
-        sysp("load_nature", Quantity.LOAD_NATURE, _sys(lambda v: _nature(v.load_nature_total)),
-             enabled=False),
+        sysp(
+            "voltage_unbalance",
+            Quantity.PERCENT,
+            _sys(lambda v: v.voltage_unbalance),
+            enabled=False,
+        ),
+        sysp(
+            "current_unbalance",
+            Quantity.PERCENT,
+            _sys(lambda v: v.current_unbalance),
+            enabled=False,
+        ),
+        sysp(
+            "load_nature",
+            Quantity.LOAD_NATURE,
+            _sys(lambda v: _nature(v.load_nature_total)),
+            enabled=False,
+        ),
     ]
     for ph in PHASES:
         pts += _phase_points(ph, opts)
     # Disabled by default: a 4-wire installation may report 0 here (manual screenshot).
     for ll in _LL:
-        pts.append(Point(f"voltage_{ll}", Kind.MEASUREMENT, Quantity.VOLTAGE, "line_voltage",
-                         _line_voltage(ll), placeholders={"line": ll.upper()},
-                         enabled_default=False))
+        pts.append(
+            Point(
+                f"voltage_{ll}",
+                Kind.MEASUREMENT,
+                Quantity.VOLTAGE,
+                "line_voltage",
+                _line_voltage(ll),
+                placeholders={"line": ll.upper()},
+                enabled_default=False,
+            )
+        )
     energy = [
         ("import_energy", Quantity.ENERGY, "import_active"),
         ("export_energy", Quantity.ENERGY, "export_active"),
@@ -217,11 +239,28 @@ def _line_voltage(line: str) -> Getter:
 def _phase_points(ph: Phase, opts: PointOptions) -> list[Point]:
     placeholders = {"phase": ph.upper()}
 
-    def php(key: str, quantity: Quantity, getter: Getter, *, kind: Kind = Kind.MEASUREMENT,
-            poll: Poll = Poll.FAST, option: Option | None = Option.PER_PHASE,
-            enabled: bool = True) -> Point:
-        return Point(f"{key}_{ph}", kind, quantity, f"phase_{key}", getter, poll=poll,
-                     placeholders=placeholders, phase=ph, option=option, enabled_default=enabled)
+    def php(
+        key: str,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        kind: Kind = Kind.MEASUREMENT,
+        poll: Poll = Poll.FAST,
+        option: Option | None = Option.PER_PHASE,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            f"{key}_{ph}",
+            kind,
+            quantity,
+            f"phase_{key}",
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            phase=ph,
+            option=option,
+            enabled_default=enabled,
+        )
 
     pts = [
         php("voltage", Quantity.VOLTAGE, _sys(lambda v: v.voltage[ph]), option=None),
@@ -232,21 +271,43 @@ def _phase_points(ph: Phase, opts: PointOptions) -> list[Point]:
     return [
         *pts,
         php("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power[ph]))),
-        php("reactive_power", Quantity.REACTIVE_POWER,
-            _sys(lambda v: _kilo(v.reactive_power[ph])), enabled=False),
-        php("apparent_power", Quantity.APPARENT_POWER,
-            _sys(lambda v: _kilo(v.apparent_power[ph])), enabled=False),
-        php("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor[ph]),
-            enabled=False),
-        php("import_energy", Quantity.ENERGY, _phase_bank("import_active", ph),
-            kind=Kind.COUNTER, poll=Poll.SLOW),
-        php("export_energy", Quantity.ENERGY, _phase_bank("export_active", ph),
-            kind=Kind.COUNTER, poll=Poll.SLOW),
+        php(
+            "reactive_power",
+            Quantity.REACTIVE_POWER,
+            _sys(lambda v: _kilo(v.reactive_power[ph])),
+            enabled=False,
+        ),
+        php(
+            "apparent_power",
+            Quantity.APPARENT_POWER,
+            _sys(lambda v: _kilo(v.apparent_power[ph])),
+            enabled=False,
+        ),
+        php(
+            "power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor[ph]), enabled=False
+        ),
+        php(
+            "import_energy",
+            Quantity.ENERGY,
+            _phase_bank("import_active", ph),
+            kind=Kind.COUNTER,
+            poll=Poll.SLOW,
+        ),
+        php(
+            "export_energy",
+            Quantity.ENERGY,
+            _phase_bank("export_active", ph),
+            kind=Kind.COUNTER,
+            poll=Poll.SLOW,
+        ),
     ]
 
 
-def _record[R](records: Callable[[Snapshot], Iterable[R]], match: Callable[[R], bool],
-               pick: Callable[[R], PointValue]) -> Getter:
+def _record[R](
+    records: Callable[[Snapshot], Iterable[R]],
+    match: Callable[[R], bool],
+    pick: Callable[[R], PointValue],
+) -> Getter:
     """A value of the first record that ``match`` accepts, None while there is none."""
 
     def get(s: Snapshot) -> PointValue:
@@ -263,28 +324,68 @@ def _channel(number: int, pick: Callable[[ChannelValues], PointValue]) -> Getter
 def _channel_points(channel: int) -> list[Point]:
     placeholders = {"channel": str(channel)}
 
-    def chp(suffix: str, kind: Kind, quantity: Quantity, getter: Getter, *,
-            poll: Poll = Poll.FAST, enabled: bool = True) -> Point:
-        return Point(f"ch{channel:02d}_{suffix}", kind, quantity, f"channel_{suffix}", getter,
-                     poll=poll, placeholders=placeholders, channel=channel,
-                     enabled_default=enabled)
+    def chp(
+        suffix: str,
+        kind: Kind,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        poll: Poll = Poll.FAST,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            f"ch{channel:02d}_{suffix}",
+            kind,
+            quantity,
+            f"channel_{suffix}",
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            channel=channel,
+            enabled_default=enabled,
+        )
 
     def energy(suffix: str, quantity: Quantity, bank: str, enabled: bool = True) -> Point:
-        return chp(suffix, Kind.COUNTER, quantity, _bank(bank, lambda b: b.channel(channel)),
-                   poll=Poll.SLOW, enabled=enabled)
+        return chp(
+            suffix,
+            Kind.COUNTER,
+            quantity,
+            _bank(bank, lambda b: b.channel(channel)),
+            poll=Poll.SLOW,
+            enabled=enabled,
+        )
 
     m = Kind.MEASUREMENT
     return [
         chp("current", m, Quantity.CURRENT, _channel(channel, lambda c: c.current)),
-        chp("active_power", m, Quantity.ACTIVE_POWER,
-            _channel(channel, lambda c: _kilo(c.active_power))),
-        chp("reactive_power", m, Quantity.REACTIVE_POWER,
-            _channel(channel, lambda c: _kilo(c.reactive_power)), enabled=False),
-        chp("apparent_power", m, Quantity.APPARENT_POWER,
-            _channel(channel, lambda c: _kilo(c.apparent_power)), enabled=False),
+        chp(
+            "active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.active_power)),
+        ),
+        chp(
+            "reactive_power",
+            m,
+            Quantity.REACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.reactive_power)),
+            enabled=False,
+        ),
+        chp(
+            "apparent_power",
+            m,
+            Quantity.APPARENT_POWER,
+            _channel(channel, lambda c: _kilo(c.apparent_power)),
+            enabled=False,
+        ),
         chp("power_factor", m, Quantity.POWER_FACTOR, _channel(channel, lambda c: c.power_factor)),
-        chp("load_nature", m, Quantity.LOAD_NATURE,
-            _channel(channel, lambda c: _nature(c.load_nature)), enabled=False),
+        chp(
+            "load_nature",
+            m,
+            Quantity.LOAD_NATURE,
+            _channel(channel, lambda c: _nature(c.load_nature)),
+            enabled=False,
+        ),
         energy("import_energy", Quantity.ENERGY, "import_active"),
         energy("export_energy", Quantity.ENERGY, "export_active"),
         energy("import_reactive_energy", Quantity.REACTIVE_ENERGY, "import_reactive", False),
@@ -298,45 +399,111 @@ def _user(number: int, pick: Callable[[UserValues], PointValue]) -> Getter:
 
 
 def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
-    def usp(suffix: str, kind: Kind, quantity: Quantity, getter: Getter, *,
-            poll: Poll = Poll.FAST, phase: Phase | None = None, option: Option | None = None,
-            enabled: bool = True) -> Point:
+    def usp(
+        suffix: str,
+        kind: Kind,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        poll: Poll = Poll.FAST,
+        phase: Phase | None = None,
+        option: Option | None = None,
+        enabled: bool = True,
+    ) -> Point:
         placeholders = {"user": str(user)}
         key = f"user{user}_{suffix}"
         tkey = f"user_{suffix}"
         if phase is not None:
             placeholders["phase"] = phase.upper()
             key, tkey = f"{key}_{phase}", f"user_phase_{suffix}"
-        return Point(key, kind, quantity, tkey, getter, poll=poll, placeholders=placeholders,
-                     user=user, phase=phase, option=option, enabled_default=enabled)
+        return Point(
+            key,
+            kind,
+            quantity,
+            tkey,
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            user=user,
+            phase=phase,
+            option=option,
+            enabled_default=enabled,
+        )
 
     m = Kind.MEASUREMENT
     pts = [
-        usp("active_power", m, Quantity.ACTIVE_POWER,
-            _user(user, lambda u: _kilo(u.active_power_total))),
-        usp("reactive_power", m, Quantity.REACTIVE_POWER,
-            _user(user, lambda u: _kilo(u.reactive_power_total)), enabled=False),
-        usp("apparent_power", m, Quantity.APPARENT_POWER,
-            _user(user, lambda u: _kilo(u.apparent_power_total)), enabled=False),
+        usp(
+            "active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.active_power_total)),
+        ),
+        usp(
+            "reactive_power",
+            m,
+            Quantity.REACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.reactive_power_total)),
+            enabled=False,
+        ),
+        usp(
+            "apparent_power",
+            m,
+            Quantity.APPARENT_POWER,
+            _user(user, lambda u: _kilo(u.apparent_power_total)),
+            enabled=False,
+        ),
         usp("power_factor", m, Quantity.POWER_FACTOR, _user(user, lambda u: u.power_factor_total)),
-        usp("load_nature", m, Quantity.LOAD_NATURE, _user(user, lambda u: _nature(u.load_nature)),
-            enabled=False),
-        usp("import_energy", Kind.COUNTER, Quantity.ENERGY,
-            _bank("import_active", lambda b: b.user(user)), poll=Poll.SLOW),
-        usp("export_energy", Kind.COUNTER, Quantity.ENERGY,
-            _bank("export_active", lambda b: b.user(user)), poll=Poll.SLOW),
+        usp(
+            "load_nature",
+            m,
+            Quantity.LOAD_NATURE,
+            _user(user, lambda u: _nature(u.load_nature)),
+            enabled=False,
+        ),
+        usp(
+            "import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            _bank("import_active", lambda b: b.user(user)),
+            poll=Poll.SLOW,
+        ),
+        usp(
+            "export_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            _bank("export_active", lambda b: b.user(user)),
+            poll=Poll.SLOW,
+        ),
     ]
     for phase in PHASES[: len(user_inputs(user, wiring))]:
-        pts.append(usp("current", m, Quantity.CURRENT, _user_phase(user, "current", phase, False),
-                       phase=phase))
+        pts.append(
+            usp(
+                "current",
+                m,
+                Quantity.CURRENT,
+                _user_phase(user, "current", phase, False),
+                phase=phase,
+            )
+        )
         if Option.PER_PHASE in opts.enabled:
             pts += [
-                usp("active_power", m, Quantity.ACTIVE_POWER,
-                    _user_phase(user, "active_power", phase, True), phase=phase,
-                    option=Option.PER_PHASE),
-                usp("power_factor", m, Quantity.POWER_FACTOR,
-                    _user_phase(user, "power_factor", phase, False), phase=phase,
-                    option=Option.PER_PHASE, enabled=False),
+                usp(
+                    "active_power",
+                    m,
+                    Quantity.ACTIVE_POWER,
+                    _user_phase(user, "active_power", phase, True),
+                    phase=phase,
+                    option=Option.PER_PHASE,
+                ),
+                usp(
+                    "power_factor",
+                    m,
+                    Quantity.POWER_FACTOR,
+                    _user_phase(user, "power_factor", phase, False),
+                    phase=phase,
+                    option=Option.PER_PHASE,
+                    enabled=False,
+                ),
             ]
     return pts
 
@@ -355,19 +522,43 @@ def _system_demand(pick: Callable[[DemandValues], PointValue]) -> Getter:
 
 def _demand_points() -> list[Point]:
     def dp(key: str, kind: Kind, quantity: Quantity, getter: Getter, enabled: bool = True) -> Point:
-        return Point(key, kind, quantity, key, getter, poll=Poll.SLOW, option=Option.DEMAND,
-                     enabled_default=enabled)
+        return Point(
+            key,
+            kind,
+            quantity,
+            key,
+            getter,
+            poll=Poll.SLOW,
+            option=Option.DEMAND,
+            enabled_default=enabled,
+        )
 
     m = Kind.MEASUREMENT
     return [
-        dp("demand_active_power", m, Quantity.ACTIVE_POWER,
-           _system_demand(lambda d: _kilo(d.active))),
-        dp("demand_predicted_active_power", m, Quantity.ACTIVE_POWER,
-           _system_demand(lambda d: _kilo(d.predicted_active))),
-        dp("demand_peak_active_power", m, Quantity.ACTIVE_POWER,
-           _system_demand(lambda d: _kilo(d.peak_active.value))),
-        dp("demand_peak_active_power_time", Kind.TIMESTAMP, Quantity.TIMESTAMP,
-           _system_demand(lambda d: d.peak_active.time)),
+        dp(
+            "demand_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.active)),
+        ),
+        dp(
+            "demand_predicted_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.predicted_active)),
+        ),
+        dp(
+            "demand_peak_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.peak_active.value)),
+        ),
+        dp(
+            "demand_peak_active_power_time",
+            Kind.TIMESTAMP,
+            Quantity.TIMESTAMP,
+            _system_demand(lambda d: d.peak_active.time),
+        ),
         dp("demand_current", m, Quantity.CURRENT, _system_demand(lambda d: d.current), False),
     ]
 
@@ -388,13 +579,25 @@ def _monthly_points() -> list[Point]:
         return s.monthly
 
     return [
-        Point("this_month_import_energy", Kind.COUNTER, Quantity.ENERGY,
-              "this_month_import_energy", _named_bank(month, "this_month_import_kwh"),
-              poll=Poll.SLOW, option=Option.MONTHLY),
+        Point(
+            "this_month_import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            "this_month_import_energy",
+            _named_bank(month, "this_month_import_kwh"),
+            poll=Poll.SLOW,
+            option=Option.MONTHLY,
+        ),
         # Last month's total is a fixed number, published without a state class.
-        Point("last_month_import_energy", Kind.MEASUREMENT, Quantity.ENERGY,
-              "last_month_import_energy", _named_bank(month, "last_month_import_kwh"),
-              poll=Poll.SLOW, option=Option.MONTHLY),
+        Point(
+            "last_month_import_energy",
+            Kind.MEASUREMENT,
+            Quantity.ENERGY,
+            "last_month_import_energy",
+            _named_bank(month, "last_month_import_kwh"),
+            poll=Poll.SLOW,
+            option=Option.MONTHLY,
+        ),
     ]
 
 
@@ -403,9 +606,16 @@ def _tou_points() -> list[Point]:
         return s.tou
 
     return [
-        Point(f"tou_{t}_import_energy", Kind.COUNTER, Quantity.ENERGY, "tou_import_energy",
-              _named_bank(tou, f"this_month_{t}"), poll=Poll.SLOW,
-              option=Option.TOU, placeholders={"tariff": t})
+        Point(
+            f"tou_{t}_import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            "tou_import_energy",
+            _named_bank(tou, f"this_month_{t}"),
+            poll=Poll.SLOW,
+            option=Option.TOU,
+            placeholders={"tariff": t},
+        )
         for t in TOU_TARIFFS
     ]
 
@@ -431,30 +641,73 @@ def _harm_channel(name: str, channel: int) -> Getter:
 
 
 def _harmonic_points(installed: int) -> list[Point]:
-    def hp(key: str, quantity: Quantity, tkey: str, getter: Getter, placeholders: dict[str, str],
-           *, channel: int | None = None, phase: Phase | None = None,
-           enabled: bool = True) -> Point:
-        return Point(key, Kind.MEASUREMENT, quantity, tkey, getter, poll=Poll.SLOW,
-                     placeholders=placeholders, channel=channel, phase=phase,
-                     option=Option.HARMONICS, enabled_default=enabled)
+    def hp(
+        key: str,
+        quantity: Quantity,
+        tkey: str,
+        getter: Getter,
+        placeholders: dict[str, str],
+        *,
+        channel: int | None = None,
+        phase: Phase | None = None,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            quantity,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            channel=channel,
+            phase=phase,
+            option=Option.HARMONICS,
+            enabled_default=enabled,
+        )
 
     pts: list[Point] = []
     for ph in PHASES:
         placeholders = {"phase": ph.upper()}
         pts += [
-            hp(f"thd_voltage_{ph}", Quantity.PERCENT, "thd_voltage",
-               _harm_phase("thd_voltage", ph), placeholders, phase=ph),
-            hp(f"crest_factor_{ph}", Quantity.RATIO, "crest_factor",
-               _harm_phase("crest_factor", ph), placeholders, phase=ph, enabled=False),
+            hp(
+                f"thd_voltage_{ph}",
+                Quantity.PERCENT,
+                "thd_voltage",
+                _harm_phase("thd_voltage", ph),
+                placeholders,
+                phase=ph,
+            ),
+            hp(
+                f"crest_factor_{ph}",
+                Quantity.RATIO,
+                "crest_factor",
+                _harm_phase("crest_factor", ph),
+                placeholders,
+                phase=ph,
+                enabled=False,
+            ),
         ]
     for ch in range(1, installed + 1):
         placeholders = {"channel": str(ch)}
         pts += [
-            hp(f"ch{ch:02d}_thd", Quantity.PERCENT, "channel_thd",
-               _harm_channel("channel_thd", ch), placeholders, channel=ch),
-            hp(f"ch{ch:02d}_k_factor", Quantity.RATIO, "channel_k_factor",
-               _harm_channel("channel_k_factor", ch), placeholders, channel=ch,
-               enabled=False),
+            hp(
+                f"ch{ch:02d}_thd",
+                Quantity.PERCENT,
+                "channel_thd",
+                _harm_channel("channel_thd", ch),
+                placeholders,
+                channel=ch,
+            ),
+            hp(
+                f"ch{ch:02d}_k_factor",
+                Quantity.RATIO,
+                "channel_k_factor",
+                _harm_channel("channel_k_factor", ch),
+                placeholders,
+                channel=ch,
+                enabled=False,
+            ),
         ]
     return pts
 
@@ -480,13 +733,37 @@ def _io_points(di_counter_mode: tuple[bool, ...]) -> list[Point]:
     for n in range(1, 9):
         placeholders = {"number": str(n)}
         i = n - 1
-        pts.append(Point(f"relay_{n}", Kind.RELAY, Quantity.STATE, "relay",
-                         _io_bit("relays", i), placeholders=placeholders))
-        pts.append(Point(f"di_{n}", Kind.BINARY, Quantity.STATE, "digital_input",
-                         _io_bit("digital_inputs", i), placeholders=placeholders))
+        pts.append(
+            Point(
+                f"relay_{n}",
+                Kind.RELAY,
+                Quantity.STATE,
+                "relay",
+                _io_bit("relays", i),
+                placeholders=placeholders,
+            )
+        )
+        pts.append(
+            Point(
+                f"di_{n}",
+                Kind.BINARY,
+                Quantity.STATE,
+                "digital_input",
+                _io_bit("digital_inputs", i),
+                placeholders=placeholders,
+            )
+        )
         if i < len(di_counter_mode) and di_counter_mode[i]:
-            pts.append(Point(f"di_{n}_count", Kind.COUNTER, Quantity.COUNT,
-                             "digital_input_count", _di_count(i), placeholders=placeholders))
+            pts.append(
+                Point(
+                    f"di_{n}_count",
+                    Kind.COUNTER,
+                    Quantity.COUNT,
+                    "digital_input_count",
+                    _di_count(i),
+                    placeholders=placeholders,
+                )
+            )
     return pts
 
 
@@ -501,19 +778,39 @@ def _alarm_active(channel: int) -> Getter:
 
 def _alarm_points(alarm_channels: tuple[int, ...]) -> list[Point]:
     return [
-        Point(f"alarm_{n}", Kind.BINARY, Quantity.STATE, "alarm", _alarm_active(n),
-              placeholders={"number": str(n)})
+        Point(
+            f"alarm_{n}",
+            Kind.BINARY,
+            Quantity.STATE,
+            "alarm",
+            _alarm_active(n),
+            placeholders={"number": str(n)},
+        )
         for n in alarm_channels
     ]
 
 
 def _diagnostic_points() -> list[Point]:
     return [
-        Point("clock_drift", Kind.MEASUREMENT, Quantity.DURATION_S, "clock_drift",
-              lambda s: s.clock_drift, poll=Poll.SLOW, diagnostic=True),
-        Point("run_time", Kind.MEASUREMENT, Quantity.DURATION_H, "run_time",
-              lambda s: None if s.device is None else s.device.run_time_h, poll=Poll.SLOW,
-              diagnostic=True, enabled_default=False),
+        Point(
+            "clock_drift",
+            Kind.MEASUREMENT,
+            Quantity.DURATION_S,
+            "clock_drift",
+            lambda s: s.clock_drift,
+            poll=Poll.SLOW,
+            diagnostic=True,
+        ),
+        Point(
+            "run_time",
+            Kind.MEASUREMENT,
+            Quantity.DURATION_H,
+            "run_time",
+            lambda s: None if s.device is None else s.device.run_time_h,
+            poll=Poll.SLOW,
+            diagnostic=True,
+            enabled_default=False,
+        ),
     ]
 
 

@@ -126,21 +126,28 @@ class ProbeReport:
 
     def format_table(self) -> str:
         """Human-readable report."""
-        lines = [f"AcuRev probe {self.host}:{self.port} unit {self.unit_id} "
-                 f"(pymodbus {self.pymodbus_version}, {self.duration_s:.1f} s, "
-                 f"{self.transactions} requests)"]
+        lines = [
+            f"AcuRev probe {self.host}:{self.port} unit {self.unit_id} "
+            f"(pymodbus {self.pymodbus_version}, {self.duration_s:.1f} s, "
+            f"{self.transactions} requests)"
+        ]
         if self.device:
             d = self.device
-            lines.append(f"meter: serial {d['serial']}, model {d['model']}, "
-                         f"firmware {d['firmware_version']}, wiring {d['wiring']}, "
-                         f"{d['installed_channels']} channels, map version {d['map_version']}")
+            lines.append(
+                f"meter: serial {d['serial']}, model {d['model']}, "
+                f"firmware {d['firmware_version']}, wiring {d['wiring']}, "
+                f"{d['installed_channels']} channels, map version {d['map_version']}"
+            )
         lines.append("")
-        lines.append(f"{'block':<40} {'space':<5} {'address':>7} {'regs':>5}  "
-                     f"{'status':<18} provenance")
+        lines.append(
+            f"{'block':<40} {'space':<5} {'address':>7} {'regs':>5}  {'status':<18} provenance"
+        )
         for b in self.blocks:
             status = b.status if b.exception_code is None else f"exception {b.exception_code:02d}"
-            lines.append(f"{b.key:<40} {b.space:<5} 0x{b.address:04X} {b.count:>5}  "
-                         f"{status:<18} {b.provenance}")
+            lines.append(
+                f"{b.key:<40} {b.space:<5} 0x{b.address:04X} {b.count:>5}  "
+                f"{status:<18} {b.provenance}"
+            )
         ok = sum(b.status == OK for b in self.blocks)
         lines.append(f"{ok}/{len(self.blocks)} blocks answered")
         lines.append("")
@@ -196,8 +203,13 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     reached at all or is a different meter than ``expected_serial``.
     """
     started = time.monotonic()
-    report = ProbeReport(client.host, client.port, client.unit_id, compat.PYMODBUS_VERSION,
-                         datetime.now(UTC).isoformat(timespec="seconds"))
+    report = ProbeReport(
+        client.host,
+        client.port,
+        client.unit_id,
+        compat.PYMODBUS_VERSION,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     tx_before = client.stats.transactions
     await client.connect()
 
@@ -231,8 +243,11 @@ def _check_map_version(image: RegisterImage) -> Check:
     version = image.word(blk.address)
     if version == EXPECTED_MAP_VERSION:
         return Check("map_version", PASS, f"{version} (post-2014 layout)")
-    return Check("map_version", FAIL,
-                 f"{version}, expected {EXPECTED_MAP_VERSION}: the map may not fit this firmware")
+    return Check(
+        "map_version",
+        FAIL,
+        f"{version}, expected {EXPECTED_MAP_VERSION}: the map may not fit this firmware",
+    )
 
 
 def _check_frequency(system: SystemValues | None) -> Check:
@@ -242,51 +257,88 @@ def _check_frequency(system: SystemValues | None) -> Check:
     f = system.frequency
     if lo <= f <= hi:
         return Check("frequency", PASS, f"{f:.2f} Hz")
-    return Check("frequency", FAIL,
-                 f"{f:.3f} Hz outside {lo:g}-{hi:g} Hz: 0x2000 may not hold the frequency")
+    return Check(
+        "frequency", FAIL, f"{f:.3f} Hz outside {lo:g}-{hi:g} Hz: 0x2000 may not hold the frequency"
+    )
 
 
-def _check_power(image: RegisterImage, device: DeviceInfo | None,
-                 system: SystemValues | None) -> list[Check]:
+def _check_power(
+    image: RegisterImage, device: DeviceInfo | None, system: SystemValues | None
+) -> list[Check]:
     """|PF| <= 1 and S >= |P| for every channel, user and phase that was read."""
     rows: list[tuple[str, float | None, float | None, float | None]] = []  # name, P, S, PF
     if system is not None:
         for ph in Phase:
-            rows.append((f"phase {ph.value}", system.active_power[ph],
-                         system.apparent_power[ph], system.power_factor[ph]))
-        rows.append(("system", system.active_power_total, system.apparent_power_total,
-                     system.power_factor_total))
+            rows.append(
+                (
+                    f"phase {ph.value}",
+                    system.active_power[ph],
+                    system.apparent_power[ph],
+                    system.power_factor[ph],
+                )
+            )
+        rows.append(
+            (
+                "system",
+                system.active_power_total,
+                system.apparent_power_total,
+                system.power_factor_total,
+            )
+        )
     if device is not None:
         for n in range(1, device.installed_channels + 1):
             ch = _try(decode_channel, image, n)
             if ch is not None:
-                rows.append((f"channel {n}", ch.active_power, ch.apparent_power,
-                             ch.power_factor))
+                rows.append((f"channel {n}", ch.active_power, ch.apparent_power, ch.power_factor))
         for u in installed_circuit_users(device):
             us = _try(decode_user, image, u, device)
             if us is not None:
-                rows.append((f"user {u}", us.active_power_total, us.apparent_power_total,
-                             us.power_factor_total))
+                rows.append(
+                    (
+                        f"user {u}",
+                        us.active_power_total,
+                        us.apparent_power_total,
+                        us.power_factor_total,
+                    )
+                )
                 for ph, p in us.active_power.items():
-                    rows.append((f"user {u} phase {ph.value}", p, us.apparent_power[ph],
-                                 us.power_factor[ph]))
+                    rows.append(
+                        (
+                            f"user {u} phase {ph.value}",
+                            p,
+                            us.apparent_power[ph],
+                            us.power_factor[ph],
+                        )
+                    )
     if not rows:
-        return [Check("power_factor_range", SKIP, "no power readings"),
-                Check("apparent_ge_active", SKIP, "no power readings")]
+        return [
+            Check("power_factor_range", SKIP, "no power readings"),
+            Check("apparent_ge_active", SKIP, "no power readings"),
+        ]
     bad_pf = [name for name, _, _, pf in rows if pf is not None and abs(pf) > 1 + _TOLERANCE]
-    bad_s = [name for name, p, s, _ in rows
-             if p is not None and s is not None and s < abs(p) * (1 - _TOLERANCE) - _TOLERANCE]
+    bad_s = [
+        name
+        for name, p, s, _ in rows
+        if p is not None and s is not None and s < abs(p) * (1 - _TOLERANCE) - _TOLERANCE
+    ]
     n = len(rows)
     return [
-        Check("power_factor_range", FAIL if bad_pf else PASS,
-              f"|PF| > 1 at {', '.join(bad_pf)}" if bad_pf else f"{n} readings within -1..1"),
-        Check("apparent_ge_active", FAIL if bad_s else PASS,
-              f"S < |P| at {', '.join(bad_s)}" if bad_s else f"S >= |P| for {n} readings"),
+        Check(
+            "power_factor_range",
+            FAIL if bad_pf else PASS,
+            f"|PF| > 1 at {', '.join(bad_pf)}" if bad_pf else f"{n} readings within -1..1",
+        ),
+        Check(
+            "apparent_ge_active",
+            FAIL if bad_s else PASS,
+            f"S < |P| at {', '.join(bad_s)}" if bad_s else f"S >= |P| for {n} readings",
+        ),
     ]
 
 
-def guess_power_unit(image: RegisterImage, device: DeviceInfo | None,
-                      system: SystemValues | None) -> tuple[Check, str]:
+def guess_power_unit(
+    image: RegisterImage, device: DeviceInfo | None, system: SystemValues | None
+) -> tuple[Check, str]:
     """kW or W? Compare each loaded channel's |P| with V x I of its phase.
 
     The map stores kW (a guess: the vendor does not say). With P in kW,
@@ -342,8 +394,11 @@ async def check_energy_monotonic(
         name = key.removesuffix("_energy_bank")
         before = getattr(first, name).values
         after = getattr(second, name).values
-        decreased += [f"{name}[{i}] {a} -> {b}"
-                      for i, (a, b) in enumerate(zip(before, after, strict=True)) if b < a]
+        decreased += [
+            f"{name}[{i}] {a} -> {b}"
+            for i, (a, b) in enumerate(zip(before, after, strict=True))
+            if b < a
+        ]
     if decreased:
         return Check("energy_monotonic", FAIL, "decreased: " + "; ".join(decreased[:5]))
     return Check("energy_monotonic", PASS, f"no counter decreased over {interval:g} s")
@@ -354,14 +409,20 @@ async def _check_2012_layout(client: AcuRevClient) -> Check:
     try:
         regs = await client.read_holding(LEGACY_2012_ENERGY_ADDRESS, 2)
     except ModbusExceptionError as exc:
-        return Check("layout_2012", PASS,
-                     f"{where} answers exception {exc.exception_code:02d}: not the 2012 layout")
+        return Check(
+            "layout_2012",
+            PASS,
+            f"{where} answers exception {exc.exception_code:02d}: not the 2012 layout",
+        )
     except AcuRevError as exc:
         return Check("layout_2012", INFO, f"{where} could not be read: {exc}")
     if any(regs):
-        return Check("layout_2012", FAIL,
-                     f"{where} holds data {regs}: the firmware may use the 2012 layout "
-                     "(tenant energy at 0x4600), which this map does not describe")
+        return Check(
+            "layout_2012",
+            FAIL,
+            f"{where} holds data {regs}: the firmware may use the 2012 layout "
+            "(tenant energy at 0x4600), which this map does not describe",
+        )
     return Check("layout_2012", INFO, f"{where} answers zeros: inconclusive")
 
 
@@ -374,4 +435,3 @@ __all__ = [
     "guess_power_unit",
     "run_probe",
 ]
-

@@ -84,9 +84,13 @@ class RingTracker[R: RingRecord]:
         if self.latest == 0:
             # After a clear the meter refills from slot 1; slots past the pointer are
             # only non-empty if it went round since.
-            start, wrapped = 1, any(
-                fingerprint(by_slot[s]) != self._empty_fp(by_slot[s])
-                for s in range(latest + 1, self.size + 1) if s in by_slot
+            start, wrapped = (
+                1,
+                any(
+                    fingerprint(by_slot[s]) != self._empty_fp(by_slot[s])
+                    for s in range(latest + 1, self.size + 1)
+                    if s in by_slot
+                ),
             )
         else:
             start = self.latest % self.size + 1
@@ -107,5 +111,7 @@ class RingTracker[R: RingRecord]:
     def _empty_fp(record: object) -> list[Any]:
         """Fingerprint the same record would have if its slot had never been written."""
         fields = astuple(record)  # type: ignore[call-overload]
-        return [str(fields[0]), *(str(type(v)(0)) if isinstance(v, (int, float, bool))
-                                  else "None" for v in fields[1:])]
+        return [
+            str(fields[0]),
+            *(str(type(v)(0)) if isinstance(v, (int, float, bool)) else "None" for v in fields[1:]),
+        ]
