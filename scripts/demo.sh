@@ -332,6 +332,7 @@ logger:
   default: warning
   logs:
     custom_components.acurev: info
+    pyacurev: info
     homeassistant.setup: info
 EOF
 

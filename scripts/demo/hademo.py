@@ -648,15 +648,15 @@ class Checks:
 
 
 def snapshot_cli_available() -> bool:
-    return (REPO / "custom_components" / "acurev" / "__main__.py").exists()
+    return (REPO / "pyacurev" / "__main__.py").exists()
 
 
 async def simulator_relay(args: argparse.Namespace, relay: int) -> bool | None:
-    """Relay state as the simulator has it, read over Modbus by the integration's own CLI."""
+    """Relay state as the simulator has it, read over Modbus by the library's own CLI."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "custom_components.acurev",
+        "pyacurev",
         "snapshot",
         "--host",
         args.host,
@@ -808,9 +808,11 @@ def check_log(chk: Checks, log: Path) -> None:
         logger, _, message = head.partition("] ")
         return (
             "custom_components.acurev" in logger
+            or "pyacurev" in logger
             or "pymodbus" in logger
             or "acurev" in message.split(" /")[0]
             or "/custom_components/acurev/" in body
+            or "/pyacurev/" in body
         )
 
     ours = [r for r in records if " ERROR " in r.split("\n")[0] and about_us(r)]
@@ -818,7 +820,7 @@ def check_log(chk: Checks, log: Path) -> None:
         r.split("\n")[0]
         for r in records
         if " WARNING " in r.split("\n")[0]
-        and "custom_components.acurev" in r
+        and ("custom_components.acurev" in r or "[pyacurev" in r)
         and "has not been tested by Home Assistant" not in r
     ]
     for r in ours[:5]:
@@ -865,7 +867,7 @@ async def check_relay(ha: HA, args: argparse.Namespace, chk: Checks, relay_id: s
                 chk.result(sim == (want == "on"), f"simulator relay 1 (Modbus read-back): {sim}")
     if not cli:
         print(
-            "  [--] simulator side not read: custom_components/acurev has no snapshot CLI yet",
+            "  [--] simulator side not read: pyacurev has no snapshot CLI",
             flush=True,
         )
 
