@@ -5,15 +5,15 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from pyacurev.models import DeviceInfo as MeterInfo
 from pyacurev.points import Point, PointValue
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
 
 
-def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
+def device_info(dev: MeterInfo) -> DeviceInfo:
     """The meter as a Home Assistant device."""
-    dev = runtime.device
     return DeviceInfo(
         identifiers={(DOMAIN, dev.serial)},
         manufacturer=MANUFACTURER,
@@ -42,7 +42,7 @@ class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
         self._attr_translation_key = point.translation_key
         self._attr_translation_placeholders = dict(point.placeholders)
         self._attr_entity_registry_enabled_default = point.enabled_default
-        self._attr_device_info = device_info(runtime)
+        self._attr_device_info = device_info(runtime.device)
 
     @property
     def point_value(self) -> PointValue:

@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from pyacurev.energy_guard import EnergyGuard
@@ -65,7 +65,7 @@ STYLES: dict[Quantity, _Style] = {
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create one sensor per sensor-like point of the meter."""
     runtime = entry.runtime_data

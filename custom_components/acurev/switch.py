@@ -7,25 +7,23 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from pyacurev.errors import AcuRevError, ModbusExceptionError
 from pyacurev.points import Kind, Point
 
 from .const import DOMAIN
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
 from .entity import AcuRevEntity
+from .errors import Context, translated
 
 # One relay command at a time per meter: writes share the meter's single link.
 PARALLEL_UPDATES = 1
-
-_EXC_DEVICE_FAILURE = 4  # the meter refuses to force a relay in alarm/event mode
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One switch per relay."""
     runtime = entry.runtime_data
@@ -67,22 +65,8 @@ class AcuRevRelaySwitch(AcuRevEntity, SwitchEntity):
         await self._switch(False)
 
     async def _switch(self, on: bool) -> None:
-        try:
+        with translated(Context.RELAY, {"relay": str(self._relay)}):
             state = await self._runtime.client.set_relay(self._relay, on)
-        except ModbusExceptionError as err:
-            refused = err.exception_code == _EXC_DEVICE_FAILURE
-            key = "relay_not_remote" if refused else "write_failed"
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders={"relay": str(self._relay), "error": str(err)},
-            ) from err
-        except AcuRevError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_failed",
-                translation_placeholders={"relay": str(self._relay), "error": str(err)},
-            ) from err
         self._read_back = state
         self.async_write_ha_state()
         if state is not on:
