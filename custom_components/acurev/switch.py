@@ -9,10 +9,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from pyacurev.points import Kind, Point
-
 from .const import DOMAIN
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
+from .descriptions import AcuRevSwitchEntityDescription, switch_descriptions
 from .entity import AcuRevEntity
 from .errors import Context, translated
 
@@ -28,18 +27,24 @@ async def async_setup_entry(
     """One switch per relay."""
     runtime = entry.runtime_data
     async_add_entities(
-        AcuRevRelaySwitch(runtime, p) for p in runtime.points if p.kind is Kind.RELAY
+        AcuRevRelaySwitch(runtime, description)
+        for description in switch_descriptions(runtime.points)
+        if description.exists_fn(runtime.fast.data)
     )
 
 
 class AcuRevRelaySwitch(AcuRevEntity, SwitchEntity):
     """Relay n of the meter (FC05 write, FC01 read back)."""
 
-    def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
+    entity_description: AcuRevSwitchEntityDescription
+
+    def __init__(
+        self, runtime: AcuRevRuntimeData, description: AcuRevSwitchEntityDescription
+    ) -> None:
         """Remember which relay this is."""
-        super().__init__(runtime, runtime.fast, point)
+        super().__init__(runtime, runtime.fast, description)
         self._runtime = runtime
-        self._relay = int(point.placeholders["number"])
+        self._relay = description.relay
         self._read_back: bool | None = None
 
     @property
