@@ -26,6 +26,7 @@ async def _poll(hass: HomeAssistant, entry) -> None:
 
 
 async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Alarm triggers per enabled channel; DI/relay changes are HA's own state triggers."""
     serial = simulator.meter.serial
     dev_id = device_id(hass, serial)
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, dev_id)
@@ -89,6 +90,7 @@ async def test_alarm_3_notifies_and_switches_relay_2_off(
 async def test_di_and_relay_triggers_run_their_actions(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Automations made with the old DI/relay trigger types still fire on real changes."""
     meter = simulator.meter
     serial = meter.serial
     dev_id = device_id(hass, serial)
