@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +38,6 @@ METER_EVENTS = ("acurev_alarm", "acurev_soe")
 REGISTRY_EVENTS = ("entity_registry_updated", "device_registry_updated")
 POINT_DOMAINS = frozenset({"sensor", "binary_sensor", "switch"})
 UNAVAILABLE_STATES = frozenset({"unavailable", "unknown", ""})
-_CHANNEL_KEY = re.compile(r"^ch(\d{2})_")
 
 
 class HomeAssistantError(Exception):
@@ -462,7 +460,6 @@ class HomeAssistantClient:
         attrs: dict[str, Any] = (state or {}).get("attributes") or {}
         kind = classify(info.entity_id, state)
         value, available = convert(kind, str(state["state"])) if state else (None, False)
-        match = _CHANNEL_KEY.match(info.key)
         return Point(
             unique_id=info.unique_id,
             entity_id=info.entity_id,
@@ -473,7 +470,6 @@ class HomeAssistantClient:
             unit=attrs.get("unit_of_measurement"),
             device_class=attrs.get("device_class"),
             state_class=attrs.get("state_class"),
-            channel=int(match.group(1)) if match else None,
             value=value,
             available=available,
             changed_at=_parse_time((state or {}).get("last_updated")),

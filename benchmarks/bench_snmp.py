@@ -57,7 +57,6 @@ def build_table(meters: int) -> PointTable:
         kind: PointKind,
         value: Any,
         unit: str | None = None,
-        channel: int | None = None,
     ) -> None:
         uid = f"{serial}_{key}"
         points[uid] = Point(
@@ -68,7 +67,6 @@ def build_table(meters: int) -> PointTable:
             kind,
             key,
             unit,
-            channel=channel,
             value=value,
             available=True,
         )
@@ -89,11 +87,11 @@ def build_table(meters: int) -> PointTable:
         add(serial, "import_energy", c, 123456.7, "kWh")
         add(serial, "export_energy", c, 12.3, "kWh")
         for ch in range(1, 19):
-            add(serial, f"ch{ch:02d}_current", m, 1.5, "A", ch)
-            add(serial, f"ch{ch:02d}_active_power", m, 330.0, "W", ch)
-            add(serial, f"ch{ch:02d}_power_factor", m, 0.95, None, ch)
-            add(serial, f"ch{ch:02d}_import_energy", c, 1000.0 + ch, "kWh", ch)
-            add(serial, f"ch{ch:02d}_export_energy", c, 0.0, "kWh", ch)
+            add(serial, f"ch{ch:02d}_current", m, 1.5, "A")
+            add(serial, f"ch{ch:02d}_active_power", m, 330.0, "W")
+            add(serial, f"ch{ch:02d}_power_factor", m, 0.95, None)
+            add(serial, f"ch{ch:02d}_import_energy", c, 1000.0 + ch, "kWh")
+            add(serial, f"ch{ch:02d}_export_energy", c, 0.0, "kWh")
         for n in range(1, 9):
             add(serial, f"relay_{n}", PointKind.RELAY, n % 2 == 0)
             add(serial, f"di_{n}", PointKind.BINARY, n % 3 == 0)

@@ -28,6 +28,8 @@ from typing import Any
 from bacpypes3.basetypes import BinaryPV, HostNPort, IPMode
 from bacpypes3.local.networkport import NetworkPortObject
 
+from pyacurev.keys import Role
+
 from .. import __version__
 from ..config import Config
 from ..model import Point, PointKind, PointTable
@@ -87,9 +89,9 @@ def object_name(point: Point) -> str:
 def _texts(point: Point) -> tuple[str, str]:
     if point.kind is PointKind.RELAY:
         return ("off", "on")
-    if point.key.startswith("di_"):
+    if point.role is Role.DI:
         return ("open", "closed")  # "on while the input is closed"
-    if "alarm" in point.key:
+    if point.role is Role.ALARM:
         return ("normal", "alarm")
     return ("inactive", "active")
 

@@ -30,6 +30,7 @@ from pysnmp.proto.secmod.rfc3826.priv import aes
 from pysnmp.smi import error as smi_error
 
 import bacnet_bridge
+from pyacurev.keys import ROLE_LIMITS, Role
 
 from ..config import Config, SnmpConfig, TrapReceiver
 from ..model import MeterEvent, Point, PointTable
@@ -335,7 +336,7 @@ class SnmpAgent:
         serial = str(data.get("serial") or event.serial)
         meter_index = self.view.meter_index.get(serial) or self.view.indexes.get(serial)
         try:
-            channel = max(0, min(int(data.get("channel") or 0), 16))
+            channel = max(0, min(int(data.get("channel") or 0), ROLE_LIMITS[Role.ALARM]))
         except (TypeError, ValueError):
             channel = 0
         value = data.get("value")

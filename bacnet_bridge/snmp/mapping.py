@@ -17,10 +17,11 @@ the row's *Available column false. A point that never had a value has no instanc
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from pysnmp.proto.api import v2c
+
+from pyacurev.keys import Role
 
 from ..model import Meter, Point, PointKind, PointTable
 from . import oids
@@ -91,10 +92,6 @@ RELAY_STATE = Column(RelayCol.STATE, Syntax.ON_OFF)
 DI_STATE = Column(DiCol.STATE, Syntax.ON_OFF)
 DI_COUNT = Column(DiCol.COUNT, Syntax.COUNTER32)
 
-_CHANNEL_KEY = re.compile(r"ch(\d{2})_(\w+)$")
-_RELAY_KEY = re.compile(r"relay_(\d+)$")
-_DI_KEY = re.compile(r"di_(\d+)$")
-_DI_COUNT_KEY = re.compile(r"di_(\d+)_count$")
 
 _PF_RANGE = (-1000, 1000)
 
@@ -236,14 +233,13 @@ class MibView:
             return row
 
         for point in sorted(points, key=lambda p: p.key):
-            if (match := _CHANNEL_KEY.match(point.key)) and point.kind in (
-                PointKind.MEASUREMENT,
-                PointKind.COUNTER,
-            ):
-                column = CHANNEL_COLUMNS.get(match.group(2))
+            role, number = point.role, point.number
+            if number is None:
+                continue
+            if role is Role.CHANNEL and point.kind in (PointKind.MEASUREMENT, PointKind.COUNTER):
+                column = CHANNEL_COLUMNS.get(point.field_name or "")
                 if column is None:
                     continue
-                number = point.channel or int(match.group(1))
                 row = row_for(
                     oids.CHANNEL_ENTRY,
                     number,
@@ -254,8 +250,7 @@ class MibView:
                 self._bind(
                     values, point, (*oids.CHANNEL_ENTRY, column.number, m_idx, number), column, row
                 )
-            elif (match := _RELAY_KEY.match(point.key)) and point.kind is PointKind.RELAY:
-                number = int(match.group(1))
+            elif role is Role.RELAY and point.kind is PointKind.RELAY:
                 row = row_for(
                     oids.RELAY_ENTRY, number, RelayCol.AVAILABLE, RelayCol.NAME, point.name
                 )
@@ -266,14 +261,12 @@ class MibView:
                     RELAY_STATE,
                     row,
                 )
-            elif (match := _DI_KEY.match(point.key)) and point.kind is PointKind.BINARY:
-                number = int(match.group(1))
+            elif role is Role.DI and point.kind is PointKind.BINARY:
                 row = row_for(oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, point.name)
                 self._bind(
                     values, point, (*oids.DI_ENTRY, DiCol.STATE, m_idx, number), DI_STATE, row
                 )
-            elif (match := _DI_COUNT_KEY.match(point.key)) and point.kind is PointKind.COUNTER:
-                number = int(match.group(1))
+            elif role is Role.DI_COUNT and point.kind is PointKind.COUNTER:
                 row = row_for(
                     oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, f"{meter_name} DI{number}"
                 )

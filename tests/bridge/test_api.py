@@ -35,9 +35,7 @@ from .api_support import TOKEN, StreamClient, auth
 SERIAL = "A2020T0001"
 
 
-def _point(
-    key: str, kind: PointKind, value: Any, unit: str | None = None, channel: int | None = None
-) -> Point:
+def _point(key: str, kind: PointKind, value: Any, unit: str | None = None) -> Point:
     return Point(
         unique_id=f"{SERIAL}_{key}",
         entity_id=f"sensor.acurev_{key}",
@@ -46,7 +44,6 @@ def _point(
         kind=kind,
         name=key.replace("_", " "),
         unit=unit,
-        channel=channel,
         value=value,
         available=True,
     )
@@ -77,10 +74,10 @@ def make_table() -> tuple[PointTable, Commander]:
     table = PointTable()
     points = [
         _point("frequency", PointKind.MEASUREMENT, 60.0, "Hz"),
-        _point("ch07_active_power", PointKind.MEASUREMENT, 1234.5, "W", 7),
-        _point("ch07_current", PointKind.MEASUREMENT, 10.25, "A", 7),
-        _point("ch07_import_energy", PointKind.COUNTER, 42.0, "kWh", 7),
-        _point("ch08_active_power", PointKind.MEASUREMENT, 99.0, "W", 8),
+        _point("ch07_active_power", PointKind.MEASUREMENT, 1234.5, "W"),
+        _point("ch07_current", PointKind.MEASUREMENT, 10.25, "A"),
+        _point("ch07_import_energy", PointKind.COUNTER, 42.0, "kWh"),
+        _point("ch08_active_power", PointKind.MEASUREMENT, 99.0, "W"),
         _point("di_4", PointKind.BINARY, False),
         _point("relay_2", PointKind.RELAY, False),
         _point("relay_3", PointKind.RELAY, True),
@@ -675,7 +672,7 @@ async def test_structure_change_is_announced(api: Api) -> None:
     await client.connect(since=None)
     table = api.table
     points = dict(table.points)
-    extra = _point("ch09_active_power", PointKind.MEASUREMENT, 5.0, "W", 9)
+    extra = _point("ch09_active_power", PointKind.MEASUREMENT, 5.0, "W")
     points[extra.unique_id] = extra
     table.replace_points(dict(table.meters), points)
     msgs = [await client.next_raw(), await client.next_raw()]
