@@ -24,6 +24,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from pyacurev.keys import ROLE_LIMITS, Role
 
 from ..config import ApiConfig, Config
+from ..logsafe import escape
 from ..model import Meter, Point, PointKind, PointTable, RelayCommandError
 from .stream import EventLog, Message, Subscriber, iso, point_info, point_value
 
@@ -205,7 +206,9 @@ class ApiServer:
 
     # --- authentication and errors -----------------------------------------------------------
     def _token_ok(self, presented: str) -> bool:
-        return hmac.compare_digest(presented.encode(), self._token)
+        # A header with bytes that are not UTF-8 arrives with surrogates: a wrong token, not a
+        # server error.
+        return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), self._token)
 
     def _header_token(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization")
@@ -222,9 +225,9 @@ class ApiServer:
             if not websocket_first_message and (presented is None or not self._token_ok(presented)):
                 _LOGGER.warning(
                     "API: refused %s %s from %s (%s token)",
-                    request.method,
-                    request.path,
-                    request.remote,
+                    escape(request.method),
+                    escape(request.path),
+                    escape(request.remote),
                     "no" if presented is None else "wrong",
                 )
                 raise ApiError(
@@ -493,9 +496,12 @@ class ApiServer:
         if not request.can_read_body:
             raise ApiError(400, "bad_request", 'send a JSON body: {"state": "on"|"off"|"toggle"}')
         try:
-            body = await request.json()
+            body = json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+        except RecursionError:
+            # "[[[[...]]]]" nested deeper than the parser's stack: refused, not a server error.
+            raise ApiError(400, "bad_request", "the body is nested too deeply") from None
         if not isinstance(body, dict) or "state" not in body:
             raise ApiError(400, "bad_request", 'send a JSON object: {"state": "on"|"off"|"toggle"}')
         state = body["state"]
@@ -560,7 +566,7 @@ class ApiServer:
             return None
         try:
             hello = json.loads(first.data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             hello = None
         if not isinstance(hello, dict) or hello.get("type") != "subscribe":
             if not header_auth:  # say nothing else to a client that has not authenticated
@@ -583,7 +589,7 @@ class ApiServer:
             if not isinstance(token, str) or not self._token_ok(token):
                 _LOGGER.warning(
                     "API: refused websocket from %s (%s token)",
-                    remote,
+                    escape(remote),
                     "no" if token is None else "wrong",
                 )
                 await self._refuse(
@@ -688,7 +694,7 @@ class ApiServer:
                 continue
             try:
                 data = json.loads(msg.data)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 data = None
             kind = data.get("type") if isinstance(data, dict) else None
             if kind == "ping":

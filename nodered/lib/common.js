@@ -74,6 +74,20 @@ function wholeNumber(value, what, min, max) {
     return n;
 }
 
+/**
+ * A number >= 1 (a relay, input or channel) or an Error naming ``what``. The upper bound is
+ * the meter's, which only the bridge knows: it refuses a number the meter does not have.
+ */
+function positiveNumber(value, what) {
+    // One spelling per number, as the bridge's API has it: no sign, no leading zeros.
+    const text = typeof value === 'number' ? '' : String(value).trim();
+    const n = typeof value === 'number' ? value : (/^[1-9][0-9]*$/.test(text) ? Number(text) : NaN);
+    if (!Number.isSafeInteger(n) || n < 1) {
+        throw new Error(`${what} must be a whole number from 1, not ${JSON.stringify(value)}`);
+    }
+    return n;
+}
+
 /** "on" / "off" / "toggle" from a relay node setting or msg.payload. */
 function relayCommand(value) {
     if (value === true || value === 1) {
@@ -98,7 +112,7 @@ function relayCommand(value) {
         + JSON.stringify(value));
 }
 
-/** "1, 4,di_5" -> ["1", "4", "di_5"]. */
+/** "1, 4,active_power" -> ["1", "4", "active_power"]. */
 function list(text) {
     if (Array.isArray(text)) {
         return text.map(String).map((s) => s.trim()).filter(Boolean);
@@ -112,6 +126,6 @@ function liveValue(point) {
 }
 
 module.exports = {
-    attach, connectionStatus, isBlank, list, liveValue, noBridgeError, pick, relayCommand,
-    wholeNumber,
+    attach, connectionStatus, isBlank, list, liveValue, noBridgeError, pick, positiveNumber,
+    relayCommand, wholeNumber,
 };

@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, noBridgeError, pick, relayCommand, wholeNumber } = require('../lib/common');
+const { attach, isBlank, noBridgeError, pick, positiveNumber, relayCommand } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevRelayNode(config) {
@@ -18,9 +18,11 @@ module.exports = function (RED) {
                 const command = relayCommand(fixed !== null ? fixed : msg.payload);
                 const rawRelay = pick(config.relay, msg.relay);
                 if (rawRelay === undefined) {
-                    throw new Error('no relay: set it in the node or send msg.relay (1-8)');
+                    throw new Error('no relay: set it in the node or send msg.relay');
                 }
-                const relay = wholeNumber(rawRelay, 'relay', 1, 8);
+                // Which relays the meter has is the bridge's to say (it answers unknown_relay
+                // with the list): the palette knows no relay count of its own.
+                const relay = positiveNumber(rawRelay, 'relay');
                 const serial = await client.resolveMeter(pick(config.meter, msg.meter));
                 node.status({ fill: 'blue', shape: 'ring', text: `relay ${relay}: ${command} ...` });
                 const answer = await client.switchRelay(serial, relay, command);

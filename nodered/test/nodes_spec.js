@@ -287,12 +287,20 @@ describe('AcuRev palette', function () {
             await load([{ id: 'rl', type: 'acurev-relay', command: 'msg', wires: [['out']] }]);
             const node = helper.getNode('rl');
             node.receive({ payload: 'on' });
-            node.receive({ payload: 'on', relay: 9 });
+            node.receive({ payload: 'on', relay: 0 });
+            node.receive({ payload: 'on', relay: '+2' });
             node.receive({ payload: 'dim', relay: 1 });
-            await caught.next(3);
+            await caught.next(4);
             assert.match(caught.messages[0].error.message, /no relay/);
-            assert.match(caught.messages[1].error.message, /1 to 8/);
-            assert.match(caught.messages[2].error.message, /on\/off\/toggle/);
+            assert.match(caught.messages[1].error.message, /whole number from 1/);
+            assert.match(caught.messages[2].error.message, /whole number from 1/);
+            assert.match(caught.messages[3].error.message, /on\/off\/toggle/);
+            assert.deepEqual(bridge.relayCalls, []);
+            // The palette has no relay count of its own: the bridge refuses a relay the meter
+            // lacks (this fake meter has relays 1 and 2).
+            node.receive({ payload: 'on', relay: 3 });
+            await caught.next(5);
+            assert.equal(caught.messages[4].error.code, 'unknown_relay');
             assert.deepEqual(bridge.relayCalls, []);
             node.receive({ payload: 'on', relay: '2' });
             assert.equal((await out.next()).payload, true);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -711,3 +712,168 @@ def test_token_must_be_long_enough() -> None:
         ApiServer(ApiConfig(enabled=True, token="short"), table)
     with pytest.raises(ValueError, match="at least 1"):
         EventLog(table, recent_size=0)
+
+
+# --- malformed input on the wire (issue #12): raw HTTP, the standard refusal, nothing changed ---
+
+
+async def raw_http(api: Api, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` as bytes on a fresh TCP connection; the status and body of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", api.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5.0)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, body
+
+
+def raw_post(path: str, body: bytes, authorization: bytes | None = None) -> bytes:
+    auth_line = b"Authorization: " + (authorization or f"Bearer {TOKEN}".encode()) + b"\r\n"
+    return (
+        b"POST /api/v1"
+        + path.encode("ascii")
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + auth_line
+        + b"Content-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+def relay_states(api: Api) -> dict[str, object]:
+    return {p.key: p.value for p in api.table.points.values() if p.kind is PointKind.RELAY}
+
+
+@pytest.mark.parametrize(
+    "relay",
+    ["+3", "%203", "3%20", "03", "%D9%A3", "%EF%BC%93", "3.0", "0x3", "-3", "%2B3", "3_"],
+    ids=[
+        "plus",
+        "space-before",
+        "space-after",
+        "zero",
+        "arabic",
+        "fullwidth",
+        "dot",
+        "hex",
+        "minus",
+        "plus-escaped",
+        "underscore",
+    ],
+)
+async def test_non_canonical_relay_ids_are_refused_on_the_wire(api: Api, relay: str) -> None:
+    before = relay_states(api)
+    status, body = await raw_http(
+        api, raw_post(f"/meters/{SERIAL}/relays/{relay}", b'{"state": "off"}')
+    )
+    assert status == 400, body
+    assert json.loads(body)["error"] == "bad_request"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+    # The canonical spelling of the same relay does switch it.
+    status, body = await raw_http(api, raw_post(f"/meters/{SERIAL}/relays/3", b'{"state": "off"}'))
+    assert status == 200, body
+    assert api.commander.calls == [("relay_3", False)]
+
+
+async def test_relay_beyond_the_meter_is_unknown(api: Api) -> None:
+    before = relay_states(api)
+    for number in ("4", "9", "999999999"):
+        status, body = await raw_http(
+            api, raw_post(f"/meters/{SERIAL}/relays/{number}", b'{"state": "on"}')
+        )
+        assert status == 404, (number, body)
+        assert json.loads(body)["relays"] == [2, 3]
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_non_utf8_authorization_is_401_not_500(api: Api) -> None:
+    before = relay_states(api)
+    status, body = await raw_http(
+        api,
+        raw_post(
+            f"/meters/{SERIAL}/relays/3", b'{"state": "off"}', authorization=b"Bearer \xff\xfe\x80"
+        ),
+    )
+    assert status == 401, body
+    assert json.loads(body)["error"] == "unauthorized"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_deeply_nested_json_is_400_not_500(api: Api) -> None:
+    before = relay_states(api)
+    depth = 20_000  # within MAX_BODY, far beyond the JSON parser's recursion limit
+    body = b'{"state": ' + b"[" * depth + b"]" * depth + b"}"
+    status, answer = await raw_http(api, raw_post(f"/meters/{SERIAL}/relays/3", body))
+    assert status == 400, answer
+    assert json.loads(answer)["error"] == "bad_request"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_nested_json_on_the_websocket_is_refused(api: Api) -> None:
+    ws = await api.session.ws_connect(f"{api.url}/api/v1/stream", headers=auth())
+    await ws.send_str("[" * 20_000 + "]" * 20_000)
+    answer = await ws.receive_json(timeout=5.0)
+    assert (answer["type"], answer["status"], answer["error"]) == ("error", 400, "bad_request")
+    await ws.close()
+
+
+async def test_a_forged_log_line_is_escaped(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bacnet_bridge")
+    request = (
+        b"GET /api/v1/x%0A2026-01-01%2000:00:00%20CRITICAL%20forged%1B[2J HTTP/1.1\r\n"
+        b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    status, _ = await raw_http(api, request)
+    assert status == 401
+    [record] = [r for r in caplog.records if "refused" in r.getMessage()]
+    text = record.getMessage()
+    assert "\n" not in text
+    assert "\x1b" not in text
+    assert "\\n2026-01-01 00:00:00 CRITICAL forged\\x1b[2J" in text
+
+
+async def test_meter_listing_has_structured_fields_and_counts(api: Api) -> None:
+    status, body = await api.get(f"/meters/{SERIAL}")
+    assert status == 200
+    # Counted from the fixture's points, independently of the bridge: channels 7 and 8, relays
+    # 2 and 3, input 4; no users or alarms.
+    assert body["numbers"] == {
+        "channels": [7, 8],
+        "users": [],
+        "relays": [2, 3],
+        "digital_inputs": [4],
+        "alarm_channels": [],
+    }
+    assert body["counts"] == {
+        "channels": 2,
+        "users": 0,
+        "relays": 2,
+        "digital_inputs": 1,
+        "alarm_channels": 0,
+    }
+    assert body["limits"]["relays"] == 8
+    assert body["limits"]["channels"] == 18
+    points = {p["key"]: p for p in body["points"]}
+    assert {k: points["relay_3"][k] for k in ("role", "number", "channel", "field", "phase")} == {
+        "role": "relay",
+        "number": 3,
+        "channel": None,
+        "field": None,
+        "phase": None,
+    }
+    assert (points["di_4"]["role"], points["di_4"]["number"]) == ("di", 4)
+    assert {k: points["ch08_active_power"][k] for k in ("role", "number", "channel", "field")} == {
+        "role": "channel",
+        "number": 8,
+        "channel": 8,
+        "field": "active_power",
+    }
+    assert (points["frequency"]["role"], points["frequency"]["field"]) == ("system", "frequency")
