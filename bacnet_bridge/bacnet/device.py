@@ -26,12 +26,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bacpypes3.basetypes import BinaryPV, HostNPort, IPMode
-from bacpypes3.local.networkport import NetworkPortObject
 
 from pyacurev.keys import Role
 
 from .. import __version__
 from ..config import Config
+from ..garbage import CountingFilter, GarbageCounter
 from ..model import Point, PointKind, PointTable
 from .objects import (
     BridgeAnalogInput,
@@ -39,6 +39,7 @@ from .objects import (
     BridgeBinaryInput,
     BridgeBinaryOutput,
     BridgeDevice,
+    BridgeNetworkPort,
     make_analog_input,
     make_binary_input,
     make_binary_output,
@@ -49,9 +50,9 @@ from .units import UnitMapping, bacnet_units
 _LOGGER = logging.getLogger(__name__)
 
 VENDOR_NAME = "AcuRev plugin set"
-# No ASHRAE vendor identifier is registered for this project yet; 999 is the one bacpypes3
-# uses for samples. A deployment that needs uniqueness should get its own.
-VENDOR_IDENTIFIER = 999
+# The vendor identifier is configuration (bacnet.vendor_identifier): no ASHRAE identifier is
+# registered for this project; the default 999 is the one bacpypes3 uses for samples.
+MAX_APDU = 1476  # BACnet/IP (clause J.2): the device's and the network port's APDU length
 MODEL_NAME = "AcuRev BACnet bridge"
 OBJECTS_FILE = "bacnet-objects.json"
 BIND_TIMEOUT = 5.0
@@ -159,6 +160,9 @@ class BacnetDevice:
         self.objects: dict[str, BridgeObject] = {}  # unique id -> object
         self.specs: dict[str, ObjectSpec] = {}
         self._unsubscribe: list[Any] = []
+        self.garbage = GarbageCounter(_LOGGER, "BACnet")
+        self._filter = CountingFilter(self.garbage, "failed")
+        self._filtered: list[logging.Logger] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -169,20 +173,21 @@ class BacnetDevice:
             objectIdentifier=("device", bc.device_instance),
             objectName=bc.device_name,
             vendorName=VENDOR_NAME,
-            vendorIdentifier=VENDOR_IDENTIFIER,
+            vendorIdentifier=bc.vendor_identifier,
             modelName=MODEL_NAME,
             firmwareRevision=__version__,
             applicationSoftwareVersion=f"acurev-bridge {__version__}",
             description="Accuenergy AcuRev meters, mirrored from Home Assistant",
             databaseRevision=self.device_state.database_revision,
-            maxApduLengthAccepted=1476,
+            maxApduLengthAccepted=MAX_APDU,
             segmentationSupported="segmentedBoth",
             maxSegmentsAccepted=16,
         )
-        port = NetworkPortObject(
+        port = BridgeNetworkPort(
             f"{bc.address}/{bc.netmask_bits}:{bc.port}",
             objectIdentifier=("network-port", 1),
             objectName="NetworkPort-1",
+            apduLength=MAX_APDU,
         )
         fd = bc.foreign_device
         if fd is not None:
@@ -190,6 +195,9 @@ class BacnetDevice:
             port.fdBBMDAddress = HostNPort(f"{fd.address}:{fd.port}")
             port.fdSubscriptionLifetime = fd.ttl_minutes * 60
         self.app = BridgeApplication.from_object_list([self.device, port])
+        self.app.max_cov_subscriptions = bc.max_cov_subscriptions
+        self.app.max_cov_subscriptions_per_peer = bc.max_cov_subscriptions_per_peer
+        self._guard_datagrams()
         try:
             await self._wait_bound()
         except BaseException:
@@ -213,6 +221,36 @@ class BacnetDevice:
             len(self.objects),
         )
 
+    def _guard_datagrams(self) -> None:
+        """Count bad datagrams instead of logging a traceback for each.
+
+        bacpypes3 logs every datagram it cannot decode, and every request a handler fails
+        on, with a traceback at ERROR. The datagram server's entry point is wrapped so that
+        a decoding error is counted with its sender; the library's remaining error records
+        become counts too (``CountingFilter``). Either way the log gets one summary line per
+        interval.
+        """
+        assert self.app is not None
+        self.app.asap.bridge_garbage = self.garbage  # undecodable requests (objects.py)
+        for layer in self.app.link_layers.values():
+            server = layer.server
+            forward = server.response
+
+            async def confirmation(pdu: Any, forward: Any = forward, server: Any = server) -> None:
+                if pdu.pduSource.addrTuple == server.local_address:
+                    return  # our own broadcast, reflected
+                try:
+                    await forward(pdu)
+                except Exception as err:
+                    self.garbage.count("undecodable", pdu.pduSource, repr(err))
+
+            server.confirmation = confirmation
+        for name in list(logging.Logger.manager.loggerDict):
+            if name.startswith("bacpypes3"):
+                logger = logging.getLogger(name)
+                logger.addFilter(self._filter)
+                self._filtered.append(logger)
+
     async def _wait_bound(self) -> None:
         # bacpypes3 binds in background tasks and retries forever on OSError (for an
         # interface that is not up yet); a wrong address should stop the start instead.
@@ -235,6 +273,10 @@ class BacnetDevice:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe = []
+        for logger in self._filtered:
+            logger.removeFilter(self._filter)
+        self._filtered = []
+        self.garbage.close()
         app, self.app = self.app, None
         if app is None:
             return
@@ -334,6 +376,9 @@ class BacnetDevice:
             if self.config.bacnet.allow_relay_commands:
                 uid = spec.uid
                 obj._command = lambda on: self.table.command_relay(uid, on)
+        if isinstance(obj, BridgeAnalogInput | BridgeBinaryInput):
+            obj._allow_out_of_service = self.config.bacnet.allow_out_of_service
+            obj._allow_value_writes = self.config.bacnet.allow_input_value_writes
         try:
             self.app.add_object(obj)
         except RuntimeError as err:  # a name clash (two meters with odd serials)

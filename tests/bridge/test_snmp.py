@@ -572,9 +572,7 @@ def test_power_is_watts_whatever_the_display_unit(unit: str, value: float, expec
 def test_power_factor_in_percent_and_clamped() -> None:
     column = CHANNEL_COLUMNS["power_factor"]
     assert (
-        int(
-            encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 98.5, "%"))
-        )
+        int(encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 98.5, "%")))
         == 985
     )
     assert (
