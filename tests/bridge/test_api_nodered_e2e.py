@@ -66,6 +66,9 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> str:
     return done.stdout
 
 
+RELAY_HTTP_TOKEN = "example-relay-token-0123456789"
+
+
 @pytest.fixture(scope="session")
 def palette_dev_deps() -> Path:
     """The palette's dev dependencies (Node-RED 4 among them), installed from package-lock."""
@@ -92,8 +95,12 @@ class NodeRed:
             text = await resp.text()
             return resp.status, json.loads(text) if text else None
 
-    async def post(self, path: str, body: Any) -> tuple[int, Any]:
-        async with self.session.post(self.url + path, json=body) as resp:
+    async def post(
+        self, path: str, body: Any, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        if headers is None and path.startswith("/acurev/relay/"):
+            headers = {"Authorization": f"Bearer {RELAY_HTTP_TOKEN}"}
+        async with self.session.post(self.url + path, json=body, headers=headers) as resp:
             text = await resp.text()
             return resp.status, json.loads(text) if text else None
 
@@ -125,6 +132,7 @@ async def node_red(palette_dev_deps: Path, stack: Stack, tmp_path: Path) -> Asyn
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, "ACUREV_RELAY_HTTP_TOKEN": RELAY_HTTP_TOKEN},
         )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
@@ -217,7 +225,15 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack, node_red
     status, relay = await node_red.post("/acurev/relay/3", {"state": "toggle"})
     assert (status, relay["state"]) == (200, False)
     assert sim.relays[2] is False
+    # The example's relay endpoint answers only with the token (it says so on its tab).
+    for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
+        status, error = await node_red.post("/acurev/relay/3", {"state": "on"}, headers)
+        assert (status, error["error"]) == (401, "unauthorized"), error
+    assert sim.relays[2] is False
+    # Which relays the meter has is the bridge's answer, not the palette's.
     status, error = await node_red.post("/acurev/relay/9", {"state": "on"})
+    assert (status, error["error"]) == (404, "unknown_relay"), error
+    status, error = await node_red.post("/acurev/relay/0", {"state": "on"})
     assert (status, error["error"]) == (400, "bad_request"), error  # checked by the node
     sim.relay_mode |= 1 << 4  # relay 5 follows alarms: Home Assistant refuses it
     status, error = await node_red.post("/acurev/relay/5", {"state": "on"})

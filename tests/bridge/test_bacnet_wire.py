@@ -425,3 +425,33 @@ async def test_garbage_is_counted_and_logged_once(
     await dev.device.close()
     summaries = [r for r in caplog.records if "malformed or refused" in r.getMessage()]
     assert len(summaries) == 2  # the rest, summed up when the device stops
+
+
+async def test_property_list_and_network_port_apdu_length(device, bacnet_peer) -> None:
+    """Read by an independent stack (bac-py): clause 12.1.1.4.1 and the network port."""
+    dev = await device(allow_relay_commands=True)
+    peer = await bacnet_peer(dev.config)
+    from bac_py.types.enums import PropertyIdentifier
+
+    excluded = {"OBJECT_IDENTIFIER", "OBJECT_NAME", "OBJECT_TYPE", "PROPERTY_LIST"}
+    for obj in (
+        f"device,{dev.config.bacnet.device_instance}",
+        "network-port,1",
+        f"analog-input,{dev.instance('ch01_active_power')}",
+        f"binary-input,{dev.instance('di_1')}",
+        f"binary-output,{dev.instance('relay_3')}",
+    ):
+        listed = {PropertyIdentifier(int(p)).name for p in await peer.read(obj, "property-list")}
+        assert listed, obj
+        assert not listed & excluded, (obj, listed & excluded)
+        assert "PRESENT_VALUE" in listed or obj.startswith(("device", "network-port")), obj
+    assert await peer.read("network-port,1", "apdu-length") == 1476
+    vendor = await peer.read(f"device,{dev.config.bacnet.device_instance}", "vendor-identifier")
+    assert vendor == 999
+
+
+async def test_vendor_identifier_is_configurable(device, bacnet_peer) -> None:
+    dev = await device(vendor_identifier=4242)
+    peer = await bacnet_peer(dev.config)
+    device_obj = f"device,{dev.config.bacnet.device_instance}"
+    assert await peer.read(device_obj, "vendor-identifier") == 4242
