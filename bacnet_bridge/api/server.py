@@ -679,7 +679,10 @@ class ApiServer:
             if loop.time() - last_seen[0] > 2.5 * HEARTBEAT:
                 _LOGGER.info("API: dropping a websocket client that stopped answering pings")
                 return
-            await ws.ping()
+            try:
+                await ws.ping()
+            except ConnectionResetError:
+                return  # the client went away between two beats: the serve loop ends
 
     async def _read_client(
         self, ws: web.WebSocketResponse, subscriber: Subscriber, last_seen: list[float]
