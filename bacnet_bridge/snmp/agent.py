@@ -26,6 +26,7 @@ from pysnmp.entity import config as snmp_config
 from pysnmp.entity import engine as snmp_engine
 from pysnmp.entity.rfc3413 import cmdrsp, context, ntforg
 from pysnmp.proto.api import v2c
+from pysnmp.proto.mpmod.rfc2576 import SnmpV1MessageProcessingModel
 from pysnmp.proto.secmod.rfc3826.priv import aes
 from pysnmp.smi import error as smi_error
 
@@ -33,6 +34,7 @@ import bacnet_bridge
 from pyacurev.keys import ROLE_LIMITS, Role
 
 from ..config import Config, SnmpConfig, TrapReceiver
+from ..garbage import GarbageCounter
 from ..model import MeterEvent, Point, PointTable
 from . import oids
 from .instrum import Dynamic, FlatInstrumentation, Value
@@ -130,6 +132,7 @@ class SnmpAgent:
         self._unsubscribe: list[Any] = []
         self._domain: tuple[int, ...] = udp.DOMAIN_NAME
         self._closed = False
+        self.garbage = GarbageCounter(_LOGGER, "SNMP")
 
     # --- start ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -138,6 +141,12 @@ class SnmpAgent:
         self.engine_state = next_engine_state(self.config.state_dir)
         eng = snmp_engine.SnmpEngine()
         self.engine = eng
+        # No SNMPv1: a v1 message is discarded and counted in snmpInBadVersions (RFC 3412
+        # 4.2.1.2), instead of pysnmp answering noSuchName for every variable (the community
+        # entry is shared by v1 and v2c, the access entry is v2c only).
+        eng.message_processing_subsystems.pop(
+            SnmpV1MessageProcessingModel.MESSAGE_PROCESSING_MODEL_ID, None
+        )
         self._set_engine_identity(eng, self.engine_state)
         sock = self._bind_socket()
         self.address = sock.getsockname()[:2]
@@ -147,6 +156,7 @@ class SnmpAgent:
         self._domain = udp6.DOMAIN_NAME if sock.family == socket.AF_INET6 else udp.DOMAIN_NAME
         self._transport = transport_cls().open_server_mode(sock=sock)
         snmp_config.add_transport(eng, self._domain, self._transport)
+        self._guard_datagrams(eng)
         lport = getattr(self._transport, "_lport", None)
         if lport is not None:
             await lport  # the datagram endpoint exists once this returns
@@ -181,6 +191,38 @@ class SnmpAgent:
             len(self.snmp.trap_receivers),
             self.view.instance_count(),
         )
+
+    def _guard_datagrams(self, eng: Any) -> None:
+        """Count bad datagrams instead of a traceback for each.
+
+        pysnmp hands each datagram to its dispatcher in a loop callback; a message it cannot
+        handle (e.g. a sequence with the wrong inner types) raises there, and asyncio logs
+        the traceback. Messages it discards by the book only raise SNMPv2-MIB counters
+        (snmpInASNParseErrs, snmpInBadVersions). Both become counts in ``self.garbage``,
+        logged once per interval.
+        """
+        builder = eng.get_mib_builder()
+        parse_errs, bad_versions = builder.import_symbols(
+            "__SNMPv2-MIB", "snmpInASNParseErrs", "snmpInBadVersions"
+        )
+        transport = self._transport
+        forward = transport._callback_function
+        garbage = self.garbage
+
+        def receive(tr: Any, address: Any, datagram: bytes) -> None:
+            before = int(parse_errs.syntax), int(bad_versions.syntax)
+            peer = address[0] if address else None
+            try:
+                forward(tr, address, datagram)
+            except Exception as err:
+                garbage.count("undecodable", peer, repr(err))
+                return
+            if int(parse_errs.syntax) != before[0]:
+                garbage.count("unparsable", peer, datagram[:32].hex())
+            elif int(bad_versions.syntax) != before[1]:
+                garbage.count("bad-version", peer, datagram[:32].hex())
+
+        transport._callback_function = receive
 
     def _bind_socket(self) -> socket.socket:
         host = self.snmp.address
@@ -419,6 +461,7 @@ class SnmpAgent:
         if self._closed:
             return
         self._closed = True
+        self.garbage.close()
         for unsubscribe in self._unsubscribe:
             with contextlib.suppress(ValueError):
                 unsubscribe()
