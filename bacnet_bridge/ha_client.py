@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from .config import Config
+from .logsafe import escape
 from .model import Meter, MeterEvent, Point, PointKind, PointTable, RelayCommandError
 
 _LOGGER = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ class HomeAssistantClient:
                 _LOGGER.error(
                     "Home Assistant at %s refused the access token: %s",
                     self._config.home_assistant.url,
-                    err,
+                    escape(err),
                 )
             except (
                 aiohttp.ClientError,
@@ -205,7 +206,7 @@ class HomeAssistantClient:
             ) as err:
                 message = f"{type(err).__name__}: {err}"
                 if message != last_error:
-                    _LOGGER.warning("Home Assistant connection: %s", message)
+                    _LOGGER.warning("Home Assistant connection: %s", escape(message))
                 last_error = message
             finally:
                 await self._disconnected()
@@ -271,7 +272,7 @@ class HomeAssistantClient:
             raise AuthError(str(answer.get("message", "auth_invalid")))
         if answer.get("type") != "auth_ok":
             raise HomeAssistantError(f"unexpected auth answer {answer.get('type')!r}")
-        _LOGGER.info("connected to Home Assistant %s", answer.get("ha_version", "?"))
+        _LOGGER.info("connected to Home Assistant %s", escape(answer.get("ha_version", "?")))
 
     async def _disconnected(self) -> None:
         self._ws = None
@@ -529,7 +530,7 @@ class HomeAssistantClient:
         try:
             await self._sync()
         except (ConnectionError, HomeAssistantError, TimeoutError) as err:
-            _LOGGER.warning("re-reading the Home Assistant registries failed: %s", err)
+            _LOGGER.warning("re-reading the Home Assistant registries failed: %s", escape(err))
 
     def _on_meter_event(self, event: dict[str, Any]) -> None:
         data: dict[str, Any] = dict(event.get("data") or {})

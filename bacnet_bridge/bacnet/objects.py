@@ -66,6 +66,8 @@ from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.local.object import Object as LocalObject
 from bacpypes3.primitivedata import Null
 
+from ..logsafe import escape
+
 _LOGGER = logging.getLogger(__name__)
 
 # Object types this implementation can contain (the device reports these, B7).
@@ -112,7 +114,7 @@ class PropertyListMixin:
     @property
     def propertyList(self) -> Any:
         """Every present property but Object_Identifier/Name/Type and Property_List."""
-        full = LocalObject.propertyList.fget(self)  # type: ignore[attr-defined]
+        full = LocalObject.propertyList.fget(self)
         return type(full)([p for p in full if p.attr not in NOT_IN_PROPERTY_LIST])
 
     @propertyList.setter
@@ -281,7 +283,7 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
             try:
                 confirmed = await self._command(target)
             except Exception as err:
-                _LOGGER.warning("relay command from BACnet failed: %s", err)
+                _LOGGER.warning("relay command from BACnet failed: %s", escape(err))
                 raise ExecutionError(errorClass="device", errorCode="operationalProblem") from err
             self.set_feedback(confirmed)
             obj.priorityArray[priority - 1] = slot  # recalculating() follows
