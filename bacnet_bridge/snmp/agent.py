@@ -36,7 +36,7 @@ from pyacurev.keys import ROLE_LIMITS, Role
 from ..config import Config, SnmpConfig, TrapReceiver
 from ..garbage import GarbageCounter
 from ..model import MeterEvent, Point, PointTable
-from . import oids
+from . import entity, oids
 from .instrum import Dynamic, FlatInstrumentation, Value
 from .mapping import MibView, display
 from .oids import Oid
@@ -163,7 +163,9 @@ class SnmpAgent:
 
         self._configure_access(eng)
         indexes = MeterIndexMap(self.config.state_dir)
-        self.view = MibView(self.table, indexes, *self._static_instances())
+        self.view = MibView(
+            self.table, indexes, *self._static_instances(), uptime=self.uptime_centiseconds
+        )
         snmp_context = context.SnmpContext(eng)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", FlatInstrumentation(self.view.store))
@@ -259,7 +261,7 @@ class SnmpAgent:
     def _configure_access(self, eng: Any) -> None:
         snmp_config.add_context(eng, "")
         for view in (READ_VIEW, NOTIFY_VIEW):
-            for subtree in oids.VIEW_SUBTREES:
+            for subtree in (*oids.VIEW_SUBTREES, *entity.SUBTREES):
                 snmp_config.add_vacm_view(eng, view, "included", subtree, "")
         # The write view equals the read view on purpose: SET then reaches the
         # instrumentation, which refuses every variable with notWritable (RFC 3416 4.2.5),

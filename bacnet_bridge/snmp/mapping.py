@@ -17,6 +17,7 @@ the row's *Available column false. A point that never had a value has no instanc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pysnmp.proto.api import v2c
@@ -25,6 +26,7 @@ from pyacurev.keys import Role
 
 from ..model import Meter, Point, PointKind, PointTable
 from . import oids
+from .entity import EntityView
 from .instrum import Dynamic, OidStore, Value
 from .oids import ChannelCol, DiCol, MeterCol, Oid, RelayCol
 from .state import MeterIndexMap
@@ -161,9 +163,14 @@ class MibView:
         indexes: MeterIndexMap,
         static: dict[Oid, Value | Dynamic],
         objects: set[Oid],
+        uptime: Callable[[], int] = lambda: 0,
     ) -> None:
-        """``static``: instances outside the tables (system group, scalars); ``objects``: theirs."""
+        """``static``: instances outside the tables (system group, scalars); ``objects``: theirs.
+
+        ``uptime`` (sysUpTime, centiseconds) stamps the standard MIBs' changes.
+        """
         self.table = table
+        self.entity = EntityView(uptime)
         self.indexes = indexes
         self.store = OidStore()
         self._static = static
@@ -199,6 +206,14 @@ class MibView:
             rows += self._layout_points(values, meter, m_idx, by_meter.get(serial, []))
         for row in rows:
             values[row.available_oid] = truth(self._row_available(row))
+        self.entity.layout(
+            values,
+            {
+                m_idx: (meters[serial], by_meter.get(serial, []))
+                for serial, m_idx in self.meter_index.items()
+            },
+        )
+        objects |= self.entity.objects()
         self.store.replace(values, objects)
 
     def _layout_meter(
@@ -294,6 +309,7 @@ class MibView:
     # --- updates --------------------------------------------------------------------------
     def point_changed(self, point: Point) -> None:
         """A point's value or availability changed: update its cell and its row."""
+        self.entity.point_changed(self.store, point)
         cell = self._cells.get(point.unique_id)
         if cell is None:
             return
