@@ -37,6 +37,7 @@ from ..config import Config, SnmpConfig, TrapReceiver
 from ..garbage import GarbageCounter
 from ..model import MeterEvent, Point, PointTable
 from . import entity, oids
+from .fastpath import FastResponder
 from .instrum import Dynamic, FlatInstrumentation, Value
 from .mapping import MibView, display
 from .oids import Oid
@@ -133,6 +134,7 @@ class SnmpAgent:
         self._domain: tuple[int, ...] = udp.DOMAIN_NAME
         self._closed = False
         self.garbage = GarbageCounter(_LOGGER, "SNMP")
+        self._fast: FastResponder | None = None
 
     # --- start ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -166,6 +168,7 @@ class SnmpAgent:
         self.view = MibView(
             self.table, indexes, *self._static_instances(), uptime=self.uptime_centiseconds
         )
+        self._fast = FastResponder(self.view.store, self.snmp.community)
         snmp_context = context.SnmpContext(eng)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", FlatInstrumentation(self.view.store))
@@ -212,6 +215,10 @@ class SnmpAgent:
         garbage = self.garbage
 
         def receive(tr: Any, address: Any, datagram: bytes) -> None:
+            fast = self._fast
+            if fast is not None and (response := fast.answer(datagram)) is not None:
+                tr.send_message(response, address)
+                return
             before = int(parse_errs.syntax), int(bad_versions.syntax)
             peer = address[0] if address else None
             try:
