@@ -33,6 +33,7 @@ from .. import __version__
 from ..config import Config
 from ..garbage import CountingFilter, GarbageCounter
 from ..model import Point, PointKind, PointTable
+from .fastpath import FastReader
 from .objects import (
     BridgeAnalogInput,
     BridgeApplication,
@@ -161,6 +162,8 @@ class BacnetDevice:
         self.specs: dict[str, ObjectSpec] = {}
         self._unsubscribe: list[Any] = []
         self.garbage = GarbageCounter(_LOGGER, "BACnet")
+        self._by_id: dict[tuple[int, int], BridgeObject] = {}
+        self.fast: FastReader | None = FastReader(lambda t, i: self._by_id.get((t, i)))
         self._filter = CountingFilter(self.garbage, "failed")
         self._filtered: list[logging.Logger] = []
 
@@ -239,6 +242,10 @@ class BacnetDevice:
             async def confirmation(pdu: Any, forward: Any = forward, server: Any = server) -> None:
                 if pdu.pduSource.addrTuple == server.local_address:
                     return  # our own broadcast, reflected
+                fast = self.fast
+                if fast is not None and (answer := fast.answer(bytes(pdu.pduData))) is not None:
+                    server.local_transport.sendto(answer, pdu.pduSource.addrTuple)
+                    return
                 try:
                     await forward(pdu)
                 except Exception as err:
@@ -386,11 +393,13 @@ class BacnetDevice:
             return
         self.objects[spec.uid] = obj
         self.specs[spec.uid] = spec
+        self._by_id[(OBJECT_TYPE_CODES[spec.obj_type], instance)] = obj
 
     def _remove(self, uid: str) -> None:
         assert self.app is not None
         obj = self.objects.pop(uid, None)
         self.specs.pop(uid, None)
+        self._by_id = {k: o for k, o in self._by_id.items() if o is not obj}
         if obj is not None:
             self.app.drop_object_subscriptions(obj)
             self.app.delete_object(obj)
