@@ -37,7 +37,7 @@ from ..config import Config, SnmpConfig, TrapReceiver
 from ..garbage import GarbageCounter
 from ..model import MeterEvent, Point, PointTable
 from . import entity, oids
-from .fastpath import FastResponder
+from .fastpath import FastResponder, FastUsm, UsmUser, localized_sha_key
 from .instrum import Dynamic, FlatInstrumentation, Value
 from .mapping import MibView, display
 from .oids import Oid
@@ -135,6 +135,7 @@ class SnmpAgent:
         self._closed = False
         self.garbage = GarbageCounter(_LOGGER, "SNMP")
         self._fast: FastResponder | None = None
+        self._usm: FastUsm | None = None
 
     # --- start ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -169,6 +170,7 @@ class SnmpAgent:
             self.table, indexes, *self._static_instances(), uptime=self.uptime_centiseconds
         )
         self._fast = FastResponder(self.view.store, self.snmp.community)
+        self._usm = self._fast_usm(eng, self._fast)
         snmp_context = context.SnmpContext(eng)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", FlatInstrumentation(self.view.store))
@@ -215,10 +217,10 @@ class SnmpAgent:
         garbage = self.garbage
 
         def receive(tr: Any, address: Any, datagram: bytes) -> None:
-            fast = self._fast
-            if fast is not None and (response := fast.answer(datagram)) is not None:
-                tr.send_message(response, address)
-                return
+            for fast in self._fast_paths:
+                if (response := fast.answer(datagram)) is not None:
+                    tr.send_message(response, address)
+                    return
             before = int(parse_errs.syntax), int(bad_versions.syntax)
             peer = address[0] if address else None
             try:
@@ -232,6 +234,38 @@ class SnmpAgent:
                 garbage.count("bad-version", peer, datagram[:32].hex())
 
         transport._callback_function = receive
+
+    @property
+    def _fast_paths(self) -> list[FastResponder | FastUsm]:
+        return [p for p in (self._fast, self._usm) if p is not None]
+
+    def _fast_usm(self, eng: Any, pdus: FastResponder) -> FastUsm | None:
+        """The SNMPv3 fast path for the configured users (keys localized once, here)."""
+        if not self.snmp.users or self.engine_state is None:
+            return None
+        engine_id = self.engine_state.engine_id
+        users = {
+            user.name.encode(): UsmUser(
+                localized_sha_key(user.auth_key, engine_id),
+                localized_sha_key(user.priv_key, engine_id)[:16],
+            )
+            for user in self.snmp.users
+        }
+        (engine_time,) = eng.get_mib_builder().import_symbols(
+            "__SNMP-FRAMEWORK-MIB", "snmpEngineTime"
+        )
+
+        def cipher(key: bytes, iv: bytes) -> Any:
+            return aes.Cipher(aes.algorithms.AES(key), aes.CFB(iv), aes.default_backend())
+
+        return FastUsm(
+            pdus,
+            engine_id,
+            self.engine_state.boots,
+            lambda: int(engine_time.syntax.clone()),  # clone() computes the current time
+            users,
+            cipher,
+        )
 
     def _bind_socket(self) -> socket.socket:
         host = self.snmp.address

@@ -180,3 +180,47 @@ async def test_a_changed_value_is_not_served_from_the_cache(
     assert second is not None
     assert decoded(second)[3][0][2] == "4321"
     assert decoded(first)[3][0][2] != "4321"
+
+
+# --- SNMPv3 (USM authPriv) ----------------------------------------------------------------
+
+
+def test_localized_key_matches_rfc_3414_and_pysnmp() -> None:
+    from pysnmp.proto.secmod.rfc3414 import localkey
+
+    from bacnet_bridge.snmp.fastpath import localized_sha_key
+
+    # RFC 3414 A.3.2: "maplesyrup", engine ID 00..02, SHA.
+    engine = bytes.fromhex("000000000000000000000002")
+    assert localized_sha_key("maplesyrup", engine).hex() == (
+        "6695febc9288e36282235fc7151f128497b38f3f"
+    )
+    for password, engine_id in (
+        ("auth-key-1234", b"\x80\x00\x7e\xd9\x05abc"),
+        ("x" * 70, b"e" * 9),
+    ):
+        want = bytes(localkey.password_to_key_sha(password, v2c.OctetString(engine_id)))
+        assert localized_sha_key(password, engine_id) == want
+
+
+async def test_v3_reads_take_the_fast_path_and_equal_v2c(
+    table: PointTable,  # noqa: F811
+    start: Starter,  # noqa: F811
+) -> None:
+    ns.require_tools()
+    agent = await start(table)
+    port = agent.address[1]
+    usm = agent._usm
+    assert usm is not None
+    v2 = await ns.tool("snmpbulkwalk", ns.v2c(), port, oids.text(oids.ROOT), extra=("-Cr25",))
+    v3 = await ns.tool("snmpbulkwalk", ns.v3(), port, oids.text(oids.ROOT), extra=("-Cr25",))
+    assert v3.rc == 0, v3
+    assert ns.parse(v3.out) == ns.parse(v2.out)
+    assert usm.answered >= 2  # every request after the discovery
+    answered = usm.answered
+    # What pysnmp answers itself: a wrong key (Report usmStatsWrongDigests), an unknown user.
+    wrong = await ns.tool("snmpget", ns.v3(auth="not-the-auth-key"), port, "1.3.6.1.2.1.1.1.0")
+    assert "Authentication failure" in wrong.err
+    nobody = await ns.tool("snmpget", ns.v3(user="nobody"), port, "1.3.6.1.2.1.1.1.0")
+    assert nobody.rc != 0
+    assert usm.answered == answered
