@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..durable import fsync_dir
+
 _LOGGER = logging.getLogger(__name__)
 
 INSTANCES_FILE = "bacnet-instances.json"
@@ -49,21 +51,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (POSIX; a no-op where directories cannot be
-    opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
