@@ -12,12 +12,17 @@ const CONNECTION = {
     error: { fill: 'red', shape: 'dot', text: 'error' },
 };
 
-/** A node.status object for a connection state of the bridge client. */
-function connectionStatus(state, detail) {
-    const base = CONNECTION[state] || CONNECTION.error;
+/**
+ * A node.status object for a connection state of the bridge client; ``t`` translates
+ * (the config node's catalog: status.<state>), English without it.
+ */
+function connectionStatus(state, detail, t) {
+    const known = Object.prototype.hasOwnProperty.call(CONNECTION, state) ? state : 'error';
+    const base = CONNECTION[known];
+    const label = t ? t(`status.${known}`) : base.text;
     // A short reason only (ECONNREFUSED, timeout, ...): the status text sits under the node.
     const code = detail && (String(detail).match(/\bE[A-Z]{3,}\b/) || [String(detail)])[0];
-    const text = state === 'disconnected' && code ? `${base.text} (${code.slice(0, 24)})` : base.text;
+    const text = known === 'disconnected' && code ? `${label} (${code.slice(0, 24)})` : label;
     return { fill: base.fill, shape: base.shape, text };
 }
 
@@ -32,11 +37,11 @@ function attach(RED, node, config, onMessage) {
         return null;
     }
     if (!bridge.client) {
-        node.status({ fill: 'red', shape: 'dot', text: bridge.problem || 'bridge misconfigured' });
+        node.status({ fill: 'red', shape: 'dot', text: bridge.problem || bridge.t('status.misconfigured') });
         return null;
     }
     const release = bridge.client.register({
-        state: (state, detail) => node.status(connectionStatus(state, detail)),
+        state: (state, detail) => node.status(connectionStatus(state, detail, bridge.t)),
         message: onMessage,
     });
     node.on('close', (removed, done) => {

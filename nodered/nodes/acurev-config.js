@@ -9,6 +9,9 @@ module.exports = function (RED) {
         this.url = config.url;
         this.client = null;
         this.problem = '';
+        // The texts all AcuRev nodes share (connection states) live in this node's catalog
+        // (locales/<lang>/acurev-config.json); the other nodes translate them through here.
+        this.t = (key, args) => RED._(`acurev-config.${key}`, args);
         const token = this.credentials && this.credentials.token;
         try {
             if (!token) {

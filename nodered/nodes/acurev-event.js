@@ -84,7 +84,7 @@ module.exports = function (RED) {
                 case 'gap':
                     if (m.events_lost) {
                         // Through node.error so a Catch node can react (e.g. re-read the states).
-                        node.error(`AcuRev bridge: events may have been missed: ${m.message}`,
+                        node.error(RED._('acurev-event.errors.gap', { message: m.message }),
                             { topic: 'acurev/gap', payload: m });
                     } else {
                         node.debug(`AcuRev bridge: ${m.message}`);

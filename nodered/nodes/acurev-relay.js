@@ -18,13 +18,15 @@ module.exports = function (RED) {
                 const command = relayCommand(fixed !== null ? fixed : msg.payload);
                 const rawRelay = pick(config.relay, msg.relay);
                 if (rawRelay === undefined) {
-                    throw new Error('no relay: set it in the node or send msg.relay');
+                    throw new Error(RED._('acurev-relay.errors.no-relay'));
                 }
                 // Which relays the meter has is the bridge's to say (it answers unknown_relay
                 // with the list): the palette knows no relay count of its own.
                 const relay = positiveNumber(rawRelay, 'relay');
                 const serial = await client.resolveMeter(pick(config.meter, msg.meter));
-                node.status({ fill: 'blue', shape: 'ring', text: `relay ${relay}: ${command} ...` });
+                node.status({
+                    fill: 'blue', shape: 'ring', text: RED._('acurev-relay.status.switching', { relay, command }),
+                });
                 const answer = await client.switchRelay(serial, relay, command);
                 msg.payload = answer.state;
                 msg.meter = serial;
@@ -33,7 +35,7 @@ module.exports = function (RED) {
                 msg.acurev = answer;
                 node.status({
                     fill: 'green', shape: answer.state ? 'dot' : 'ring',
-                    text: `relay ${relay}: ${answer.state ? 'on' : 'off'}`,
+                    text: RED._(`acurev-relay.status.${answer.state ? 'on' : 'off'}`, { relay }),
                 });
                 send(msg);
                 done();

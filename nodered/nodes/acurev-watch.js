@@ -38,7 +38,7 @@ module.exports = function (RED) {
 
         attach(RED, node, config, (m) => {
             if (m.type === 'gap') {
-                node.warn(`AcuRev bridge: ${m.message}; readings in between were not sent`);
+                node.warn(RED._('acurev-watch.warn.gap', { message: m.message }));
                 return;
             }
             if (!wanted(m)) {

@@ -20,6 +20,11 @@ const { FakeBridge, SERIAL, TOKEN } = require('./fake-bridge');
 
 helper.init(require.resolve('node-red'));
 
+// node-red-node-test-helper's RED._ returns the message key itself: status texts and errors
+// are compared as keys here; test/locales_spec.js checks that every key has its en-US and de
+// text.
+const CONNECTED = 'acurev-config.status.connected';
+
 const NODES = [configNode, readNode, relayNode, watchNode, eventNode, catchNode, statusNode];
 const WAIT_MS = 3000;
 
@@ -136,17 +141,17 @@ describe('AcuRev palette', function () {
 
         it('shows the connection in the node status', async function () {
             await load([{ id: 'w1', type: 'acurev-watch', wires: [['out']] }]);
-            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'connected', 'connected');
+            await waitUntil(() => statusOf('w1') && statusOf('w1').text === CONNECTED, 'connected');
             assert.equal(statusOf('w1').fill, 'green');
             bridge.setHaConnected(false);
-            await waitUntil(() => statusOf('w1').text === 'Home Assistant down', 'HA down status');
+            await waitUntil(() => statusOf('w1').text === 'acurev-config.status.ha_down', 'HA down status');
             bridge.setHaConnected(true);
-            await waitUntil(() => statusOf('w1').text === 'connected', 'connected again');
+            await waitUntil(() => statusOf('w1').text === CONNECTED, 'connected again');
         });
 
         it('says "wrong API token" when the bridge refuses the token', async function () {
             await load([{ id: 'w1', type: 'acurev-watch', wires: [['out']] }], { token: 'wrong-token-000000000' });
-            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'wrong API token', 'unauthorized status');
+            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'acurev-config.status.unauthorized', 'unauthorized status');
             assert.equal(statusOf('w1').fill, 'red');
         });
 
@@ -291,7 +296,7 @@ describe('AcuRev palette', function () {
             node.receive({ payload: 'on', relay: '+2' });
             node.receive({ payload: 'dim', relay: 1 });
             await caught.next(4);
-            assert.match(caught.messages[0].error.message, /no relay/);
+            assert.match(caught.messages[0].error.message, /acurev-relay\.errors\.no-relay/);
             assert.match(caught.messages[1].error.message, /whole number from 1/);
             assert.match(caught.messages[2].error.message, /whole number from 1/);
             assert.match(caught.messages[3].error.message, /on\/off\/toggle/);
@@ -410,7 +415,7 @@ describe('AcuRev palette', function () {
             bridge.setPoint(SERIAL, 'di_4', true);
             await out.next(1);
             bridge.dropAll();
-            await waitUntil(() => statusOf('e') && statusOf('e').text.startsWith('disconnected'), 'disconnected status');
+            await waitUntil(() => statusOf('e') && statusOf('e').text.startsWith('acurev-config.status.disconnected'), 'disconnected status');
             bridge.setPoint(SERIAL, 'di_4', false); // while the node is away
             bridge.setPoint(SERIAL, 'di_4', true);
             await out.next(3, 5000);
@@ -418,7 +423,7 @@ describe('AcuRev palette', function () {
             const resumed = bridge.subscribes[bridge.subscribes.length - 1];
             assert.equal(resumed.since, out.messages[0].event.seq);
             assert.equal(resumed.stream, bridge.stream);
-            await waitUntil(() => statusOf('e').text === 'connected', 'connected again');
+            await waitUntil(() => statusOf('e').text === CONNECTED, 'connected again');
             bridge.setPoint(SERIAL, 'di_4', false);
             await out.next(4);
             assert.equal(out.messages.length, 4); // nothing twice
@@ -438,7 +443,7 @@ describe('AcuRev palette', function () {
                 bridge.setPoint(SERIAL, 'di_1', i % 2 === 0);
             }
             const err = await caught.next(1, 5000);
-            assert.match(err.error.message, /events may have been missed/);
+            assert.match(err.error.message, /acurev-event\.errors\.gap/);
             assert.equal(err.payload.type, 'gap');
             assert.equal(err.error.source.id, 'e');
         });
