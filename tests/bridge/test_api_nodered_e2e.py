@@ -263,3 +263,28 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack, node_red
     assert "error" not in node_red.log_text().lower().split("server now running")[-1], (
         node_red.log_text()
     )
+
+
+async def test_editor_gets_the_shared_form_and_the_locales(node_red: NodeRed) -> None:
+    """What the editor loads from the installed package, through Node-RED's admin API."""
+    base = node_red.url
+    async with node_red.session.get(
+        f"{base}/resources/@acurev/node-red-acurev/acurev-editor.js"
+    ) as resp:
+        assert resp.status == 200
+        assert "AcurevEditor" in await resp.text()
+    texts = {}
+    for lang in ("en-US", "de"):
+        async with node_red.session.get(
+            f"{base}/nodes/@acurev/node-red-acurev/acurev-config/messages", params={"lng": lang}
+        ) as resp:
+            assert resp.status == 200
+            texts[lang] = await resp.json()
+    assert texts["en-US"]["acurev-config"]["form"]["label"]["meter"] == "Meter"
+    assert texts["de"]["acurev-config"]["form"]["label"]["meter"] == "Zähler"
+    async with node_red.session.get(
+        f"{base}/nodes", headers={"Accept": "text/html", "Accept-Language": "de"}
+    ) as resp:
+        html = await resp.text()
+    assert 'data-help-name="acurev-relay"' in html
+    assert "Schaltet ein Relais" in html  # the German help, from the locales

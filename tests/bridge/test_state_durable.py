@@ -42,7 +42,7 @@ def test_bacnet_state_file_and_directory_are_synced(tmp_path: Path, synced: list
 def test_bacnet_state_refuses_nan(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     write_json(path, {"cov": 1.0})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant"):
         write_json(path, {"cov": math.nan})
     assert json.loads(path.read_text()) == {"cov": 1.0}  # the old file is untouched
 
