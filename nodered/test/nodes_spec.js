@@ -429,6 +429,28 @@ describe('AcuRev palette', function () {
             assert.equal(out.messages.length, 4); // nothing twice
         });
 
+        it('after a bridge restart (new stream, numbers from 1 again) events still arrive', async function () {
+            this.timeout(10000);
+            await load([{ id: 'e', type: 'acurev-event', inputs: '4', wires: [['out']] }]);
+            await waitUntil(() => bridge.subscribes.length === 1, 'subscription');
+            helper.getNode('cfg').client.backoff = { min: 50, max: 200 };
+            for (let i = 0; i < 5; i += 1) {
+                bridge.setPoint(SERIAL, 'di_4', i % 2 === 0); // the old stream reaches seq 5
+            }
+            await out.next(5);
+            // The bridge process restarts: another stream id, an empty log, seq from 0.
+            bridge.dropAll();
+            bridge.stream = 'fakestream0002';
+            bridge.seq = 0;
+            bridge.history = [];
+            await waitUntil(() => bridge.subscribes.length === 2, 'subscribed again');
+            await caught.next(1, 5000); // the gap: events of the old stream may be lost
+            bridge.setPoint(SERIAL, 'di_4', false); // seq 1 of the new stream
+            const msg = await out.next(6, 5000);
+            assert.equal(msg.payload, false);
+            assert.equal(msg.event.seq, 1);
+        });
+
         it('reports lost events through Catch', async function () {
             this.timeout(10000);
             await load([{ id: 'e', type: 'acurev-event', wires: [['out']] }]);

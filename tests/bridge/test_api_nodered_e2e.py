@@ -288,3 +288,34 @@ async def test_editor_gets_the_shared_form_and_the_locales(node_red: NodeRed) ->
         html = await resp.text()
     assert 'data-help-name="acurev-relay"' in html
     assert "Schaltet ein Relais" in html  # the German help, from the locales
+
+
+async def test_nodes_resume_after_home_assistant_and_bridge_restarts(
+    stack: Stack,
+    node_red: NodeRed,
+    ha_server: Any,
+    start_bridge: Any,
+    api_config: Any,
+) -> None:
+    """Issue #12: after a Home Assistant restart and a bridge restart the deployed example
+    flows work again by themselves, without a redeploy (the palette reconnects and
+    resubscribes)."""
+    sim = stack.meter.sim.meter
+    await ha_server.restart(downtime=0.5)  # every websocket to Home Assistant is cut
+    await stack.bridge.wait_synced(timeout=15)
+    await stack.bridge.close()  # the bridge process stops ...
+    await asyncio.sleep(0.5)
+    bridge = await start_bridge(api_config)  # ... and a new one starts on the same port
+
+    async def meter_read() -> Any:
+        status, body = await node_red.get("/acurev/meter")
+        return body if status == 200 else None
+
+    values = await wait_for(meter_read, timeout=40, interval=0.25, message="read after restarts")
+    assert values["frequency"] == pytest.approx(sim.frequency, rel=1e-5)
+    # The event node is subscribed again: DI 4 on switches relay 2 and posts to the webhook.
+    assert sim.relays[1] is False
+    sim.set_di(4, True)
+    await stack.meter.poll()
+    await wait_for(lambda: sim.relays[1] is True, timeout=40, interval=0.1, message="relay 2 on")
+    assert len(bridge.views["api"].log.subscribers) == 1  # the palette's one shared websocket
