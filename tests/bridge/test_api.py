@@ -17,9 +17,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bacnet_bridge.api import ApiServer, start_api
 from bacnet_bridge.api import server as api_server
+from bacnet_bridge.api.server import ApiError
 from bacnet_bridge.api.stream import EventLog
 from bacnet_bridge.config import ApiConfig, Config, HomeAssistantConfig
 from bacnet_bridge.model import (
@@ -877,3 +880,23 @@ async def test_meter_listing_has_structured_fields_and_counts(api: Api) -> None:
         "field": "active_power",
     }
     assert (points["frequency"]["role"], points["frequency"]["field"]) == ("system", "frequency")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789+- \t\u0663\uff13", max_size=12),  # Arabic-Indic, fullwidth 3
+        st.integers(0, 10**12).map(str),
+        st.text(max_size=6),
+    )
+)
+def test_only_canonical_numbers_are_numbers(text: str) -> None:
+    """The API's number rule, against its definition: ASCII digits, no sign, no padding, no
+    leading zero, at most nine digits (what int() accepts is much wider)."""
+    canonical = text.isascii() and text.isdigit() and str(int(text)) == text and len(text) <= 9
+    if canonical:
+        assert ApiServer._int(text, "relay") == int(text)
+    else:
+        with pytest.raises(ApiError) as err:
+            ApiServer._int(text, "relay")
+        assert (err.value.status, err.value.code) == (400, "bad_request")

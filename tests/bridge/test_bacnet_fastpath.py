@@ -164,3 +164,42 @@ async def test_what_the_fast_path_leaves_to_bacpypes3(device, peers, case: str) 
     quick, slow, took = await both(dev, peer, service, body, max_apdu)
     assert not took
     assert quick == slow
+
+
+async def test_random_reads_are_identical(device, peers) -> None:  # noqa: F811
+    """Seeded random ReadPropertyMultiple requests over the point objects, properties in any
+    order and repeated, some with a property the path leaves alone: the same bytes either way."""
+    import random
+
+    dev = await device(allow_relay_commands=True)
+    dev.table.update_point(f"{SERIAL}_ch02_active_power", None, False)
+    dev.table.update_point(f"{SERIAL}_ch01_active_power", 1234.5678, True)
+    peer = peers(dev)
+    objects = [
+        (
+            T_ANALOG_INPUT,
+            dev.instance("ch01_active_power"),
+            (PV, STATUS, RELIABILITY, UNITS, OOS, EVENT_STATE),
+        ),
+        (
+            T_ANALOG_INPUT,
+            dev.instance("ch02_active_power"),
+            (PV, STATUS, RELIABILITY, UNITS, OOS, EVENT_STATE),
+        ),
+        (T_BINARY_INPUT, dev.instance("di_1"), (PV, STATUS, RELIABILITY, OOS, EVENT_STATE)),
+        (T_BINARY_OUTPUT, dev.instance("relay_3"), (PV, STATUS, RELIABILITY, OOS, EVENT_STATE)),
+    ]
+    rnd = random.Random(2026)
+    fast_answers = 0
+    for _ in range(40):
+        chosen = []
+        for obj_type, instance, props in rnd.sample(objects, rnd.randint(1, len(objects))):
+            picked = tuple(rnd.choice(props) for _ in range(rnd.randint(1, 6)))
+            if rnd.random() < 0.1:
+                picked += (NAME,)
+            chosen.append((obj_type, instance, picked))
+        quick, slow, took = await both(dev, peer, READ_PROPERTY_MULTIPLE, rpm(*chosen))
+        assert quick == slow, chosen
+        fast_answers += took
+        assert took == all(NAME not in props for _, _, props in chosen)
+    assert fast_answers > 20

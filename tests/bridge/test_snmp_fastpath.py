@@ -14,6 +14,8 @@ import socket
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
@@ -224,3 +226,17 @@ async def test_v3_reads_take_the_fast_path_and_equal_v2c(
     nobody = await ns.tool("snmpget", ns.v3(user="nobody"), port, "1.3.6.1.2.1.1.1.0")
     assert nobody.rc != 0
     assert usm.answered == answered
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.tuples(st.integers(0, 2), st.integers(0, 39)),
+    st.lists(st.integers(0, 2**32 - 1), max_size=20),
+)
+def test_oid_codec_agrees_with_pyasn1(head: tuple[int, int], tail: list[int]) -> None:
+    from bacnet_bridge.snmp.fastpath import _encode_oid, _oid
+
+    oid = (*head, *tail)
+    encoded = _encode_oid(oid)
+    assert encoded == bytes(encoder.encode(v2c.ObjectIdentifier(oid)))
+    assert _oid(encoded, 2, len(encoded)) == oid
