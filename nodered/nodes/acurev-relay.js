@@ -31,7 +31,7 @@ module.exports = function (RED) {
                 msg.payload = answer.state;
                 msg.meter = serial;
                 msg.relay = relay;
-                msg.topic = `acurev/${serial}/relay_${relay}`;
+                msg.topic = `acurev/${serial}/${answer.key}`; // the key the bridge switched
                 msg.acurev = answer;
                 node.status({
                     fill: 'green', shape: answer.state ? 'dot' : 'ring',
