@@ -70,6 +70,22 @@ function pick(setting, fromMsg) {
     return isBlank(fromMsg) ? undefined : fromMsg;
 }
 
+/** English texts of the errors below, for when no translator ``t`` is given. */
+const ENGLISH = {
+    'errors.number': (a) => `${a.what} must be a whole number from 1, not ${a.value}`,
+    'errors.command': (a) => `relay command must be on/off/toggle, true/false or 1/0, not ${a.value}`,
+};
+
+function say(t, key, args) {
+    return t ? t(key, args) : ENGLISH[key](args);
+}
+
+/** The config node's translator (its catalog holds the texts the nodes share), if any. */
+function translator(RED, config) {
+    const bridge = RED.nodes.getNode(config.bridge);
+    return bridge && bridge.t ? bridge.t : null;
+}
+
 /** A whole number within [min, max] or an Error naming ``what``. */
 function wholeNumber(value, what, min, max) {
     const n = typeof value === 'number' ? value : Number(String(value).trim());
@@ -83,18 +99,18 @@ function wholeNumber(value, what, min, max) {
  * A number >= 1 (a relay, input or channel) or an Error naming ``what``. The upper bound is
  * the meter's, which only the bridge knows: it refuses a number the meter does not have.
  */
-function positiveNumber(value, what) {
+function positiveNumber(value, what, t = null) {
     // One spelling per number, as the bridge's API has it: no sign, no leading zeros.
     const text = typeof value === 'number' ? '' : String(value).trim();
     const n = typeof value === 'number' ? value : (/^[1-9][0-9]*$/.test(text) ? Number(text) : NaN);
     if (!Number.isSafeInteger(n) || n < 1) {
-        throw new Error(`${what} must be a whole number from 1, not ${JSON.stringify(value)}`);
+        throw new Error(say(t, 'errors.number', { what, value: JSON.stringify(value) }));
     }
     return n;
 }
 
 /** "on" / "off" / "toggle" from a relay node setting or msg.payload. */
-function relayCommand(value) {
+function relayCommand(value, t = null) {
     if (value === true || value === 1) {
         return 'on';
     }
@@ -113,8 +129,7 @@ function relayCommand(value) {
             return 'toggle';
         }
     }
-    throw new Error('relay command must be on/off/toggle, true/false or 1/0, not '
-        + JSON.stringify(value));
+    throw new Error(say(t, 'errors.command', { value: JSON.stringify(value) }));
 }
 
 /** "1, 4,active_power" -> ["1", "4", "active_power"]. */
@@ -132,5 +147,5 @@ function liveValue(point) {
 
 module.exports = {
     attach, connectionStatus, isBlank, list, liveValue, noBridgeError, pick, positiveNumber,
-    relayCommand, wholeNumber,
+    relayCommand, translator, wholeNumber,
 };

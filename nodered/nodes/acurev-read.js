@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, liveValue, noBridgeError, pick, positiveNumber } = require('../lib/common');
+const { attach, isBlank, liveValue, noBridgeError, pick, positiveNumber, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevReadNode(config) {
@@ -18,7 +18,7 @@ module.exports = function (RED) {
                 const key = pick(config.point, typeof msg.point === 'string' ? msg.point : undefined);
                 const rawChannel = pick(config.channel, msg.channel);
                 const channel = isBlank(rawChannel) ? undefined
-                    : positiveNumber(rawChannel, 'channel');
+                    : positiveNumber(rawChannel, 'channel', translator(RED, config));
                 const answer = await client.values(serial, { channel, key });
                 msg.meter = serial;
                 if (key !== undefined) {

@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, noBridgeError, pick, positiveNumber, relayCommand } = require('../lib/common');
+const { attach, isBlank, noBridgeError, pick, positiveNumber, relayCommand, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevRelayNode(config) {
@@ -15,14 +15,14 @@ module.exports = function (RED) {
                 return;
             }
             try {
-                const command = relayCommand(fixed !== null ? fixed : msg.payload);
+                const command = relayCommand(fixed !== null ? fixed : msg.payload, translator(RED, config));
                 const rawRelay = pick(config.relay, msg.relay);
                 if (rawRelay === undefined) {
                     throw new Error(RED._('acurev-relay.errors.no-relay'));
                 }
                 // Which relays the meter has is the bridge's to say (it answers unknown_relay
                 // with the list): the palette knows no relay count of its own.
-                const relay = positiveNumber(rawRelay, 'relay');
+                const relay = positiveNumber(rawRelay, 'relay', translator(RED, config));
                 const serial = await client.resolveMeter(pick(config.meter, msg.meter));
                 node.status({
                     fill: 'blue', shape: 'ring', text: RED._('acurev-relay.status.switching', { relay, command }),

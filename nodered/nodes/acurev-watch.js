@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, list, liveValue, positiveNumber } = require('../lib/common');
+const { attach, isBlank, list, liveValue, positiveNumber, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevWatchNode(config) {
@@ -9,7 +9,7 @@ module.exports = function (RED) {
         const meter = isBlank(config.meter) ? null : String(config.meter).trim();
         let channel = null;
         try {
-            channel = isBlank(config.channel) ? null : positiveNumber(config.channel, 'channel');
+            channel = isBlank(config.channel) ? null : positiveNumber(config.channel, 'channel', translator(RED, config));
         } catch (err) {
             node.error(err.message);
             node.status({ fill: 'red', shape: 'dot', text: err.message.slice(0, 60) });

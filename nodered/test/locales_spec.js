@@ -72,7 +72,7 @@ describe('locales', function () {
                     seen += 1;
                 }
             }
-            for (const m of code.matchAll(/\bt\((?:'|`)(status\.[a-z_${}.]+)(?:'|`)/g)) {
+            for (const m of code.matchAll(/\b(?:t\(|say\(t, )(?:'|`)((?:status|errors)\.[a-z_${}.-]+)(?:'|`)/g)) {
                 const key = m[1];
                 const states = key.includes('${')
                     ? ['idle', 'connecting', 'connected', 'ha_down', 'disconnected', 'unauthorized', 'error']

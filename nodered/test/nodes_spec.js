@@ -297,9 +297,9 @@ describe('AcuRev palette', function () {
             node.receive({ payload: 'dim', relay: 1 });
             await caught.next(4);
             assert.match(caught.messages[0].error.message, /acurev-relay\.errors\.no-relay/);
-            assert.match(caught.messages[1].error.message, /whole number from 1/);
-            assert.match(caught.messages[2].error.message, /whole number from 1/);
-            assert.match(caught.messages[3].error.message, /on\/off\/toggle/);
+            assert.match(caught.messages[1].error.message, /acurev-config\.errors\.number/);
+            assert.match(caught.messages[2].error.message, /acurev-config\.errors\.number/);
+            assert.match(caught.messages[3].error.message, /acurev-config\.errors\.command/);
             assert.deepEqual(bridge.relayCalls, []);
             // The palette has no relay count of its own: the bridge refuses a relay the meter
             // lacks (this fake meter has relays 1 and 2).
