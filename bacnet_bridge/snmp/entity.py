@@ -1,4 +1,4 @@
-"""The standard MIBs a generic NMS already knows: ENTITY-MIB and ENTITY-SENSOR-MIB.
+"""The standard MIBs a generic NMS already knows: ENTITY-MIB, ENTITY-SENSOR-MIB, ENERGY-OBJECT-MIB.
 
 Beside ACUREV-BRIDGE-MIB (which needs our MIB file and a registered enterprise number), every
 meter is also described with two IETF MIBs that NMS products ship and have templates for:
@@ -10,6 +10,13 @@ meter is also described with two IETF MIBs that NMS products ship and have templ
   sensors' ``entPhysicalIndex``: type (voltsAC, amperes, watts, hertz, other), scale
   (units), precision (decimal places), the value as an integer, oper status (ok, or
   unavailable while Home Assistant cannot read the meter), units text, time stamp.
+
+* ENERGY-OBJECT-MIB (RFC 7460): every meter and every channel with an active-power point is an
+  Energy Object: ``eoMeterCapability`` powermetering, and in ``eoPowerTable`` (1.3.6.1.2.1.229.1.2)
+  ``eoPower`` in watts (``eoPowerUnitMultiplier`` units), ``eoPowerAccuracy`` 0 (unknown) and
+  ``eoPowerMeasurementCaliber`` actual, or unavailable with ``eoPower`` 0 while Home Assistant
+  cannot read the meter. The power-state columns and the energy tables (which need intervals
+  an NMS configures) are not served: energy per channel is an ENTITY-SENSOR sensor.
 
 Energy has no ENTITY-SENSOR data type: it is a sensor of type ``other`` with units display
 ``Wh`` (precision 0, so the value is the counter in Wh; at most 10^9 Wh = 1 GWh, the
@@ -40,7 +47,10 @@ MIB_2: Oid = (1, 3, 6, 1, 2, 1)
 ENT_PHYSICAL_ENTRY: Oid = (*MIB_2, 47, 1, 1, 1, 1)
 ENT_LAST_CHANGE_TIME: Oid = (*MIB_2, 47, 1, 4, 1, 0)
 ENT_SENSOR_ENTRY: Oid = (*MIB_2, 99, 1, 1, 1)
-SUBTREES: tuple[Oid, ...] = ((*MIB_2, 47), (*MIB_2, 99))
+# ENERGY-OBJECT-MIB (RFC 7460): eoMeterCapabilitiesEntry and eoPowerEntry, by entPhysicalIndex.
+EO_METER_CAPABILITY: Oid = (*MIB_2, 229, 1, 1, 1, 1)
+EO_POWER_ENTRY: Oid = (*MIB_2, 229, 1, 2, 1)
+SUBTREES: tuple[Oid, ...] = ((*MIB_2, 47), (*MIB_2, 99), (*MIB_2, 229))
 
 
 class PhysCol:
@@ -61,6 +71,22 @@ class PhysCol:
     ALIAS = 14
     ASSET_ID = 15
     IS_FRU = 16
+
+
+class EoPowerCol:
+    """eoPowerEntry columns served (RFC 7460); the power-state columns are not."""
+
+    POWER = 1
+    UNIT_MULTIPLIER = 3
+    ACCURACY = 4
+    MEASUREMENT_CALIBER = 5
+
+
+# eoMeterCapability BITS: powermetering(1), i.e. the second bit of the first octet.
+CAPABILITY_POWER_METERING = bytes([0x40])
+UNIT_MULTIPLIER_UNITS = 0  # UnitMultiplier units(0): eoPower in watts
+ACCURACY_UNKNOWN = 0
+CALIBER_UNAVAILABLE, CALIBER_ACTUAL = 1, 3
 
 
 class SensorCol:
@@ -194,12 +220,15 @@ class EntityView:
         """``uptime``: sysUpTime in centiseconds (for time stamps)."""
         self.uptime = uptime
         self.cells: dict[str, SensorCell] = {}
+        self.energy_objects: dict[str, int] = {}  # active-power point -> its eoPower row
         self.last_change = 0
 
     def objects(self) -> set[Oid]:
         """The column and scalar OIDs (for noSuchInstance vs noSuchObject)."""
         cols = {(*ENT_PHYSICAL_ENTRY, c) for c in range(2, 17)}
         cols |= {(*ENT_SENSOR_ENTRY, c) for c in range(1, 9)}
+        cols |= {(*EO_POWER_ENTRY, c) for c in (1, 3, 4, 5)}
+        cols.add(EO_METER_CAPABILITY)
         cols.add(ENT_LAST_CHANGE_TIME[:-1])
         return cols
 
@@ -208,6 +237,7 @@ class EntityView:
     ) -> None:
         """Add every instance for ``meters`` (meter index -> meter and its points)."""
         self.cells = {}
+        self.energy_objects = {}
         self.last_change = self.uptime()
         values[ENT_LAST_CHANGE_TIME] = v2c.TimeTicks(self.last_change)
         for m_idx, (meter, points) in sorted(meters.items()):
@@ -270,6 +300,31 @@ class EntityView:
                 values[col(SensorCol.VALUE_UPDATE_RATE)] = v2c.Unsigned32(UPDATE_RATE_MS)
                 for oid, value in self._reading(cell, point):
                     values[oid] = value
+                if sensor.data_type == TYPE_WATTS:
+                    # The meter or channel is an Energy Object (RFC 7460) whose power this is.
+                    self.energy_objects[point.unique_id] = parent
+                    values[(*EO_METER_CAPABILITY, parent)] = v2c.OctetString(
+                        CAPABILITY_POWER_METERING
+                    )
+                    values[(*EO_POWER_ENTRY, EoPowerCol.UNIT_MULTIPLIER, parent)] = v2c.Integer32(
+                        UNIT_MULTIPLIER_UNITS
+                    )
+                    values[(*EO_POWER_ENTRY, EoPowerCol.ACCURACY, parent)] = v2c.Integer32(
+                        ACCURACY_UNKNOWN
+                    )
+                    for oid, value in self._power(parent, point):
+                        values[oid] = value
+
+    @staticmethod
+    def _power(index: int, point: Point) -> list[tuple[Oid, Value]]:
+        # RFC 7460: eoPower is 0 while the caliber is unavailable.
+        watts = sensor_value(CHANNEL_SENSORS["active_power"], point)
+        available = point.available and watts is not None
+        caliber = CALIBER_ACTUAL if available else CALIBER_UNAVAILABLE
+        return [
+            ((*EO_POWER_ENTRY, EoPowerCol.POWER, index), v2c.Integer32(watts if available else 0)),
+            ((*EO_POWER_ENTRY, EoPowerCol.MEASUREMENT_CALIBER, index), v2c.Integer32(caliber)),
+        ]
 
     def _physical(
         self,
@@ -330,6 +385,10 @@ class EntityView:
         cell.changed = self.uptime()
         for oid, value in self._reading(cell, point):
             store.set(oid, value)
+        index = self.energy_objects.get(point.unique_id)
+        if index is not None:
+            for oid, value in self._power(index, point):
+                store.set(oid, value)
 
 
 def monotonic_centiseconds(started: float) -> Callable[[], int]:

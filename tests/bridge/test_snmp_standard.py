@@ -1,4 +1,5 @@
-"""The standard MIBs beside ours: ENTITY-MIB (RFC 6933) and ENTITY-SENSOR-MIB (RFC 3433).
+"""The standard MIBs beside ours: ENTITY-MIB (RFC 6933), ENTITY-SENSOR-MIB (RFC 3433) and
+ENERGY-OBJECT-MIB (RFC 7460) eoPowerTable.
 
 Walked with net-snmp and no MIB files at all (``-m ""``, numeric OIDs): what a generic NMS
 sees with only the standard MIBs it ships. The expected numbers are the RFCs' (written out
@@ -17,6 +18,8 @@ from .test_snmp import METER_A, Starter, meter_points, start  # noqa: F401  (fix
 
 PHYS = "1.3.6.1.2.1.47.1.1.1.1"  # entPhysicalEntry
 SENS = "1.3.6.1.2.1.99.1.1.1"  # entPhySensorEntry
+EO_POWER = "1.3.6.1.2.1.229.1.2.1"  # eoPowerEntry (ENERGY-OBJECT-MIB, RFC 7460)
+ACTUAL, CALIBER_UNAVAILABLE = 3, 1  # eoPowerMeasurementCaliber
 CHASSIS, SENSOR, MODULE = 3, 8, 9  # PhysicalClass
 OTHER, VOLTS_AC, AMPERES, WATTS, HERTZ = 1, 3, 5, 6, 7  # EntitySensorDataType
 UNITS = 9  # EntitySensorDataScale
@@ -61,10 +64,13 @@ async def test_walk_with_no_mib_shows_every_channel_with_units(
     args = ns.v2c() if security == "v2c" else ns.v3()
     phys = await ns.tool("snmpbulkwalk", args, port, "1.3.6.1.2.1.47.1.1.1", extra=("-Cr50",))
     sens = await ns.tool("snmpbulkwalk", args, port, "1.3.6.1.2.1.99.1.1.1", extra=("-Cr50",))
+    power = await ns.tool("snmpbulkwalk", args, port, "1.3.6.1.2.1.229.1.2", extra=("-Cr50",))
     assert phys.rc == 0, phys
     assert sens.rc == 0, sens
+    assert power.rc == 0, power
     entities = _rows(ns.parse(phys.out), PHYS)
     sensors = _rows(ns.parse(sens.out), SENS)
+    energy_objects = _rows(ns.parse(power.out), EO_POWER)
 
     [chassis] = [i for i, r in entities.items() if _number(r[5]) == CHASSIS]
     assert entities[chassis][11] == METER_A  # entPhysicalSerialNum
@@ -93,6 +99,13 @@ async def test_walk_with_no_mib_shows_every_channel_with_units(
         # Values from meter_points(): 1.234 x ch A at precision 3, 100.4 x ch - 150 W at 0.
         assert (_number(amps[3]), _number(amps[4]), amps[6]) == (3, round(1234 * ch), "A")
         assert (_number(watts[3]), _number(watts[4]), watts[6]) == (0, round(100.4 * ch - 150), "W")
+        # The channel is an Energy Object: eoPower in watts (multiplier units), caliber actual.
+        eo = energy_objects[module]
+        assert (_number(eo[1]), _number(eo[3]), _number(eo[5])) == (
+            round(100.4 * ch - 150),
+            0,
+            ACTUAL,
+        )
         energy = [sensors[i] for i in inside if _number(sensors[i][1]) == OTHER]
         units = sorted(r[6] for r in energy)
         assert units == ["Wh", "Wh"]
@@ -132,3 +145,10 @@ async def test_sensor_follows_value_and_availability(
     table18.update_point(uid, None, False)
     got = ns.numbers((await ns.tool("snmpget", ns.v2c(), port, value_oid, status_oid)).out)
     assert (got[f".{value_oid}"], got[f".{status_oid}"]) == (2500, UNAVAILABLE)  # kept, stale
+    module = index - index % 100
+    eo_power, caliber = f"{EO_POWER}.1.{module}", f"{EO_POWER}.5.{module}"
+    got = ns.numbers((await ns.tool("snmpget", ns.v2c(), port, eo_power, caliber)).out)
+    assert (got[f".{eo_power}"], got[f".{caliber}"]) == (0, CALIBER_UNAVAILABLE)  # RFC 7460
+    table18.update_point(uid, 2600.0, True)
+    got = ns.numbers((await ns.tool("snmpget", ns.v2c(), port, eo_power, caliber)).out)
+    assert (got[f".{eo_power}"], got[f".{caliber}"]) == (2600, ACTUAL)
