@@ -45,6 +45,34 @@
                 .val(node[field] === undefined ? '' : node[field])
                 .appendTo(row);
         }
+        offerNumbers(node, fields);
+    }
+
+    /**
+     * Ask the deployed bridge configuration which meters and numbers exist, and show them
+     * under the fields (e.g. "relays: 1, 2, 3 ... 8"). Silent when the configuration is not
+     * deployed yet or the bridge is unreachable: the fields still accept any number.
+     */
+    function offerNumbers(node, fields) {
+        if (!node.bridge) {
+            return;
+        }
+        $.getJSON(`acurev-config/${encodeURIComponent(node.bridge)}/meters`).done((data) => {
+            const meters = (data && data.meters) || [];
+            const hints = { meter: meters.map((m) => m.serial) };
+            for (const [field, key] of [['channel', 'channels'], ['relay', 'relays']]) {
+                const all = new Set();
+                meters.forEach((m) => ((m.numbers && m.numbers[key]) || []).forEach((n) => all.add(n)));
+                hints[field] = [...all].sort((a, b) => a - b);
+            }
+            for (const field of fields) {
+                if (hints[field] && hints[field].length) {
+                    $('<div class="form-tips"></div>')
+                        .text(`${t(`hint.${field}`)}: ${hints[field].join(', ')}`)
+                        .insertAfter($(`#node-input-${field}`).closest('.form-row'));
+                }
+            }
+        });
     }
 
     /** The ``defaults`` entries of the shared fields. */
@@ -56,5 +84,5 @@
         return out;
     }
 
-    root.AcurevEditor = { NS, defaults, numberList, optionalNumber, prepare, t };
+    root.AcurevEditor = { NS, defaults, numberList, offerNumbers, optionalNumber, prepare, t };
 }(globalThis));

@@ -127,6 +127,17 @@ describe('AcuRev palette', function () {
             assert.ok(cfg.client);
         });
 
+        it('tells the editor the numbers the bridge lists (no counts of its own)', async function () {
+            await load([]);
+            const res = await helper.request().get('/acurev-config/cfg/meters').expect(200);
+            const [meter] = res.body.meters;
+            assert.equal(meter.serial, SERIAL);
+            // The fake meter has channels 7 and 8, relays 1 and 2 (test/fake-bridge.js).
+            assert.deepEqual(meter.numbers.channels, [7, 8]);
+            assert.deepEqual(meter.numbers.relays, [1, 2]);
+            await helper.request().get('/acurev-config/nope/meters').expect(404);
+        });
+
         it('shares one websocket between all nodes of a bridge', async function () {
             await load([
                 { id: 'w1', type: 'acurev-watch', wires: [['out']] },

@@ -288,6 +288,12 @@ async def test_editor_gets_the_shared_form_and_the_locales(node_red: NodeRed) ->
         html = await resp.text()
     assert 'data-help-name="acurev-relay"' in html
     assert "Schaltet ein Relais" in html  # the German help, from the locales
+    # The shared form's numbers come from the real bridge through the config node.
+    async with node_red.session.get(f"{base}/acurev-config/a1d4c0de000000cf/meters") as resp:
+        assert resp.status == 200
+        [meter] = (await resp.json())["meters"]
+    assert meter["numbers"]["relays"] == list(range(1, 9))
+    assert meter["numbers"]["channels"] == list(range(1, 19))
 
 
 async def test_nodes_resume_after_home_assistant_and_bridge_restarts(
