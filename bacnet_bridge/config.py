@@ -55,7 +55,18 @@ class BacnetConfig:
     address: str = "127.0.0.1"
     netmask_bits: int = 24
     port: int = 47808
+    # The write policy. Relay commands are opt-in. Out_Of_Service and Present_Value writes on
+    # inputs let any peer show a BMS fake readings, so they are off unless an operator wants
+    # the standard's override for commissioning. COV subscriptions hold memory and send
+    # traffic for as long as they live: limited per peer (by address) and in total.
     allow_relay_commands: bool = False
+    allow_out_of_service: bool = False
+    allow_input_value_writes: bool = False
+    max_cov_subscriptions: int = 1000
+    max_cov_subscriptions_per_peer: int = 200
+    # ASHRAE assigns vendor identifiers; 999 is a placeholder that no real vendor holds today.
+    # A deployment that other BACnet devices must tell apart needs its own (docs/bridge.md).
+    vendor_identifier: int = 999
     foreign_device: ForeignDeviceConfig | None = None
 
 
@@ -211,6 +222,11 @@ def _bacnet(raw: Mapping[str, Any]) -> BacnetConfig:
             "netmask_bits",
             "port",
             "allow_relay_commands",
+            "allow_out_of_service",
+            "allow_input_value_writes",
+            "max_cov_subscriptions",
+            "max_cov_subscriptions_per_peer",
+            "vendor_identifier",
             "foreign_device",
         },
     )
@@ -235,6 +251,13 @@ def _bacnet(raw: Mapping[str, Any]) -> BacnetConfig:
         netmask_bits=_int(raw, "bacnet.netmask_bits", 24, 0, 32),
         port=_int(raw, "bacnet.port", 47808, 1, 65535),
         allow_relay_commands=_bool(raw, "bacnet.allow_relay_commands", False),
+        allow_out_of_service=_bool(raw, "bacnet.allow_out_of_service", False),
+        allow_input_value_writes=_bool(raw, "bacnet.allow_input_value_writes", False),
+        max_cov_subscriptions=_int(raw, "bacnet.max_cov_subscriptions", 1000, 0, 100_000),
+        max_cov_subscriptions_per_peer=_int(
+            raw, "bacnet.max_cov_subscriptions_per_peer", 200, 0, 100_000
+        ),
+        vendor_identifier=_int(raw, "bacnet.vendor_identifier", 999, 0, 65535),
         foreign_device=foreign,
     )
 

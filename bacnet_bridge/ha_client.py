@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from typing import Any
 import aiohttp
 
 from .config import Config
+from .logsafe import escape
 from .model import Meter, MeterEvent, Point, PointKind, PointTable, RelayCommandError
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ METER_EVENTS = ("acurev_alarm", "acurev_soe")
 REGISTRY_EVENTS = ("entity_registry_updated", "device_registry_updated")
 POINT_DOMAINS = frozenset({"sensor", "binary_sensor", "switch"})
 UNAVAILABLE_STATES = frozenset({"unavailable", "unknown", ""})
-_CHANNEL_KEY = re.compile(r"^ch(\d{2})_")
 
 
 class HomeAssistantError(Exception):
@@ -195,7 +194,7 @@ class HomeAssistantClient:
                 _LOGGER.error(
                     "Home Assistant at %s refused the access token: %s",
                     self._config.home_assistant.url,
-                    err,
+                    escape(err),
                 )
             except (
                 aiohttp.ClientError,
@@ -207,7 +206,7 @@ class HomeAssistantClient:
             ) as err:
                 message = f"{type(err).__name__}: {err}"
                 if message != last_error:
-                    _LOGGER.warning("Home Assistant connection: %s", message)
+                    _LOGGER.warning("Home Assistant connection: %s", escape(message))
                 last_error = message
             finally:
                 await self._disconnected()
@@ -273,7 +272,7 @@ class HomeAssistantClient:
             raise AuthError(str(answer.get("message", "auth_invalid")))
         if answer.get("type") != "auth_ok":
             raise HomeAssistantError(f"unexpected auth answer {answer.get('type')!r}")
-        _LOGGER.info("connected to Home Assistant %s", answer.get("ha_version", "?"))
+        _LOGGER.info("connected to Home Assistant %s", escape(answer.get("ha_version", "?")))
 
     async def _disconnected(self) -> None:
         self._ws = None
@@ -462,7 +461,6 @@ class HomeAssistantClient:
         attrs: dict[str, Any] = (state or {}).get("attributes") or {}
         kind = classify(info.entity_id, state)
         value, available = convert(kind, str(state["state"])) if state else (None, False)
-        match = _CHANNEL_KEY.match(info.key)
         return Point(
             unique_id=info.unique_id,
             entity_id=info.entity_id,
@@ -473,7 +471,6 @@ class HomeAssistantClient:
             unit=attrs.get("unit_of_measurement"),
             device_class=attrs.get("device_class"),
             state_class=attrs.get("state_class"),
-            channel=int(match.group(1)) if match else None,
             value=value,
             available=available,
             changed_at=_parse_time((state or {}).get("last_updated")),
@@ -533,7 +530,7 @@ class HomeAssistantClient:
         try:
             await self._sync()
         except (ConnectionError, HomeAssistantError, TimeoutError) as err:
-            _LOGGER.warning("re-reading the Home Assistant registries failed: %s", err)
+            _LOGGER.warning("re-reading the Home Assistant registries failed: %s", escape(err))
 
     def _on_meter_event(self, event: dict[str, Any]) -> None:
         data: dict[str, Any] = dict(event.get("data") or {})

@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from pyacurev import keys
+from pyacurev.keys import PointRef, Role
+
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -50,7 +53,11 @@ class Point:
 
     ``key`` is the integration's point key (the unique id is ``<serial>_<key>``),
     stable across restarts and HA versions: protocol views derive their stable
-    identifiers (BACnet object names/instances, SNMP indexes) from it.
+    identifiers (BACnet object names/instances, SNMP indexes) from it. ``ref`` is that key
+    read once through pyacurev's key grammar; every view asks ``ref`` (role, number, channel,
+    field, phase) and none reads the key's spelling itself. A key outside the grammar (an
+    entity of a newer integration) gives ``ref`` None: the point is still exported by key,
+    it just belongs to no channel, relay or input.
     """
 
     unique_id: str
@@ -62,10 +69,39 @@ class Point:
     unit: str | None = None
     device_class: str | None = None
     state_class: str | None = None
-    channel: int | None = None
     value: float | bool | str | None = None
     available: bool = False
     changed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ref: PointRef | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Read the key once."""
+        self.ref = keys.parse(self.key)
+
+    @property
+    def role(self) -> Role | None:
+        """What the point belongs to (channel, relay, digital input ...), None if unknown."""
+        return self.ref.role if self.ref else None
+
+    @property
+    def number(self) -> int | None:
+        """The channel, user circuit, relay, input or alarm number."""
+        return self.ref.number if self.ref else None
+
+    @property
+    def channel(self) -> int | None:
+        """The CT channel the point measures (channel points and per-channel alarms)."""
+        return self.ref.channel if self.ref else None
+
+    @property
+    def field_name(self) -> str | None:
+        """The measured quantity without its channel/user number or phase (``active_power``)."""
+        return self.ref.field if self.ref else None
+
+    @property
+    def phase(self) -> str | None:
+        """``a``/``b``/``c`` for a per-phase value."""
+        return self.ref.phase if self.ref else None
 
     def shape(self) -> tuple[object, ...]:
         """Everything but the value: when this changes, views re-describe the point."""
@@ -78,7 +114,6 @@ class Point:
             self.unit,
             self.device_class,
             self.state_class,
-            self.channel,
         )
 
 

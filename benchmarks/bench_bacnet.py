@@ -49,11 +49,11 @@ from tests.bridge.conftest import (  # noqa: F401  (fixtures)
     ha_server,
     make_config,
     make_meter,
-    make_simulator,
     meter,
     start_bridge,
     wait_for,
 )
+from tests.conftest import make_simulator  # noqa: F401  (fixture)
 
 RP_COUNT = int(os.environ.get("ACUREV_BENCH_RP", "2000"))
 RPM_COUNT = int(os.environ.get("ACUREV_BENCH_RPM", "200"))

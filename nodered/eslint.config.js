@@ -23,6 +23,12 @@ module.exports = [
         },
     },
     {
+        // The editor's shared form runs in the browser, as a classic script.
+        files: ['resources/**/*.js'],
+        languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+        rules: { strict: ['error', 'function'] },
+    },
+    {
         files: ['test/**/*.js'],
         languageOptions: { globals: { ...globals.mocha } },
     },

@@ -14,13 +14,17 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from pyacurev.keys import ROLE_LIMITS, Role
+
 from ..config import ApiConfig, Config
+from ..logsafe import escape
 from ..model import Meter, Point, PointKind, PointTable, RelayCommandError
 from .stream import EventLog, Message, Subscriber, iso, point_info, point_value
 
@@ -29,12 +33,23 @@ _LOGGER = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 STREAM_PATH = f"{PREFIX}/stream"
 API_VERSION = 1
-RELAY_COUNT = 8
 RELAY_TIMEOUT = 15.0  # s: a relay command that takes longer is answered with 504
 SUBSCRIBE_TIMEOUT = 10.0  # s: a websocket must say who it is within this time
 HEARTBEAT = 20.0  # s: websocket ping interval (a silent peer is dropped after 2.5x)
 QUEUE_SIZE = 4096  # live messages a websocket client may lag behind before it is cut off
 MAX_BODY = 64 * 1024
+# One spelling per number in a path or query: "+3", " 3", "03" and Arabic-Indic or fullwidth
+# digits are not 3 (Python's int() takes them all), so a request names a relay or channel exactly
+# as the API lists it.
+_CANONICAL_NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
+# What the meter listing counts, by role: the numbers present on this meter.
+COUNTED_ROLES: dict[str, Role] = {
+    "channels": Role.CHANNEL,
+    "users": Role.USER,
+    "relays": Role.RELAY,
+    "digital_inputs": Role.DI,
+    "alarm_channels": Role.ALARM,
+}
 
 # Close codes of the websocket (4000-4999 are for applications).
 CLOSE_BAD_REQUEST = 4400
@@ -191,7 +206,9 @@ class ApiServer:
 
     # --- authentication and errors -----------------------------------------------------------
     def _token_ok(self, presented: str) -> bool:
-        return hmac.compare_digest(presented.encode(), self._token)
+        # A header with bytes that are not UTF-8 arrives with surrogates: a wrong token, not a
+        # server error.
+        return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), self._token)
 
     def _header_token(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization")
@@ -208,9 +225,9 @@ class ApiServer:
             if not websocket_first_message and (presented is None or not self._token_ok(presented)):
                 _LOGGER.warning(
                     "API: refused %s %s from %s (%s token)",
-                    request.method,
-                    request.path,
-                    request.remote,
+                    escape(request.method),
+                    escape(request.path),
+                    escape(request.remote),
                     "no" if presented is None else "wrong",
                 )
                 raise ApiError(
@@ -254,14 +271,25 @@ class ApiServer:
         points.sort(key=lambda p: (-1 if p.channel is None else p.channel, p.key))
         return points
 
-    @staticmethod
-    def _meter_info(meter: Meter) -> Message:
+    def _meter_info(self, meter: Meter) -> Message:
+        numbers: dict[str, list[int]] = {}
+        points = self._points(meter.serial)
+        for name, role in COUNTED_ROLES.items():
+            numbers[name] = sorted(
+                {p.number for p in points if p.role is role and p.number is not None}
+            )
         return {
             "serial": meter.serial,
             "name": meter.name,
             "model": meter.model,
             "firmware": meter.firmware,
             "available": meter.available,
+            # What this meter has (a 2020 with fewer CTs wired lists fewer channels), and the
+            # most any supported meter can have: clients validate against these, never against
+            # numbers of their own.
+            "counts": {name: len(found) for name, found in numbers.items()},
+            "numbers": numbers,
+            "limits": {name: ROLE_LIMITS[role] for name, role in COUNTED_ROLES.items()},
         }
 
     def _values_body(self, meter: Meter, points: list[Point], channel: int | None) -> Message:
@@ -275,12 +303,14 @@ class ApiServer:
 
     @staticmethod
     def _int(value: str, what: str) -> int:
-        try:
-            return int(value, 10)
-        except ValueError:
+        if not _CANONICAL_NUMBER.fullmatch(value):
             raise ApiError(
-                400, "bad_request", f"{what} must be a whole number, not {value!r}"
-            ) from None
+                400,
+                "bad_request",
+                f"{what} must be a whole number in plain ASCII digits without sign, spaces or "
+                f"leading zeros, not {value!r}",
+            )
+        return int(value)
 
     # --- HTTP handlers -----------------------------------------------------------------------
     async def status(self, _request: web.Request) -> web.Response:
@@ -407,16 +437,20 @@ class ApiServer:
         number = self._int(request.match_info["relay"], "relay")
         on = await self._requested_state(request)  # None: toggle
         meter = self._meter(request)
-        key = f"relay_{number}"
-        point = self.table.points.get(f"{meter.serial}_{key}")
-        if point is None or point.kind is not PointKind.RELAY:
-            relays = sorted(p.key for p in self._points(meter.serial) if p.kind is PointKind.RELAY)
+        relays = {
+            p.number: p
+            for p in self._points(meter.serial)
+            if p.kind is PointKind.RELAY and p.role is Role.RELAY and p.number is not None
+        }
+        point = relays.get(number)
+        if point is None:
             raise ApiError(
                 404,
                 "unknown_relay",
-                f"meter {meter.serial} has no relay {number} (relays 1-{RELAY_COUNT})",
-                relays=relays,
+                f"meter {meter.serial} has no relay {number}",
+                relays=sorted(relays),
             )
+        key = point.key
         if not point.available:
             raise ApiError(
                 503,
@@ -462,9 +496,12 @@ class ApiServer:
         if not request.can_read_body:
             raise ApiError(400, "bad_request", 'send a JSON body: {"state": "on"|"off"|"toggle"}')
         try:
-            body = await request.json()
+            body = json.loads(await request.read())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ApiError(400, "bad_request", "the body is not valid JSON") from None
+        except RecursionError:
+            # "[[[[...]]]]" nested deeper than the parser's stack: refused, not a server error.
+            raise ApiError(400, "bad_request", "the body is nested too deeply") from None
         if not isinstance(body, dict) or "state" not in body:
             raise ApiError(400, "bad_request", 'send a JSON object: {"state": "on"|"off"|"toggle"}')
         state = body["state"]
@@ -529,7 +566,7 @@ class ApiServer:
             return None
         try:
             hello = json.loads(first.data)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             hello = None
         if not isinstance(hello, dict) or hello.get("type") != "subscribe":
             if not header_auth:  # say nothing else to a client that has not authenticated
@@ -552,7 +589,7 @@ class ApiServer:
             if not isinstance(token, str) or not self._token_ok(token):
                 _LOGGER.warning(
                     "API: refused websocket from %s (%s token)",
-                    remote,
+                    escape(remote),
                     "no" if token is None else "wrong",
                 )
                 await self._refuse(
@@ -642,7 +679,10 @@ class ApiServer:
             if loop.time() - last_seen[0] > 2.5 * HEARTBEAT:
                 _LOGGER.info("API: dropping a websocket client that stopped answering pings")
                 return
-            await ws.ping()
+            try:
+                await ws.ping()
+            except ConnectionResetError:
+                return  # the client went away between two beats: the serve loop ends
 
     async def _read_client(
         self, ws: web.WebSocketResponse, subscriber: Subscriber, last_seen: list[float]
@@ -657,7 +697,7 @@ class ApiServer:
                 continue
             try:
                 data = json.loads(msg.data)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 data = None
             kind = data.get("type") if isinstance(data, dict) else None
             if kind == "ping":

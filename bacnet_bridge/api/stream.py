@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pyacurev.keys import Role
+
 from ..model import Meter, MeterEvent, Point, PointKind, PointTable
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,16 +61,15 @@ def json_value(value: object) -> object:
     return value
 
 
-def channel_field(point: Point) -> str:
-    """The point's key relative to its channel (``ch07_active_power`` -> ``active_power``)."""
-    prefix = f"ch{point.channel:02d}_" if point.channel is not None else ""
-    if prefix and point.key.startswith(prefix):
-        return point.key[len(prefix) :]
-    return point.key
-
-
 def point_info(point: Point) -> Message:
-    """What a point is (no value): for the meter listing."""
+    """What a point is (no value): for the meter listing.
+
+    The structured fields (``role``, ``number``, ``channel``, ``field``, ``phase``) are the
+    key read through pyacurev's grammar, so that a client never parses a key itself: a relay
+    is ``{"role": "relay", "number": 3}``, ``ch07_active_power`` is ``{"role": "channel",
+    "number": 7, "channel": 7, "field": "active_power"}``. A key outside the grammar has
+    ``role`` null and ``field`` equal to the key.
+    """
     return {
         "key": point.key,
         "unique_id": point.unique_id,
@@ -78,8 +79,11 @@ def point_info(point: Point) -> Message:
         "unit": point.unit,
         "device_class": point.device_class,
         "state_class": point.state_class,
+        "role": str(point.role) if point.role else None,
+        "number": point.number,
         "channel": point.channel,
-        "field": channel_field(point),
+        "field": point.field_name if point.ref else point.key,
+        "phase": point.phase,
     }
 
 
@@ -98,7 +102,7 @@ def event_class(point: Point) -> str | None:
     if point.kind is PointKind.RELAY:
         return "relay"
     if point.kind is PointKind.BINARY:
-        return "di" if point.key.startswith("di_") else "binary"
+        return "di" if point.role is Role.DI else "binary"
     return None
 
 

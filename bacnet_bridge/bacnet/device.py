@@ -26,17 +26,21 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bacpypes3.basetypes import BinaryPV, HostNPort, IPMode
-from bacpypes3.local.networkport import NetworkPortObject
+
+from pyacurev.keys import Role
 
 from .. import __version__
 from ..config import Config
+from ..garbage import CountingFilter, GarbageCounter
 from ..model import Point, PointKind, PointTable
+from .fastpath import FastReader
 from .objects import (
     BridgeAnalogInput,
     BridgeApplication,
     BridgeBinaryInput,
     BridgeBinaryOutput,
     BridgeDevice,
+    BridgeNetworkPort,
     make_analog_input,
     make_binary_input,
     make_binary_output,
@@ -47,9 +51,9 @@ from .units import UnitMapping, bacnet_units
 _LOGGER = logging.getLogger(__name__)
 
 VENDOR_NAME = "AcuRev plugin set"
-# No ASHRAE vendor identifier is registered for this project yet; 999 is the one bacpypes3
-# uses for samples. A deployment that needs uniqueness should get its own.
-VENDOR_IDENTIFIER = 999
+# The vendor identifier is configuration (bacnet.vendor_identifier): no ASHRAE identifier is
+# registered for this project; the default 999 is the one bacpypes3 uses for samples.
+MAX_APDU = 1476  # BACnet/IP (clause J.2): the device's and the network port's APDU length
 MODEL_NAME = "AcuRev BACnet bridge"
 OBJECTS_FILE = "bacnet-objects.json"
 BIND_TIMEOUT = 5.0
@@ -87,9 +91,9 @@ def object_name(point: Point) -> str:
 def _texts(point: Point) -> tuple[str, str]:
     if point.kind is PointKind.RELAY:
         return ("off", "on")
-    if point.key.startswith("di_"):
+    if point.role is Role.DI:
         return ("open", "closed")  # "on while the input is closed"
-    if "alarm" in point.key:
+    if point.role is Role.ALARM:
         return ("normal", "alarm")
     return ("inactive", "active")
 
@@ -157,6 +161,11 @@ class BacnetDevice:
         self.objects: dict[str, BridgeObject] = {}  # unique id -> object
         self.specs: dict[str, ObjectSpec] = {}
         self._unsubscribe: list[Any] = []
+        self.garbage = GarbageCounter(_LOGGER, "BACnet")
+        self._by_id: dict[tuple[int, int], BridgeObject] = {}
+        self.fast: FastReader | None = FastReader(lambda t, i: self._by_id.get((t, i)))
+        self._filter = CountingFilter(self.garbage, "failed")
+        self._filtered: list[logging.Logger] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -167,20 +176,21 @@ class BacnetDevice:
             objectIdentifier=("device", bc.device_instance),
             objectName=bc.device_name,
             vendorName=VENDOR_NAME,
-            vendorIdentifier=VENDOR_IDENTIFIER,
+            vendorIdentifier=bc.vendor_identifier,
             modelName=MODEL_NAME,
             firmwareRevision=__version__,
             applicationSoftwareVersion=f"acurev-bridge {__version__}",
             description="Accuenergy AcuRev meters, mirrored from Home Assistant",
             databaseRevision=self.device_state.database_revision,
-            maxApduLengthAccepted=1476,
+            maxApduLengthAccepted=MAX_APDU,
             segmentationSupported="segmentedBoth",
             maxSegmentsAccepted=16,
         )
-        port = NetworkPortObject(
+        port = BridgeNetworkPort(
             f"{bc.address}/{bc.netmask_bits}:{bc.port}",
             objectIdentifier=("network-port", 1),
             objectName="NetworkPort-1",
+            apduLength=MAX_APDU,
         )
         fd = bc.foreign_device
         if fd is not None:
@@ -188,6 +198,9 @@ class BacnetDevice:
             port.fdBBMDAddress = HostNPort(f"{fd.address}:{fd.port}")
             port.fdSubscriptionLifetime = fd.ttl_minutes * 60
         self.app = BridgeApplication.from_object_list([self.device, port])
+        self.app.max_cov_subscriptions = bc.max_cov_subscriptions
+        self.app.max_cov_subscriptions_per_peer = bc.max_cov_subscriptions_per_peer
+        self._guard_datagrams()
         try:
             await self._wait_bound()
         except BaseException:
@@ -211,6 +224,40 @@ class BacnetDevice:
             len(self.objects),
         )
 
+    def _guard_datagrams(self) -> None:
+        """Count bad datagrams instead of logging a traceback for each.
+
+        bacpypes3 logs every datagram it cannot decode, and every request a handler fails
+        on, with a traceback at ERROR. The datagram server's entry point is wrapped so that
+        a decoding error is counted with its sender; the library's remaining error records
+        become counts too (``CountingFilter``). Either way the log gets one summary line per
+        interval.
+        """
+        assert self.app is not None
+        self.app.asap.bridge_garbage = self.garbage  # undecodable requests (objects.py)
+        for layer in self.app.link_layers.values():
+            server = layer.server
+            forward = server.response
+
+            async def confirmation(pdu: Any, forward: Any = forward, server: Any = server) -> None:
+                if pdu.pduSource.addrTuple == server.local_address:
+                    return  # our own broadcast, reflected
+                fast = self.fast
+                if fast is not None and (answer := fast.answer(bytes(pdu.pduData))) is not None:
+                    server.local_transport.sendto(answer, pdu.pduSource.addrTuple)
+                    return
+                try:
+                    await forward(pdu)
+                except Exception as err:
+                    self.garbage.count("undecodable", pdu.pduSource, repr(err))
+
+            server.confirmation = confirmation
+        for name in list(logging.Logger.manager.loggerDict):
+            if name.startswith("bacpypes3"):
+                logger = logging.getLogger(name)
+                logger.addFilter(self._filter)
+                self._filtered.append(logger)
+
     async def _wait_bound(self) -> None:
         # bacpypes3 binds in background tasks and retries forever on OSError (for an
         # interface that is not up yet); a wrong address should stop the start instead.
@@ -233,6 +280,10 @@ class BacnetDevice:
             with contextlib.suppress(ValueError):
                 unsubscribe()
         self._unsubscribe = []
+        for logger in self._filtered:
+            logger.removeFilter(self._filter)
+        self._filtered = []
+        self.garbage.close()
         app, self.app = self.app, None
         if app is None:
             return
@@ -332,6 +383,9 @@ class BacnetDevice:
             if self.config.bacnet.allow_relay_commands:
                 uid = spec.uid
                 obj._command = lambda on: self.table.command_relay(uid, on)
+        if isinstance(obj, BridgeAnalogInput | BridgeBinaryInput):
+            obj._allow_out_of_service = self.config.bacnet.allow_out_of_service
+            obj._allow_value_writes = self.config.bacnet.allow_input_value_writes
         try:
             self.app.add_object(obj)
         except RuntimeError as err:  # a name clash (two meters with odd serials)
@@ -339,11 +393,13 @@ class BacnetDevice:
             return
         self.objects[spec.uid] = obj
         self.specs[spec.uid] = spec
+        self._by_id[(OBJECT_TYPE_CODES[spec.obj_type], instance)] = obj
 
     def _remove(self, uid: str) -> None:
         assert self.app is not None
         obj = self.objects.pop(uid, None)
         self.specs.pop(uid, None)
+        self._by_id = {k: o for k, o in self._by_id.items() if o is not obj}
         if obj is not None:
             self.app.drop_object_subscriptions(obj)
             self.app.delete_object(obj)

@@ -12,6 +12,13 @@ bacpypes3 0.0.110 pitfalls handled here (see the project's BACnet notes, B3-B7):
 * Protocol_Object_Types_Supported is always empty and Protocol_Services_Supported maps
   unconfirmed services through the confirmed enumeration (B7): both are computed
   correctly by :class:`BridgeApplication`.
+* Property_List lists Object_Identifier, Object_Name, Object_Type and Property_List itself,
+  which clause 12.1.1.4.1 excludes: :class:`PropertyListMixin`.
+* A WriteProperty of a property the object does not have dies in a TypeError (operational
+  problem and a traceback); an Enumerated outside BinaryPV, a non-finite COV_Increment or
+  priority 6 are stored as they come. :class:`BridgeApplication` and the objects answer them
+  with the standard errors instead (unknown-property, value-out-of-range,
+  write-access-denied).
 """
 
 from __future__ import annotations
@@ -19,15 +26,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from bacpypes3.apdu import (
+    AbortPDU,
+    APCISequence,
+    RejectPDU,
     WritePropertyMultipleError,
     confirmed_request_types,
     unconfirmed_request_types,
 )
 from bacpypes3.app import Application
+from bacpypes3.appservice import ServerSSM
 from bacpypes3.basetypes import (
     BinaryPV,
     COVSubscription,
@@ -50,8 +62,11 @@ from bacpypes3.errors import ExecutionError, PropertyError
 from bacpypes3.local.analog import AnalogInputObject
 from bacpypes3.local.binary import BinaryInputObject, BinaryOutputObject
 from bacpypes3.local.device import DeviceObject
+from bacpypes3.local.networkport import NetworkPortObject
 from bacpypes3.local.object import Object as LocalObject
 from bacpypes3.primitivedata import Null
+
+from ..logsafe import escape
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,12 +85,51 @@ DISABLED_HANDLERS = (
 )
 
 
+# Priority 6 is reserved for minimum on/off time (clause 19.2.1.1): never written by a peer.
+MINIMUM_ON_OFF_PRIORITY = 6
+# Clause 12.1.1.4.1: Property_List does not contain these four.
+NOT_IN_PROPERTY_LIST = frozenset({"objectIdentifier", "objectName", "objectType", "propertyList"})
+
+
 def property_name(obj: LocalObject, attr: int | str) -> str:
-    """A property identifier (number, enum or name) as bacpypes3's attribute name."""
+    """A property identifier (number, enum or name) as bacpypes3's attribute name.
+
+    A property the object does not have is the peer's mistake: unknown-property.
+    """
     if isinstance(attr, str) and not isinstance(attr, PropertyIdentifier):
-        return attr
-    name: str = obj._property_identifier_class(int(attr)).attr
+        name: str = attr
+    else:
+        try:
+            name = obj._property_identifier_class(int(attr)).attr
+        except (TypeError, ValueError, AttributeError):
+            raise PropertyError("unknownProperty") from None
+    if name not in obj._elements:
+        raise PropertyError("unknownProperty")
     return name
+
+
+class PropertyListMixin:
+    """Property_List without the four properties the standard leaves out of it."""
+
+    @property
+    def propertyList(self) -> Any:
+        """Every present property but Object_Identifier/Name/Type and Property_List."""
+        full = LocalObject.propertyList.fget(self)
+        return type(full)([p for p in full if p.attr not in NOT_IN_PROPERTY_LIST])
+
+    @propertyList.setter
+    def propertyList(self, value: Any) -> None:
+        """Computed; bacpypes3 sets None while initialising."""
+
+
+class BridgeNetworkPort(PropertyListMixin, NetworkPortObject):  # type: ignore[misc]
+    """The network-port object, read-only, with the APDU_Length the standard requires."""
+
+    async def write_property(
+        self, attr: int | str, value: Any, index: int | None = None, priority: int | None = None
+    ) -> None:
+        property_name(self, attr)  # unknown-property first
+        raise PropertyError("writeAccessDenied")
 
 
 def _notify_status_flags(obj: LocalObject, old: Any) -> None:
@@ -87,7 +141,7 @@ def _notify_status_flags(obj: LocalObject, old: Any) -> None:
         monitor(old, new)
 
 
-class _Guarded:
+class _Guarded(PropertyListMixin):
     """Only the properties in ``_writable`` accept WriteProperty."""
 
     _writable: ClassVar[frozenset[str]] = frozenset()
@@ -112,6 +166,9 @@ class _Sourced(_Guarded):
     _writable = frozenset({"outOfService", "presentValue"})
     _on_written_cb: Callable[[LocalObject, str], None] | None = None
     _source: tuple[Any, bool] | None = None
+    # The write policy (configuration): both off unless the operator allows them.
+    _allow_out_of_service = False
+    _allow_value_writes = False
 
     def apply_source(self, value: Any, available: bool) -> None:
         """A new value/availability from Home Assistant (``value`` None keeps the last)."""
@@ -132,9 +189,13 @@ class _Sourced(_Guarded):
     ) -> None:
         obj: Any = self
         name = property_name(obj, attr)
-        if name == "presentValue" and not obj.outOfService:
+        if name == "outOfService" and not self._allow_out_of_service:
             raise PropertyError("writeAccessDenied")
-        if name == "covIncrement" and float(value) < 0:
+        if name == "presentValue" and not (obj.outOfService and self._allow_value_writes):
+            raise PropertyError("writeAccessDenied")
+        # NaN would compare false with every change (silencing COV for every subscriber) and
+        # is not JSON; infinity likewise never fires.
+        if name == "covIncrement" and (not math.isfinite(float(value)) or float(value) < 0):
             raise PropertyError("valueOutOfRange")
         old_flags = obj.statusFlags
         await super().write_property(name, value, index, priority)
@@ -199,9 +260,14 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
             priority = 16  # clause 19.2.1
         if not 1 <= priority <= 16 or index is not None:
             raise PropertyError("invalidArrayIndex" if index is not None else "valueOutOfRange")
+        if priority == MINIMUM_ON_OFF_PRIORITY:
+            raise PropertyError("writeAccessDenied")
         if isinstance(value, Null) or value is None:
             slot = PriorityValue(null=())
         else:
+            # bacpypes3 casts any Enumerated to BinaryPV, 2 and 255 included.
+            if int(value) not in (BinaryPV.inactive, BinaryPV.active):
+                raise PropertyError("valueOutOfRange")
             slot = PriorityValue(enumerated=BinaryPV(value))
         if self._lock is None:
             self._lock = asyncio.Lock()
@@ -217,7 +283,7 @@ class BridgeBinaryOutput(_Guarded, BinaryOutputObject):  # type: ignore[misc]
             try:
                 confirmed = await self._command(target)
             except Exception as err:
-                _LOGGER.warning("relay command from BACnet failed: %s", err)
+                _LOGGER.warning("relay command from BACnet failed: %s", escape(err))
                 raise ExecutionError(errorClass="device", errorCode="operationalProblem") from err
             self.set_feedback(confirmed)
             obj.priorityArray[priority - 1] = slot  # recalculating() follows
@@ -327,6 +393,62 @@ class BridgeApplication(Application):  # type: ignore[misc]
     """bacpypes3's application with truthful services, no half-offered handlers, and
     COV notifications that cannot raise into the event loop."""
 
+    # COV subscription limits (configuration; 0 refuses every new subscription).
+    max_cov_subscriptions = 1000
+    max_cov_subscriptions_per_peer = 200
+
+    async def do_WritePropertyRequest(self, apdu: Any) -> None:
+        """Refuse what bacpypes3 would answer with a traceback or store as it comes.
+
+        unknown-property for a property the object lacks (bacpypes3: TypeError, operational
+        problem), invalid-data-type for a value that is not of the property's type.
+        """
+        obj = self.get_object_id(apdu.objectIdentifier)
+        if obj is not None:
+            property_name(obj, apdu.propertyIdentifier)
+            if obj.get_property_type(apdu.propertyIdentifier) is None:
+                raise PropertyError("unknownProperty")
+        try:
+            await super().do_WritePropertyRequest(apdu)
+        except (TypeError, ValueError, AttributeError) as err:
+            # cast_out of a value of another type (a REAL to a BinaryPV, an opening tag ...).
+            raise ExecutionError(errorClass="property", errorCode="invalidDataType") from err
+
+    def cov_subscription_count(self, peer: Any = None) -> int:
+        """Active COV subscriptions, of one peer address or in total."""
+        detections: dict[Any, Any] = self._cov_detections
+        return sum(
+            1
+            for detection in detections.values()
+            for cov in detection.cov_subscriptions
+            if peer is None or cov.client_addr == peer
+        )
+
+    async def do_SubscribeCOVRequest(self, apdu: Any) -> None:
+        """bacpypes3's SubscribeCOV within the configured limits.
+
+        A new subscription beyond a limit is refused with resources /
+        no-space-to-add-list-element; renewals and cancellations always pass.
+        """
+        cancel = apdu.issueConfirmedNotifications is None and apdu.lifetime is None
+        if not cancel and not self._is_renewal(apdu):
+            peer = apdu.pduSource
+            if (
+                self.cov_subscription_count() >= self.max_cov_subscriptions
+                or self.cov_subscription_count(peer) >= self.max_cov_subscriptions_per_peer
+            ):
+                raise ExecutionError(errorClass="resources", errorCode="noSpaceToAddListElement")
+        await super().do_SubscribeCOVRequest(apdu)
+
+    def _is_renewal(self, apdu: Any) -> bool:
+        detection = self._cov_detections.get(apdu.monitoredObjectIdentifier)
+        if detection is None:
+            return False
+        return any(
+            cov.client_addr == apdu.pduSource and cov.proc_id == apdu.subscriberProcessIdentifier
+            for cov in detection.cov_subscriptions
+        )
+
     def get_services_supported(self) -> ServicesSupported:
         """Protocol_Services_Supported from the handlers really present (fixes B7)."""
         bits = ServicesSupported([])
@@ -423,3 +545,31 @@ class BridgeApplication(Application):  # type: ignore[misc]
 
 for _handler in DISABLED_HANDLERS:
     setattr(BridgeApplication, _handler, None)
+
+
+async def _server_request(self: Any, apdu: Any) -> None:
+    """ServerSSM.request that answers an undecodable confirmed request with a Reject.
+
+    bacpypes3 (0.0.110) hands an AbortPDU *up* to the application instead (which drops it):
+    the peer gets no answer and waits for its timeout, and nothing counts the datagram.
+    Clause 18.8: a request with a missing or malformed parameter is rejected.
+    """
+    if isinstance(apdu, AbortPDU):
+        await _original_server_request(self, apdu)
+        return
+    try:
+        decoded = APCISequence.decode(apdu)
+    except Exception as err:
+        reason = "missingRequiredParameter" if "no more" in str(err) else "invalidTag"
+        counter = getattr(self.ssmSAP, "bridge_garbage", None)
+        if counter is not None:
+            counter.count("rejected", self.pdu_address, repr(err))
+        await self.confirmation(RejectPDU(invoke_id=apdu.apduInvokeID, reason=reason))
+        return
+    decoded.pduSource = self.pdu_address
+    decoded.pduDestination = None
+    await self.ssmSAP.sap_request(decoded)
+
+
+_original_server_request = ServerSSM.request
+ServerSSM.request = _server_request

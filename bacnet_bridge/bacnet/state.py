@@ -9,8 +9,10 @@
   describes; the revision goes up whenever the list (identifiers and names) changes.
 * COV increments a BMS wrote are kept with the instances (they belong to the object).
 
-Files are replaced atomically (write to a temporary file, then rename), so a crash
-mid-write leaves the previous version.
+Files are replaced atomically and durably (write a temporary file, fsync it, rename it over
+the old one, fsync the directory), so a crash or power cut mid-write leaves the previous
+version, and a rename that was reported done survives the power cut. Values are strict JSON
+(``allow_nan=False``): a NaN would make the file unreadable at the next start.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from ..durable import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,10 +41,16 @@ class StateError(Exception):
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace ``path`` with ``data`` atomically and durably (see the module docstring)."""
+    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

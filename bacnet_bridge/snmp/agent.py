@@ -26,14 +26,18 @@ from pysnmp.entity import config as snmp_config
 from pysnmp.entity import engine as snmp_engine
 from pysnmp.entity.rfc3413 import cmdrsp, context, ntforg
 from pysnmp.proto.api import v2c
+from pysnmp.proto.mpmod.rfc2576 import SnmpV1MessageProcessingModel
 from pysnmp.proto.secmod.rfc3826.priv import aes
 from pysnmp.smi import error as smi_error
 
 import bacnet_bridge
+from pyacurev.keys import ROLE_LIMITS, Role
 
 from ..config import Config, SnmpConfig, TrapReceiver
+from ..garbage import GarbageCounter
 from ..model import MeterEvent, Point, PointTable
-from . import oids
+from . import entity, oids
+from .fastpath import FastResponder, FastUsm, UsmUser, localized_sha_key
 from .instrum import Dynamic, FlatInstrumentation, Value
 from .mapping import MibView, display
 from .oids import Oid
@@ -129,6 +133,9 @@ class SnmpAgent:
         self._unsubscribe: list[Any] = []
         self._domain: tuple[int, ...] = udp.DOMAIN_NAME
         self._closed = False
+        self.garbage = GarbageCounter(_LOGGER, "SNMP")
+        self._fast: FastResponder | None = None
+        self._usm: FastUsm | None = None
 
     # --- start ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -137,6 +144,12 @@ class SnmpAgent:
         self.engine_state = next_engine_state(self.config.state_dir)
         eng = snmp_engine.SnmpEngine()
         self.engine = eng
+        # No SNMPv1: a v1 message is discarded and counted in snmpInBadVersions (RFC 3412
+        # 4.2.1.2), instead of pysnmp answering noSuchName for every variable (the community
+        # entry is shared by v1 and v2c, the access entry is v2c only).
+        eng.message_processing_subsystems.pop(
+            SnmpV1MessageProcessingModel.MESSAGE_PROCESSING_MODEL_ID, None
+        )
         self._set_engine_identity(eng, self.engine_state)
         sock = self._bind_socket()
         self.address = sock.getsockname()[:2]
@@ -146,13 +159,18 @@ class SnmpAgent:
         self._domain = udp6.DOMAIN_NAME if sock.family == socket.AF_INET6 else udp.DOMAIN_NAME
         self._transport = transport_cls().open_server_mode(sock=sock)
         snmp_config.add_transport(eng, self._domain, self._transport)
+        self._guard_datagrams(eng)
         lport = getattr(self._transport, "_lport", None)
         if lport is not None:
             await lport  # the datagram endpoint exists once this returns
 
         self._configure_access(eng)
         indexes = MeterIndexMap(self.config.state_dir)
-        self.view = MibView(self.table, indexes, *self._static_instances())
+        self.view = MibView(
+            self.table, indexes, *self._static_instances(), uptime=self.uptime_centiseconds
+        )
+        self._fast = FastResponder(self.view.store, self.snmp.community)
+        self._usm = self._fast_usm(eng, self._fast)
         snmp_context = context.SnmpContext(eng)
         snmp_context.unregister_context_name(b"")
         snmp_context.register_context_name(b"", FlatInstrumentation(self.view.store))
@@ -179,6 +197,74 @@ class SnmpAgent:
             len(self.snmp.users),
             len(self.snmp.trap_receivers),
             self.view.instance_count(),
+        )
+
+    def _guard_datagrams(self, eng: Any) -> None:
+        """Count bad datagrams instead of a traceback for each.
+
+        pysnmp hands each datagram to its dispatcher in a loop callback; a message it cannot
+        handle (e.g. a sequence with the wrong inner types) raises there, and asyncio logs
+        the traceback. Messages it discards by the book only raise SNMPv2-MIB counters
+        (snmpInASNParseErrs, snmpInBadVersions). Both become counts in ``self.garbage``,
+        logged once per interval.
+        """
+        builder = eng.get_mib_builder()
+        parse_errs, bad_versions = builder.import_symbols(
+            "__SNMPv2-MIB", "snmpInASNParseErrs", "snmpInBadVersions"
+        )
+        transport = self._transport
+        forward = transport._callback_function
+        garbage = self.garbage
+
+        def receive(tr: Any, address: Any, datagram: bytes) -> None:
+            for fast in self._fast_paths:
+                if (response := fast.answer(datagram)) is not None:
+                    tr.send_message(response, address)
+                    return
+            before = int(parse_errs.syntax), int(bad_versions.syntax)
+            peer = address[0] if address else None
+            try:
+                forward(tr, address, datagram)
+            except Exception as err:
+                garbage.count("undecodable", peer, repr(err))
+                return
+            if int(parse_errs.syntax) != before[0]:
+                garbage.count("unparsable", peer, datagram[:32].hex())
+            elif int(bad_versions.syntax) != before[1]:
+                garbage.count("bad-version", peer, datagram[:32].hex())
+
+        transport._callback_function = receive
+
+    @property
+    def _fast_paths(self) -> list[FastResponder | FastUsm]:
+        return [p for p in (self._fast, self._usm) if p is not None]
+
+    def _fast_usm(self, eng: Any, pdus: FastResponder) -> FastUsm | None:
+        """The SNMPv3 fast path for the configured users (keys localized once, here)."""
+        if not self.snmp.users or self.engine_state is None:
+            return None
+        engine_id = self.engine_state.engine_id
+        users = {
+            user.name.encode(): UsmUser(
+                localized_sha_key(user.auth_key, engine_id),
+                localized_sha_key(user.priv_key, engine_id)[:16],
+            )
+            for user in self.snmp.users
+        }
+        (engine_time,) = eng.get_mib_builder().import_symbols(
+            "__SNMP-FRAMEWORK-MIB", "snmpEngineTime"
+        )
+
+        def cipher(key: bytes, iv: bytes) -> Any:
+            return aes.Cipher(aes.algorithms.AES(key), aes.CFB(iv), aes.default_backend())
+
+        return FastUsm(
+            pdus,
+            engine_id,
+            self.engine_state.boots,
+            lambda: int(engine_time.syntax.clone()),  # clone() computes the current time
+            users,
+            cipher,
         )
 
     def _bind_socket(self) -> socket.socket:
@@ -216,7 +302,7 @@ class SnmpAgent:
     def _configure_access(self, eng: Any) -> None:
         snmp_config.add_context(eng, "")
         for view in (READ_VIEW, NOTIFY_VIEW):
-            for subtree in oids.VIEW_SUBTREES:
+            for subtree in (*oids.VIEW_SUBTREES, *entity.SUBTREES):
                 snmp_config.add_vacm_view(eng, view, "included", subtree, "")
         # The write view equals the read view on purpose: SET then reaches the
         # instrumentation, which refuses every variable with notWritable (RFC 3416 4.2.5),
@@ -335,7 +421,7 @@ class SnmpAgent:
         serial = str(data.get("serial") or event.serial)
         meter_index = self.view.meter_index.get(serial) or self.view.indexes.get(serial)
         try:
-            channel = max(0, min(int(data.get("channel") or 0), 16))
+            channel = max(0, min(int(data.get("channel") or 0), ROLE_LIMITS[Role.ALARM]))
         except (TypeError, ValueError):
             channel = 0
         value = data.get("value")
@@ -418,6 +504,7 @@ class SnmpAgent:
         if self._closed:
             return
         self._closed = True
+        self.garbage.close()
         for unsubscribe in self._unsubscribe:
             with contextlib.suppress(ValueError):
                 unsubscribe()

@@ -17,13 +17,16 @@ the row's *Available column false. A point that never had a value has no instanc
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pysnmp.proto.api import v2c
 
+from pyacurev.keys import Role
+
 from ..model import Meter, Point, PointKind, PointTable
 from . import oids
+from .entity import EntityView
 from .instrum import Dynamic, OidStore, Value
 from .oids import ChannelCol, DiCol, MeterCol, Oid, RelayCol
 from .state import MeterIndexMap
@@ -91,10 +94,6 @@ RELAY_STATE = Column(RelayCol.STATE, Syntax.ON_OFF)
 DI_STATE = Column(DiCol.STATE, Syntax.ON_OFF)
 DI_COUNT = Column(DiCol.COUNT, Syntax.COUNTER32)
 
-_CHANNEL_KEY = re.compile(r"ch(\d{2})_(\w+)$")
-_RELAY_KEY = re.compile(r"relay_(\d+)$")
-_DI_KEY = re.compile(r"di_(\d+)$")
-_DI_COUNT_KEY = re.compile(r"di_(\d+)_count$")
 
 _PF_RANGE = (-1000, 1000)
 
@@ -164,9 +163,14 @@ class MibView:
         indexes: MeterIndexMap,
         static: dict[Oid, Value | Dynamic],
         objects: set[Oid],
+        uptime: Callable[[], int] = lambda: 0,
     ) -> None:
-        """``static``: instances outside the tables (system group, scalars); ``objects``: theirs."""
+        """``static``: instances outside the tables (system group, scalars); ``objects``: theirs.
+
+        ``uptime`` (sysUpTime, centiseconds) stamps the standard MIBs' changes.
+        """
         self.table = table
+        self.entity = EntityView(uptime)
         self.indexes = indexes
         self.store = OidStore()
         self._static = static
@@ -202,6 +206,14 @@ class MibView:
             rows += self._layout_points(values, meter, m_idx, by_meter.get(serial, []))
         for row in rows:
             values[row.available_oid] = truth(self._row_available(row))
+        self.entity.layout(
+            values,
+            {
+                m_idx: (meters[serial], by_meter.get(serial, []))
+                for serial, m_idx in self.meter_index.items()
+            },
+        )
+        objects |= self.entity.objects()
         self.store.replace(values, objects)
 
     def _layout_meter(
@@ -236,14 +248,13 @@ class MibView:
             return row
 
         for point in sorted(points, key=lambda p: p.key):
-            if (match := _CHANNEL_KEY.match(point.key)) and point.kind in (
-                PointKind.MEASUREMENT,
-                PointKind.COUNTER,
-            ):
-                column = CHANNEL_COLUMNS.get(match.group(2))
+            role, number = point.role, point.number
+            if number is None:
+                continue
+            if role is Role.CHANNEL and point.kind in (PointKind.MEASUREMENT, PointKind.COUNTER):
+                column = CHANNEL_COLUMNS.get(point.field_name or "")
                 if column is None:
                     continue
-                number = point.channel or int(match.group(1))
                 row = row_for(
                     oids.CHANNEL_ENTRY,
                     number,
@@ -254,8 +265,7 @@ class MibView:
                 self._bind(
                     values, point, (*oids.CHANNEL_ENTRY, column.number, m_idx, number), column, row
                 )
-            elif (match := _RELAY_KEY.match(point.key)) and point.kind is PointKind.RELAY:
-                number = int(match.group(1))
+            elif role is Role.RELAY and point.kind is PointKind.RELAY:
                 row = row_for(
                     oids.RELAY_ENTRY, number, RelayCol.AVAILABLE, RelayCol.NAME, point.name
                 )
@@ -266,14 +276,12 @@ class MibView:
                     RELAY_STATE,
                     row,
                 )
-            elif (match := _DI_KEY.match(point.key)) and point.kind is PointKind.BINARY:
-                number = int(match.group(1))
+            elif role is Role.DI and point.kind is PointKind.BINARY:
                 row = row_for(oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, point.name)
                 self._bind(
                     values, point, (*oids.DI_ENTRY, DiCol.STATE, m_idx, number), DI_STATE, row
                 )
-            elif (match := _DI_COUNT_KEY.match(point.key)) and point.kind is PointKind.COUNTER:
-                number = int(match.group(1))
+            elif role is Role.DI_COUNT and point.kind is PointKind.COUNTER:
                 row = row_for(
                     oids.DI_ENTRY, number, DiCol.AVAILABLE, DiCol.NAME, f"{meter_name} DI{number}"
                 )
@@ -301,6 +309,7 @@ class MibView:
     # --- updates --------------------------------------------------------------------------
     def point_changed(self, point: Point) -> None:
         """A point's value or availability changed: update its cell and its row."""
+        self.entity.point_changed(self.store, point)
         cell = self._cells.get(point.unique_id)
         if cell is None:
             return

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..durable import fsync_dir
 from .oids import ENTERPRISE_NUMBER
 
 _LOGGER = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def _write_json(path: Path, data: Any) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).replace(path)
+        fsync_dir(path.parent)  # the rename itself survives a power cut
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -257,19 +257,26 @@ class BridgeClient extends EventEmitter {
 
     onMessage(msg) {
         switch (msg.type) {
-            case 'subscribed':
+            case 'subscribed': {
                 this.attempt = 0;
+                // Another stream id: the bridge restarted and numbers from 1 again. The last
+                // number of the old stream would hide every new message up to it, so forget
+                // it; the bridge replays the new stream's messages after the gap it reports.
+                const restarted = this.stream !== null && this.stream !== msg.stream;
                 if (this.stream !== msg.stream) {
                     this.meterCache = null;
                 }
                 this.stream = msg.stream;
-                if (this.lastSeq === null) {
+                if (restarted) {
+                    this.lastSeq = null;
+                } else if (this.lastSeq === null) {
                     this.lastSeq = msg.seq;
                 }
                 this.haConnected = msg.ha_connected;
                 this.setState(msg.ha_connected ? 'connected' : 'ha_down',
                     msg.ha_connected ? '' : 'Home Assistant not connected');
                 return;
+            }
             case 'gap':
                 this.dispatch(msg);
                 return;

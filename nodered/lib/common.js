@@ -12,12 +12,17 @@ const CONNECTION = {
     error: { fill: 'red', shape: 'dot', text: 'error' },
 };
 
-/** A node.status object for a connection state of the bridge client. */
-function connectionStatus(state, detail) {
-    const base = CONNECTION[state] || CONNECTION.error;
+/**
+ * A node.status object for a connection state of the bridge client; ``t`` translates
+ * (the config node's catalog: status.<state>), English without it.
+ */
+function connectionStatus(state, detail, t) {
+    const known = Object.prototype.hasOwnProperty.call(CONNECTION, state) ? state : 'error';
+    const base = CONNECTION[known];
+    const label = t ? t(`status.${known}`) : base.text;
     // A short reason only (ECONNREFUSED, timeout, ...): the status text sits under the node.
     const code = detail && (String(detail).match(/\bE[A-Z]{3,}\b/) || [String(detail)])[0];
-    const text = state === 'disconnected' && code ? `${base.text} (${code.slice(0, 24)})` : base.text;
+    const text = known === 'disconnected' && code ? `${label} (${code.slice(0, 24)})` : label;
     return { fill: base.fill, shape: base.shape, text };
 }
 
@@ -32,11 +37,11 @@ function attach(RED, node, config, onMessage) {
         return null;
     }
     if (!bridge.client) {
-        node.status({ fill: 'red', shape: 'dot', text: bridge.problem || 'bridge misconfigured' });
+        node.status({ fill: 'red', shape: 'dot', text: bridge.problem || bridge.t('status.misconfigured') });
         return null;
     }
     const release = bridge.client.register({
-        state: (state, detail) => node.status(connectionStatus(state, detail)),
+        state: (state, detail) => node.status(connectionStatus(state, detail, bridge.t)),
         message: onMessage,
     });
     node.on('close', (removed, done) => {
@@ -65,6 +70,22 @@ function pick(setting, fromMsg) {
     return isBlank(fromMsg) ? undefined : fromMsg;
 }
 
+/** English texts of the errors below, for when no translator ``t`` is given. */
+const ENGLISH = {
+    'errors.number': (a) => `${a.what} must be a whole number from 1, not ${a.value}`,
+    'errors.command': (a) => `relay command must be on/off/toggle, true/false or 1/0, not ${a.value}`,
+};
+
+function say(t, key, args) {
+    return t ? t(key, args) : ENGLISH[key](args);
+}
+
+/** The config node's translator (its catalog holds the texts the nodes share), if any. */
+function translator(RED, config) {
+    const bridge = RED.nodes.getNode(config.bridge);
+    return bridge && bridge.t ? bridge.t : null;
+}
+
 /** A whole number within [min, max] or an Error naming ``what``. */
 function wholeNumber(value, what, min, max) {
     const n = typeof value === 'number' ? value : Number(String(value).trim());
@@ -74,8 +95,22 @@ function wholeNumber(value, what, min, max) {
     return n;
 }
 
+/**
+ * A number >= 1 (a relay, input or channel) or an Error naming ``what``. The upper bound is
+ * the meter's, which only the bridge knows: it refuses a number the meter does not have.
+ */
+function positiveNumber(value, what, t = null) {
+    // One spelling per number, as the bridge's API has it: no sign, no leading zeros.
+    const text = typeof value === 'number' ? '' : String(value).trim();
+    const n = typeof value === 'number' ? value : (/^[1-9][0-9]*$/.test(text) ? Number(text) : NaN);
+    if (!Number.isSafeInteger(n) || n < 1) {
+        throw new Error(say(t, 'errors.number', { what, value: JSON.stringify(value) }));
+    }
+    return n;
+}
+
 /** "on" / "off" / "toggle" from a relay node setting or msg.payload. */
-function relayCommand(value) {
+function relayCommand(value, t = null) {
     if (value === true || value === 1) {
         return 'on';
     }
@@ -94,11 +129,10 @@ function relayCommand(value) {
             return 'toggle';
         }
     }
-    throw new Error('relay command must be on/off/toggle, true/false or 1/0, not '
-        + JSON.stringify(value));
+    throw new Error(say(t, 'errors.command', { value: JSON.stringify(value) }));
 }
 
-/** "1, 4,di_5" -> ["1", "4", "di_5"]. */
+/** "1, 4,active_power" -> ["1", "4", "active_power"]. */
 function list(text) {
     if (Array.isArray(text)) {
         return text.map(String).map((s) => s.trim()).filter(Boolean);
@@ -112,6 +146,6 @@ function liveValue(point) {
 }
 
 module.exports = {
-    attach, connectionStatus, isBlank, list, liveValue, noBridgeError, pick, relayCommand,
-    wholeNumber,
+    attach, connectionStatus, isBlank, list, liveValue, noBridgeError, pick, positiveNumber,
+    relayCommand, translator, wholeNumber,
 };

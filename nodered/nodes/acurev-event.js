@@ -15,13 +15,16 @@ module.exports = function (RED) {
             relay: config.relay === true,
             availability: config.availability === true,
         };
-        const inputs = new Set(list(config.inputs).map((s) => s.replace(/^di_?/i, '')));
+        // Input numbers as the editor stores them ("1, 4"); compared with the bridge's
+        // structured ``number`` field, never with a key's spelling.
+        const inputs = new Set(list(config.inputs).map(Number).filter(Number.isInteger));
         const edge = Object.prototype.hasOwnProperty.call(EDGES, config.edge) ? EDGES[config.edge] : null;
 
         function out(m, payload, event) {
+            // A point event's topic ends with the key the bridge sent (di_4, relay_2).
+            const leaf = event.type === 'di' || event.type === 'relay' ? m.key : event.type;
             node.send({
-                topic: `acurev/${m.serial || 'bridge'}/${event.type === 'di' ? `di_${event.input}`
-                    : event.type === 'relay' ? `relay_${event.relay}` : event.type}`,
+                topic: `acurev/${m.serial || 'bridge'}/${leaf}`,
                 payload,
                 meter: m.serial,
                 event: { ...event, time: m.time, seq: m.seq },
@@ -32,8 +35,8 @@ module.exports = function (RED) {
             const changed = typeof m.value === 'boolean' && typeof m.previous === 'boolean'
                 && m.value !== m.previous && m.available && m.previous_available;
             if (m.event === 'di' && want.di && changed) {
-                const input = Number(m.key.replace(/^di_/, ''));
-                if (inputs.size > 0 && !inputs.has(String(input))) {
+                const input = m.number;
+                if (inputs.size > 0 && !inputs.has(input)) {
                     return;
                 }
                 if (edge !== null && m.value !== edge) {
@@ -41,7 +44,7 @@ module.exports = function (RED) {
                 }
                 out(m, m.value, { type: 'di', input, state: m.value, previous: m.previous, name: m.name });
             } else if (m.event === 'relay' && want.relay && changed) {
-                const relay = Number(m.key.replace(/^relay_/, ''));
+                const relay = m.number;
                 if (edge !== null && m.value !== edge) {
                     return;
                 }
@@ -81,7 +84,7 @@ module.exports = function (RED) {
                 case 'gap':
                     if (m.events_lost) {
                         // Through node.error so a Catch node can react (e.g. re-read the states).
-                        node.error(`AcuRev bridge: events may have been missed: ${m.message}`,
+                        node.error(RED._('acurev-event.errors.gap', { message: m.message }),
                             { topic: 'acurev/gap', payload: m });
                     } else {
                         node.debug(`AcuRev bridge: ${m.message}`);

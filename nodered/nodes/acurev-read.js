@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, liveValue, noBridgeError, pick, wholeNumber } = require('../lib/common');
+const { attach, isBlank, liveValue, noBridgeError, pick, positiveNumber, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevReadNode(config) {
@@ -18,7 +18,7 @@ module.exports = function (RED) {
                 const key = pick(config.point, typeof msg.point === 'string' ? msg.point : undefined);
                 const rawChannel = pick(config.channel, msg.channel);
                 const channel = isBlank(rawChannel) ? undefined
-                    : wholeNumber(rawChannel, 'channel', 1, 18);
+                    : positiveNumber(rawChannel, 'channel', translator(RED, config));
                 const answer = await client.values(serial, { channel, key });
                 msg.meter = serial;
                 if (key !== undefined) {
@@ -29,7 +29,7 @@ module.exports = function (RED) {
                 } else {
                     // A channel's points by their name within the channel (active_power, ...),
                     // a meter's by their full key (ch07_active_power, frequency, ...).
-                    const name = (p) => (channel !== undefined ? p.field : p.key);
+                    const name = (p) => (channel !== undefined && p.field ? p.field : p.key);
                     msg.payload = {};
                     msg.units = {};
                     for (const p of answer.points) {

@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, noBridgeError, pick, relayCommand, wholeNumber } = require('../lib/common');
+const { attach, isBlank, noBridgeError, pick, positiveNumber, relayCommand, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevRelayNode(config) {
@@ -15,23 +15,27 @@ module.exports = function (RED) {
                 return;
             }
             try {
-                const command = relayCommand(fixed !== null ? fixed : msg.payload);
+                const command = relayCommand(fixed !== null ? fixed : msg.payload, translator(RED, config));
                 const rawRelay = pick(config.relay, msg.relay);
                 if (rawRelay === undefined) {
-                    throw new Error('no relay: set it in the node or send msg.relay (1-8)');
+                    throw new Error(RED._('acurev-relay.errors.no-relay'));
                 }
-                const relay = wholeNumber(rawRelay, 'relay', 1, 8);
+                // Which relays the meter has is the bridge's to say (it answers unknown_relay
+                // with the list): the palette knows no relay count of its own.
+                const relay = positiveNumber(rawRelay, 'relay', translator(RED, config));
                 const serial = await client.resolveMeter(pick(config.meter, msg.meter));
-                node.status({ fill: 'blue', shape: 'ring', text: `relay ${relay}: ${command} ...` });
+                node.status({
+                    fill: 'blue', shape: 'ring', text: RED._('acurev-relay.status.switching', { relay, command }),
+                });
                 const answer = await client.switchRelay(serial, relay, command);
                 msg.payload = answer.state;
                 msg.meter = serial;
                 msg.relay = relay;
-                msg.topic = `acurev/${serial}/relay_${relay}`;
+                msg.topic = `acurev/${serial}/${answer.key}`; // the key the bridge switched
                 msg.acurev = answer;
                 node.status({
                     fill: 'green', shape: answer.state ? 'dot' : 'ring',
-                    text: `relay ${relay}: ${answer.state ? 'on' : 'off'}`,
+                    text: RED._(`acurev-relay.status.${answer.state ? 'on' : 'off'}`, { relay }),
                 });
                 send(msg);
                 done();

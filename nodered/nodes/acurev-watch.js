@@ -1,6 +1,6 @@
 'use strict';
 
-const { attach, isBlank, list, liveValue, wholeNumber } = require('../lib/common');
+const { attach, isBlank, list, liveValue, positiveNumber, translator } = require('../lib/common');
 
 module.exports = function (RED) {
     function AcurevWatchNode(config) {
@@ -9,7 +9,7 @@ module.exports = function (RED) {
         const meter = isBlank(config.meter) ? null : String(config.meter).trim();
         let channel = null;
         try {
-            channel = isBlank(config.channel) ? null : wholeNumber(config.channel, 'channel', 1, 18);
+            channel = isBlank(config.channel) ? null : positiveNumber(config.channel, 'channel', translator(RED, config));
         } catch (err) {
             node.error(err.message);
             node.status({ fill: 'red', shape: 'dot', text: err.message.slice(0, 60) });
@@ -38,7 +38,7 @@ module.exports = function (RED) {
 
         attach(RED, node, config, (m) => {
             if (m.type === 'gap') {
-                node.warn(`AcuRev bridge: ${m.message}; readings in between were not sent`);
+                node.warn(RED._('acurev-watch.warn.gap', { message: m.message }));
                 return;
             }
             if (!wanted(m)) {

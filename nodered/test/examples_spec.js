@@ -27,6 +27,7 @@ const NODES = [
     require(`${CORE}/common/21-debug.js`),
     require(`${CORE}/common/25-catch.js`),
     require(`${CORE}/common/90-comment.js`),
+    require(`${CORE}/function/10-function.js`),
     require(`${CORE}/function/10-switch.js`),
     require(`${CORE}/function/15-change.js`),
     require(`${CORE}/network/21-httpin.js`),
@@ -144,6 +145,59 @@ describe('example flows', function () {
         } finally {
             webhook.closeAllConnections();
             await new Promise((resolve) => webhook.close(resolve));
+        }
+    });
+
+    it('http-endpoints: the relay endpoint says it switches relays and demands a token', async function () {
+        // The example's guard function, run as it is in Node-RED with two helper nodes on its
+        // outputs (the test helper serves no "http in"; tests/bridge/test_api_nodered_e2e.py
+        // sends real HTTP requests to the deployed example).
+        const nodes = example('http-endpoints.json', bridge);
+        const tab = nodes.find((n) => n.type === 'tab');
+        assert.match(tab.info, /Security/);
+        assert.match(tab.info, /ACUREV_RELAY_HTTP_TOKEN/);
+        const httpIn = nodes.find((n) => n.type === 'http in' && n.url === '/acurev/relay/:relay');
+        const guard = nodes.find((n) => n.id === httpIn.wires[0][0]);
+        assert.equal(guard.type, 'function');
+        const flow = [
+            { ...guard, z: 'flow', wires: [['pass'], ['refuse']] },
+            { id: 'flow', type: 'tab' },
+            { id: 'pass', type: 'helper', z: 'flow' },
+            { id: 'refuse', type: 'helper', z: 'flow' },
+        ];
+        const relayToken = 'spec-relay-token-0123456789';
+        const saved = process.env.ACUREV_RELAY_HTTP_TOKEN;
+        async function run(authorization) {
+            await helper.load([require('@node-red/nodes/core/function/10-function.js')], flow);
+            const got = new Promise((resolve) => {
+                helper.getNode('pass').on('input', (msg) => resolve({ out: 'pass', msg }));
+                helper.getNode('refuse').on('input', (msg) => resolve({ out: 'refuse', msg }));
+            });
+            const headers = authorization ? { authorization } : {};
+            helper.getNode(guard.id).receive({ req: { headers }, payload: { state: 'on' } });
+            const result = await got;
+            await helper.unload();
+            return result;
+        }
+        try {
+            delete process.env.ACUREV_RELAY_HTTP_TOKEN;
+            let r = await run(`Bearer ${relayToken}`);
+            assert.equal(r.out, 'refuse'); // no token configured: relay switching is off
+            assert.equal(r.msg.statusCode, 403);
+            process.env.ACUREV_RELAY_HTTP_TOKEN = relayToken;
+            for (const wrong of [undefined, 'Bearer wrong-token-0123456789', `Basic ${relayToken}`, `Bearer ${relayToken}x`]) {
+                r = await run(wrong);
+                assert.equal(r.out, 'refuse', String(wrong));
+                assert.equal(r.msg.statusCode, 401);
+            }
+            r = await run(`Bearer ${relayToken}`);
+            assert.equal(r.out, 'pass');
+        } finally {
+            if (saved === undefined) {
+                delete process.env.ACUREV_RELAY_HTTP_TOKEN;
+            } else {
+                process.env.ACUREV_RELAY_HTTP_TOKEN = saved;
+            }
         }
     });
 });

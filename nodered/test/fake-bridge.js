@@ -13,27 +13,47 @@ const { WebSocketServer } = require('ws');
 const SERIAL = 'A2020T0001';
 const TOKEN = 'fake-bridge-token-0123456789';
 
-function point(serial, key, kind, value, unit = null, channel = null) {
-    const prefix = channel ? `ch${String(channel).padStart(2, '0')}_` : '';
+// The structured fields are written out as the bridge sends them (it reads keys through
+// pyacurev.keys); neither the fake nor the palette derives them from a key's spelling.
+function point(serial, key, kind, value, unit, ref) {
+    const { role, number = null, field = null, phase = null } = ref;
     return {
         key, unique_id: `${serial}_${key}`, entity_id: `sensor.acurev_${key}`, kind,
-        name: key, unit, device_class: null, state_class: null, channel,
-        field: prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key,
+        name: key, unit, device_class: null, state_class: null,
+        role, number, channel: role === 'channel' || role === 'alarm' ? number : null, field, phase,
         value, available: true, changed_at: new Date().toISOString(),
     };
 }
 
 function defaultPoints(serial) {
     return [
-        point(serial, 'frequency', 'measurement', 60.0, 'Hz'),
-        point(serial, 'ch07_active_power', 'measurement', 1234.5, 'W', 7),
-        point(serial, 'ch07_current', 'measurement', 10.25, 'A', 7),
-        point(serial, 'ch08_active_power', 'measurement', 0.0, 'W', 8),
-        point(serial, 'di_1', 'binary', false),
-        point(serial, 'di_4', 'binary', false),
-        point(serial, 'relay_1', 'relay', false),
-        point(serial, 'relay_2', 'relay', false),
+        point(serial, 'frequency', 'measurement', 60.0, 'Hz', { role: 'system', field: 'frequency' }),
+        point(serial, 'ch07_active_power', 'measurement', 1234.5, 'W',
+            { role: 'channel', number: 7, field: 'active_power' }),
+        point(serial, 'ch07_current', 'measurement', 10.25, 'A', { role: 'channel', number: 7, field: 'current' }),
+        point(serial, 'ch08_active_power', 'measurement', 0.0, 'W',
+            { role: 'channel', number: 8, field: 'active_power' }),
+        point(serial, 'di_1', 'binary', false, null, { role: 'di', number: 1 }),
+        point(serial, 'di_4', 'binary', false, null, { role: 'di', number: 4 }),
+        point(serial, 'relay_1', 'relay', false, null, { role: 'relay', number: 1 }),
+        point(serial, 'relay_2', 'relay', false, null, { role: 'relay', number: 2 }),
     ];
+}
+
+const COUNTED = {
+    channels: 'channel', users: 'user', relays: 'relay', digital_inputs: 'di', alarm_channels: 'alarm',
+};
+
+/** The per-meter counts of the bridge's meter listing, from the points' structured fields. */
+function meterCounts(points) {
+    const numbers = {};
+    const counts = {};
+    for (const [name, role] of Object.entries(COUNTED)) {
+        numbers[name] = [...new Set(points.filter((p) => p.role === role).map((p) => p.number))]
+            .sort((a, b) => a - b);
+        counts[name] = numbers[name].length;
+    }
+    return { counts, numbers };
 }
 
 class FakeBridge {
@@ -121,7 +141,11 @@ class FakeBridge {
                 return;
             }
             if (parts.length === 1) {
-                this.json(res, 200, { meters: Object.values(this.meters).map((m) => ({ serial: m.serial, name: m.name, available: m.available, points: m.points })) });
+                this.json(res, 200, {
+                    meters: Object.values(this.meters).map((m) => ({
+                        serial: m.serial, name: m.name, available: m.available, ...meterCounts(m.points), points: m.points,
+                    })),
+                });
                 return;
             }
             const meter = this.meters[decodeURIComponent(parts[1])];
@@ -130,14 +154,14 @@ class FakeBridge {
                 return;
             }
             const body = (points, channel = null) => ({
-                serial: meter.serial, name: meter.name, available: meter.available, ha_connected: true,
-                channel, time: new Date().toISOString(), points,
+                serial: meter.serial, name: meter.name, available: meter.available, ...meterCounts(meter.points),
+                ha_connected: true, channel, time: new Date().toISOString(), points,
             });
             if (parts[2] === 'values') {
                 this.json(res, 200, body(meter.points));
             } else if (parts[2] === 'channels') {
                 const n = Number(parts[3]);
-                if (!Number.isInteger(n)) {
+                if (!/^(0|[1-9][0-9]*)$/.test(parts[3])) {
                     this.error(res, 400, 'bad_request', 'channel must be a whole number');
                     return;
                 }
@@ -170,7 +194,8 @@ class FakeBridge {
             this.error(res, 400, 'bad_request', 'the body is not valid JSON');
             return;
         }
-        const p = meter.points.find((q) => q.key === `relay_${number}`);
+        const p = /^[1-9][0-9]*$/.test(number)
+            ? meter.points.find((q) => q.role === 'relay' && q.number === Number(number)) : undefined;
         if (!p) {
             this.error(res, 404, 'unknown_relay', `meter ${meter.serial} has no relay ${number}`);
             return;
@@ -200,7 +225,7 @@ class FakeBridge {
             p.value = value;
         }
         p.available = available;
-        const event = p.kind === 'relay' ? 'relay' : p.kind === 'binary' ? (key.startsWith('di_') ? 'di' : 'binary') : null;
+        const event = p.kind === 'relay' ? 'relay' : p.kind === 'binary' ? (p.role === 'di' ? 'di' : 'binary') : null;
         this.push({
             type: 'point', event, time: new Date().toISOString(), serial, ...p,
             previous, previous_available: previousAvailable,

@@ -20,6 +20,11 @@ const { FakeBridge, SERIAL, TOKEN } = require('./fake-bridge');
 
 helper.init(require.resolve('node-red'));
 
+// node-red-node-test-helper's RED._ returns the message key itself: status texts and errors
+// are compared as keys here; test/locales_spec.js checks that every key has its en-US and de
+// text.
+const CONNECTED = 'acurev-config.status.connected';
+
 const NODES = [configNode, readNode, relayNode, watchNode, eventNode, catchNode, statusNode];
 const WAIT_MS = 3000;
 
@@ -122,6 +127,17 @@ describe('AcuRev palette', function () {
             assert.ok(cfg.client);
         });
 
+        it('tells the editor the numbers the bridge lists (no counts of its own)', async function () {
+            await load([]);
+            const res = await helper.request().get('/acurev-config/cfg/meters').expect(200);
+            const [meter] = res.body.meters;
+            assert.equal(meter.serial, SERIAL);
+            // The fake meter has channels 7 and 8, relays 1 and 2 (test/fake-bridge.js).
+            assert.deepEqual(meter.numbers.channels, [7, 8]);
+            assert.deepEqual(meter.numbers.relays, [1, 2]);
+            await helper.request().get('/acurev-config/nope/meters').expect(404);
+        });
+
         it('shares one websocket between all nodes of a bridge', async function () {
             await load([
                 { id: 'w1', type: 'acurev-watch', wires: [['out']] },
@@ -136,17 +152,17 @@ describe('AcuRev palette', function () {
 
         it('shows the connection in the node status', async function () {
             await load([{ id: 'w1', type: 'acurev-watch', wires: [['out']] }]);
-            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'connected', 'connected');
+            await waitUntil(() => statusOf('w1') && statusOf('w1').text === CONNECTED, 'connected');
             assert.equal(statusOf('w1').fill, 'green');
             bridge.setHaConnected(false);
-            await waitUntil(() => statusOf('w1').text === 'Home Assistant down', 'HA down status');
+            await waitUntil(() => statusOf('w1').text === 'acurev-config.status.ha_down', 'HA down status');
             bridge.setHaConnected(true);
-            await waitUntil(() => statusOf('w1').text === 'connected', 'connected again');
+            await waitUntil(() => statusOf('w1').text === CONNECTED, 'connected again');
         });
 
         it('says "wrong API token" when the bridge refuses the token', async function () {
             await load([{ id: 'w1', type: 'acurev-watch', wires: [['out']] }], { token: 'wrong-token-000000000' });
-            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'wrong API token', 'unauthorized status');
+            await waitUntil(() => statusOf('w1') && statusOf('w1').text === 'acurev-config.status.unauthorized', 'unauthorized status');
             assert.equal(statusOf('w1').fill, 'red');
         });
 
@@ -287,12 +303,20 @@ describe('AcuRev palette', function () {
             await load([{ id: 'rl', type: 'acurev-relay', command: 'msg', wires: [['out']] }]);
             const node = helper.getNode('rl');
             node.receive({ payload: 'on' });
-            node.receive({ payload: 'on', relay: 9 });
+            node.receive({ payload: 'on', relay: 0 });
+            node.receive({ payload: 'on', relay: '+2' });
             node.receive({ payload: 'dim', relay: 1 });
-            await caught.next(3);
-            assert.match(caught.messages[0].error.message, /no relay/);
-            assert.match(caught.messages[1].error.message, /1 to 8/);
-            assert.match(caught.messages[2].error.message, /on\/off\/toggle/);
+            await caught.next(4);
+            assert.match(caught.messages[0].error.message, /acurev-relay\.errors\.no-relay/);
+            assert.match(caught.messages[1].error.message, /acurev-config\.errors\.number/);
+            assert.match(caught.messages[2].error.message, /acurev-config\.errors\.number/);
+            assert.match(caught.messages[3].error.message, /acurev-config\.errors\.command/);
+            assert.deepEqual(bridge.relayCalls, []);
+            // The palette has no relay count of its own: the bridge refuses a relay the meter
+            // lacks (this fake meter has relays 1 and 2).
+            node.receive({ payload: 'on', relay: 3 });
+            await caught.next(5);
+            assert.equal(caught.messages[4].error.code, 'unknown_relay');
             assert.deepEqual(bridge.relayCalls, []);
             node.receive({ payload: 'on', relay: '2' });
             assert.equal((await out.next()).payload, true);
@@ -402,7 +426,7 @@ describe('AcuRev palette', function () {
             bridge.setPoint(SERIAL, 'di_4', true);
             await out.next(1);
             bridge.dropAll();
-            await waitUntil(() => statusOf('e') && statusOf('e').text.startsWith('disconnected'), 'disconnected status');
+            await waitUntil(() => statusOf('e') && statusOf('e').text.startsWith('acurev-config.status.disconnected'), 'disconnected status');
             bridge.setPoint(SERIAL, 'di_4', false); // while the node is away
             bridge.setPoint(SERIAL, 'di_4', true);
             await out.next(3, 5000);
@@ -410,10 +434,32 @@ describe('AcuRev palette', function () {
             const resumed = bridge.subscribes[bridge.subscribes.length - 1];
             assert.equal(resumed.since, out.messages[0].event.seq);
             assert.equal(resumed.stream, bridge.stream);
-            await waitUntil(() => statusOf('e').text === 'connected', 'connected again');
+            await waitUntil(() => statusOf('e').text === CONNECTED, 'connected again');
             bridge.setPoint(SERIAL, 'di_4', false);
             await out.next(4);
             assert.equal(out.messages.length, 4); // nothing twice
+        });
+
+        it('after a bridge restart (new stream, numbers from 1 again) events still arrive', async function () {
+            this.timeout(10000);
+            await load([{ id: 'e', type: 'acurev-event', inputs: '4', wires: [['out']] }]);
+            await waitUntil(() => bridge.subscribes.length === 1, 'subscription');
+            helper.getNode('cfg').client.backoff = { min: 50, max: 200 };
+            for (let i = 0; i < 5; i += 1) {
+                bridge.setPoint(SERIAL, 'di_4', i % 2 === 0); // the old stream reaches seq 5
+            }
+            await out.next(5);
+            // The bridge process restarts: another stream id, an empty log, seq from 0.
+            bridge.dropAll();
+            bridge.stream = 'fakestream0002';
+            bridge.seq = 0;
+            bridge.history = [];
+            await waitUntil(() => bridge.subscribes.length === 2, 'subscribed again');
+            await caught.next(1, 5000); // the gap: events of the old stream may be lost
+            bridge.setPoint(SERIAL, 'di_4', false); // seq 1 of the new stream
+            const msg = await out.next(6, 5000);
+            assert.equal(msg.payload, false);
+            assert.equal(msg.event.seq, 1);
         });
 
         it('reports lost events through Catch', async function () {
@@ -430,7 +476,7 @@ describe('AcuRev palette', function () {
                 bridge.setPoint(SERIAL, 'di_1', i % 2 === 0);
             }
             const err = await caught.next(1, 5000);
-            assert.match(err.error.message, /events may have been missed/);
+            assert.match(err.error.message, /acurev-event\.errors\.gap/);
             assert.equal(err.payload.type, 'gap');
             assert.equal(err.error.source.id, 'e');
         });

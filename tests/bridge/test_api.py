@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,9 +17,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bacnet_bridge.api import ApiServer, start_api
 from bacnet_bridge.api import server as api_server
+from bacnet_bridge.api.server import ApiError
 from bacnet_bridge.api.stream import EventLog
 from bacnet_bridge.config import ApiConfig, Config, HomeAssistantConfig
 from bacnet_bridge.model import (
@@ -35,9 +39,7 @@ from .api_support import TOKEN, StreamClient, auth
 SERIAL = "A2020T0001"
 
 
-def _point(
-    key: str, kind: PointKind, value: Any, unit: str | None = None, channel: int | None = None
-) -> Point:
+def _point(key: str, kind: PointKind, value: Any, unit: str | None = None) -> Point:
     return Point(
         unique_id=f"{SERIAL}_{key}",
         entity_id=f"sensor.acurev_{key}",
@@ -46,7 +48,6 @@ def _point(
         kind=kind,
         name=key.replace("_", " "),
         unit=unit,
-        channel=channel,
         value=value,
         available=True,
     )
@@ -77,10 +78,10 @@ def make_table() -> tuple[PointTable, Commander]:
     table = PointTable()
     points = [
         _point("frequency", PointKind.MEASUREMENT, 60.0, "Hz"),
-        _point("ch07_active_power", PointKind.MEASUREMENT, 1234.5, "W", 7),
-        _point("ch07_current", PointKind.MEASUREMENT, 10.25, "A", 7),
-        _point("ch07_import_energy", PointKind.COUNTER, 42.0, "kWh", 7),
-        _point("ch08_active_power", PointKind.MEASUREMENT, 99.0, "W", 8),
+        _point("ch07_active_power", PointKind.MEASUREMENT, 1234.5, "W"),
+        _point("ch07_current", PointKind.MEASUREMENT, 10.25, "A"),
+        _point("ch07_import_energy", PointKind.COUNTER, 42.0, "kWh"),
+        _point("ch08_active_power", PointKind.MEASUREMENT, 99.0, "W"),
         _point("di_4", PointKind.BINARY, False),
         _point("relay_2", PointKind.RELAY, False),
         _point("relay_3", PointKind.RELAY, True),
@@ -675,7 +676,7 @@ async def test_structure_change_is_announced(api: Api) -> None:
     await client.connect(since=None)
     table = api.table
     points = dict(table.points)
-    extra = _point("ch09_active_power", PointKind.MEASUREMENT, 5.0, "W", 9)
+    extra = _point("ch09_active_power", PointKind.MEASUREMENT, 5.0, "W")
     points[extra.unique_id] = extra
     table.replace_points(dict(table.meters), points)
     msgs = [await client.next_raw(), await client.next_raw()]
@@ -714,3 +715,188 @@ def test_token_must_be_long_enough() -> None:
         ApiServer(ApiConfig(enabled=True, token="short"), table)
     with pytest.raises(ValueError, match="at least 1"):
         EventLog(table, recent_size=0)
+
+
+# --- malformed input on the wire (issue #12): raw HTTP, the standard refusal, nothing changed ---
+
+
+async def raw_http(api: Api, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` as bytes on a fresh TCP connection; the status and body of the answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", api.server.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5.0)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, body
+
+
+def raw_post(path: str, body: bytes, authorization: bytes | None = None) -> bytes:
+    auth_line = b"Authorization: " + (authorization or f"Bearer {TOKEN}".encode()) + b"\r\n"
+    return (
+        b"POST /api/v1"
+        + path.encode("ascii")
+        + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + auth_line
+        + b"Content-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+def relay_states(api: Api) -> dict[str, object]:
+    return {p.key: p.value for p in api.table.points.values() if p.kind is PointKind.RELAY}
+
+
+@pytest.mark.parametrize(
+    "relay",
+    ["+3", "%203", "3%20", "03", "%D9%A3", "%EF%BC%93", "3.0", "0x3", "-3", "%2B3", "3_"],
+    ids=[
+        "plus",
+        "space-before",
+        "space-after",
+        "zero",
+        "arabic",
+        "fullwidth",
+        "dot",
+        "hex",
+        "minus",
+        "plus-escaped",
+        "underscore",
+    ],
+)
+async def test_non_canonical_relay_ids_are_refused_on_the_wire(api: Api, relay: str) -> None:
+    before = relay_states(api)
+    status, body = await raw_http(
+        api, raw_post(f"/meters/{SERIAL}/relays/{relay}", b'{"state": "off"}')
+    )
+    assert status == 400, body
+    assert json.loads(body)["error"] == "bad_request"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+    # The canonical spelling of the same relay does switch it.
+    status, body = await raw_http(api, raw_post(f"/meters/{SERIAL}/relays/3", b'{"state": "off"}'))
+    assert status == 200, body
+    assert api.commander.calls == [("relay_3", False)]
+
+
+async def test_relay_beyond_the_meter_is_unknown(api: Api) -> None:
+    before = relay_states(api)
+    for number in ("4", "9", "999999999"):
+        status, body = await raw_http(
+            api, raw_post(f"/meters/{SERIAL}/relays/{number}", b'{"state": "on"}')
+        )
+        assert status == 404, (number, body)
+        assert json.loads(body)["relays"] == [2, 3]
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_non_utf8_authorization_is_401_not_500(api: Api) -> None:
+    before = relay_states(api)
+    status, body = await raw_http(
+        api,
+        raw_post(
+            f"/meters/{SERIAL}/relays/3", b'{"state": "off"}', authorization=b"Bearer \xff\xfe\x80"
+        ),
+    )
+    assert status == 401, body
+    assert json.loads(body)["error"] == "unauthorized"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_deeply_nested_json_is_400_not_500(api: Api) -> None:
+    before = relay_states(api)
+    depth = 20_000  # within MAX_BODY, far beyond the JSON parser's recursion limit
+    body = b'{"state": ' + b"[" * depth + b"]" * depth + b"}"
+    status, answer = await raw_http(api, raw_post(f"/meters/{SERIAL}/relays/3", body))
+    assert status == 400, answer
+    assert json.loads(answer)["error"] == "bad_request"
+    assert api.commander.calls == []
+    assert relay_states(api) == before
+
+
+async def test_nested_json_on_the_websocket_is_refused(api: Api) -> None:
+    ws = await api.session.ws_connect(f"{api.url}/api/v1/stream", headers=auth())
+    await ws.send_str("[" * 20_000 + "]" * 20_000)
+    answer = await ws.receive_json(timeout=5.0)
+    assert (answer["type"], answer["status"], answer["error"]) == ("error", 400, "bad_request")
+    await ws.close()
+
+
+async def test_a_forged_log_line_is_escaped(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bacnet_bridge")
+    request = (
+        b"GET /api/v1/x%0A2026-01-01%2000:00:00%20CRITICAL%20forged%1B[2J HTTP/1.1\r\n"
+        b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    status, _ = await raw_http(api, request)
+    assert status == 401
+    [record] = [r for r in caplog.records if "refused" in r.getMessage()]
+    text = record.getMessage()
+    assert "\n" not in text
+    assert "\x1b" not in text
+    assert "\\n2026-01-01 00:00:00 CRITICAL forged\\x1b[2J" in text
+
+
+async def test_meter_listing_has_structured_fields_and_counts(api: Api) -> None:
+    status, body = await api.get(f"/meters/{SERIAL}")
+    assert status == 200
+    # Counted from the fixture's points, independently of the bridge: channels 7 and 8, relays
+    # 2 and 3, input 4; no users or alarms.
+    assert body["numbers"] == {
+        "channels": [7, 8],
+        "users": [],
+        "relays": [2, 3],
+        "digital_inputs": [4],
+        "alarm_channels": [],
+    }
+    assert body["counts"] == {
+        "channels": 2,
+        "users": 0,
+        "relays": 2,
+        "digital_inputs": 1,
+        "alarm_channels": 0,
+    }
+    assert body["limits"]["relays"] == 8
+    assert body["limits"]["channels"] == 18
+    points = {p["key"]: p for p in body["points"]}
+    assert {k: points["relay_3"][k] for k in ("role", "number", "channel", "field", "phase")} == {
+        "role": "relay",
+        "number": 3,
+        "channel": None,
+        "field": None,
+        "phase": None,
+    }
+    assert (points["di_4"]["role"], points["di_4"]["number"]) == ("di", 4)
+    assert {k: points["ch08_active_power"][k] for k in ("role", "number", "channel", "field")} == {
+        "role": "channel",
+        "number": 8,
+        "channel": 8,
+        "field": "active_power",
+    }
+    assert (points["frequency"]["role"], points["frequency"]["field"]) == ("system", "frequency")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789+- \t\u0663\uff13", max_size=12),  # Arabic-Indic, fullwidth 3
+        st.integers(0, 10**12).map(str),
+        st.text(max_size=6),
+    )
+)
+def test_only_canonical_numbers_are_numbers(text: str) -> None:
+    """The API's number rule, against its definition: ASCII digits, no sign, no padding, no
+    leading zero, at most nine digits (what int() accepts is much wider)."""
+    canonical = text.isascii() and text.isdigit() and str(int(text)) == text and len(text) <= 9
+    if canonical:
+        assert ApiServer._int(text, "relay") == int(text)
+    else:
+        with pytest.raises(ApiError) as err:
+            ApiServer._int(text, "relay")
+        assert (err.value.status, err.value.code) == (400, "bad_request")

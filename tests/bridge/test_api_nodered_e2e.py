@@ -66,6 +66,9 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> str:
     return done.stdout
 
 
+RELAY_HTTP_TOKEN = "example-relay-token-0123456789"
+
+
 @pytest.fixture(scope="session")
 def palette_dev_deps() -> Path:
     """The palette's dev dependencies (Node-RED 4 among them), installed from package-lock."""
@@ -92,8 +95,12 @@ class NodeRed:
             text = await resp.text()
             return resp.status, json.loads(text) if text else None
 
-    async def post(self, path: str, body: Any) -> tuple[int, Any]:
-        async with self.session.post(self.url + path, json=body) as resp:
+    async def post(
+        self, path: str, body: Any, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        if headers is None and path.startswith("/acurev/relay/"):
+            headers = {"Authorization": f"Bearer {RELAY_HTTP_TOKEN}"}
+        async with self.session.post(self.url + path, json=body, headers=headers) as resp:
             text = await resp.text()
             return resp.status, json.loads(text) if text else None
 
@@ -125,6 +132,7 @@ async def node_red(palette_dev_deps: Path, stack: Stack, tmp_path: Path) -> Asyn
             stderr=asyncio.subprocess.STDOUT,
             stdin=asyncio.subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, "ACUREV_RELAY_HTTP_TOKEN": RELAY_HTTP_TOKEN},
         )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
@@ -217,7 +225,15 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack, node_red
     status, relay = await node_red.post("/acurev/relay/3", {"state": "toggle"})
     assert (status, relay["state"]) == (200, False)
     assert sim.relays[2] is False
+    # The example's relay endpoint answers only with the token (it says so on its tab).
+    for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
+        status, error = await node_red.post("/acurev/relay/3", {"state": "on"}, headers)
+        assert (status, error["error"]) == (401, "unauthorized"), error
+    assert sim.relays[2] is False
+    # Which relays the meter has is the bridge's answer, not the palette's.
     status, error = await node_red.post("/acurev/relay/9", {"state": "on"})
+    assert (status, error["error"]) == (404, "unknown_relay"), error
+    status, error = await node_red.post("/acurev/relay/0", {"state": "on"})
     assert (status, error["error"]) == (400, "bad_request"), error  # checked by the node
     sim.relay_mode |= 1 << 4  # relay 5 follows alarms: Home Assistant refuses it
     status, error = await node_red.post("/acurev/relay/5", {"state": "on"})
@@ -247,3 +263,65 @@ async def test_example_flows_work_against_the_real_bridge(stack: Stack, node_red
     assert "error" not in node_red.log_text().lower().split("server now running")[-1], (
         node_red.log_text()
     )
+
+
+async def test_editor_gets_the_shared_form_and_the_locales(node_red: NodeRed) -> None:
+    """What the editor loads from the installed package, through Node-RED's admin API."""
+    base = node_red.url
+    async with node_red.session.get(
+        f"{base}/resources/@acurev/node-red-acurev/acurev-editor.js"
+    ) as resp:
+        assert resp.status == 200
+        assert "AcurevEditor" in await resp.text()
+    texts = {}
+    for lang in ("en-US", "de"):
+        async with node_red.session.get(
+            f"{base}/nodes/@acurev/node-red-acurev/acurev-config/messages", params={"lng": lang}
+        ) as resp:
+            assert resp.status == 200
+            texts[lang] = await resp.json()
+    assert texts["en-US"]["acurev-config"]["form"]["label"]["meter"] == "Meter"
+    assert texts["de"]["acurev-config"]["form"]["label"]["meter"] == "Zähler"
+    async with node_red.session.get(
+        f"{base}/nodes", headers={"Accept": "text/html", "Accept-Language": "de"}
+    ) as resp:
+        html = await resp.text()
+    assert 'data-help-name="acurev-relay"' in html
+    assert "Schaltet ein Relais" in html  # the German help, from the locales
+    # The shared form's numbers come from the real bridge through the config node.
+    async with node_red.session.get(f"{base}/acurev-config/a1d4c0de000000cf/meters") as resp:
+        assert resp.status == 200
+        [meter] = (await resp.json())["meters"]
+    assert meter["numbers"]["relays"] == list(range(1, 9))
+    assert meter["numbers"]["channels"] == list(range(1, 19))
+
+
+async def test_nodes_resume_after_home_assistant_and_bridge_restarts(
+    stack: Stack,
+    node_red: NodeRed,
+    ha_server: Any,
+    start_bridge: Any,
+    api_config: Any,
+) -> None:
+    """Issue #12: after a Home Assistant restart and a bridge restart the deployed example
+    flows work again by themselves, without a redeploy (the palette reconnects and
+    resubscribes)."""
+    sim = stack.meter.sim.meter
+    await ha_server.restart(downtime=0.5)  # every websocket to Home Assistant is cut
+    await stack.bridge.wait_synced(timeout=15)
+    await stack.bridge.close()  # the bridge process stops ...
+    await asyncio.sleep(0.5)
+    bridge = await start_bridge(api_config)  # ... and a new one starts on the same port
+
+    async def meter_read() -> Any:
+        status, body = await node_red.get("/acurev/meter")
+        return body if status == 200 else None
+
+    values = await wait_for(meter_read, timeout=40, interval=0.25, message="read after restarts")
+    assert values["frequency"] == pytest.approx(sim.frequency, rel=1e-5)
+    # The event node is subscribed again: DI 4 on switches relay 2 and posts to the webhook.
+    assert sim.relays[1] is False
+    sim.set_di(4, True)
+    await stack.meter.poll()
+    await wait_for(lambda: sim.relays[1] is True, timeout=40, interval=0.1, message="relay 2 on")
+    assert len(bridge.views["api"].log.subscribers) == 1  # the palette's one shared websocket

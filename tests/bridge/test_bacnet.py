@@ -374,7 +374,8 @@ async def _read_equals_prop(peer, obj: str, prop: str, value: object) -> bool:
 async def test_out_of_service_decouples_an_input(
     start_bridge, meter, make_config, bacnet_peer
 ) -> None:
-    config = make_config()
+    # Both writes are off by default (test_bacnet_wire.py); this operator allowed them.
+    config = make_config(bacnet={"allow_out_of_service": True, "allow_input_value_writes": True})
     bridge = await start_bridge(config)
     peer = await bacnet_peer(config)
     power = (await peer.names())[f"{meter.serial}_ch04_active_power"]

@@ -41,7 +41,6 @@ def point(
     kind: PointKind,
     value: Any,
     unit: str | None = None,
-    channel: int | None = None,
     name: str | None = None,
 ) -> Point:
     return Point(
@@ -52,7 +51,6 @@ def point(
         kind=kind,
         name=name or key,
         unit=unit,
-        channel=channel,
         value=value,
         available=True,
     )
@@ -73,11 +71,11 @@ def meter_points(serial: str, channels: int = 3) -> dict[str, Point]:
     ]
     for ch in range(1, channels + 1):
         pts += [
-            point(serial, f"ch{ch:02d}_current", m, 1.234 * ch, "A", ch),
-            point(serial, f"ch{ch:02d}_active_power", m, 100.4 * ch - 150, "W", ch),
-            point(serial, f"ch{ch:02d}_power_factor", m, 0.95, None, ch),
-            point(serial, f"ch{ch:02d}_import_energy", c, 1000.0004 * ch, "kWh", ch),
-            point(serial, f"ch{ch:02d}_export_energy", c, 0.5 * ch, "kWh", ch),
+            point(serial, f"ch{ch:02d}_current", m, 1.234 * ch, "A"),
+            point(serial, f"ch{ch:02d}_active_power", m, 100.4 * ch - 150, "W"),
+            point(serial, f"ch{ch:02d}_power_factor", m, 0.95, None),
+            point(serial, f"ch{ch:02d}_import_energy", c, 1000.0004 * ch, "kWh"),
+            point(serial, f"ch{ch:02d}_export_energy", c, 0.5 * ch, "kWh"),
         ]
     for n in (1, 2):
         pts.append(point(serial, f"relay_{n}", PointKind.RELAY, n == 1, name=f"Pump {n}"))
@@ -553,7 +551,7 @@ async def test_close_releases_the_port(table: PointTable, start: Starter) -> Non
 def test_energy_is_watt_hours_whatever_the_display_unit(
     unit: str, value: float, expected: int
 ) -> None:
-    p = point(METER_A, "ch01_import_energy", PointKind.COUNTER, value, unit, 1)
+    p = point(METER_A, "ch01_import_energy", PointKind.COUNTER, value, unit)
     assert int(encode(CHANNEL_COLUMNS["import_energy"], p)) == expected
 
 
@@ -567,16 +565,14 @@ def test_energy_is_watt_hours_whatever_the_display_unit(
     ],
 )
 def test_power_is_watts_whatever_the_display_unit(unit: str, value: float, expected: int) -> None:
-    p = point(METER_A, "ch01_active_power", PointKind.MEASUREMENT, value, unit, 1)
+    p = point(METER_A, "ch01_active_power", PointKind.MEASUREMENT, value, unit)
     assert int(encode(CHANNEL_COLUMNS["active_power"], p)) == expected
 
 
 def test_power_factor_in_percent_and_clamped() -> None:
     column = CHANNEL_COLUMNS["power_factor"]
     assert (
-        int(
-            encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 98.5, "%", 1))
-        )
+        int(encode(column, point(METER_A, "ch01_power_factor", PointKind.MEASUREMENT, 98.5, "%")))
         == 985
     )
     assert (
