@@ -24,6 +24,7 @@ Records are decoded to kWh per channel and the caller decides what a drop means.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -83,7 +84,7 @@ class DataLogLayout:
         entries = tuple(a for a in register_list if a not in UNUSED_ENTRIES)
         index: dict[int, int] = {}
         for ch, high in channel_energy_entries().items():
-            for i, (a, b) in enumerate(zip(entries, entries[1:], strict=False)):
+            for i, (a, b) in enumerate(itertools.pairwise(entries)):
                 if a == high and b == high + 1:
                     index[ch] = TIME_REGS + i
                     break
@@ -154,7 +155,7 @@ async def read_counters(client: WindowClient) -> DataLogCounters:
 async def read_window(
     client: WindowClient, layout: DataLogLayout, offset: int, wanted: int
 ) -> list[DataLogRecord | None]:
-    """Records ``offset``.. (at most ``wanted``, one window); None for a slot that does not decode."""
+    """Records from ``offset`` (at most ``wanted``, one window); None: an undecodable slot."""
     wanted = min(wanted, layout.per_window)
     if wanted <= 0:
         return []

@@ -16,11 +16,18 @@ from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
+from .backfill import Backfill, channel_import_kwh
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
 from .logs import LogWatcher
-from .options import clock_sync_threshold, energy_interval, point_options, scan_interval
+from .options import (
+    backfill_enabled,
+    clock_sync_threshold,
+    energy_interval,
+    point_options,
+    scan_interval,
+)
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -112,6 +119,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     fast.logs = LogWatcher(hass, entry.entry_id, device.serial)
     fast.logs.device_id = dev.id
     await fast.logs.async_load()
+    if backfill_enabled(entry.options):
+        runtime.backfill = slow.backfill = Backfill(hass, entry.entry_id, client, device.serial)
+        await runtime.backfill.async_load()
     threshold = clock_sync_threshold(entry.options)
     if threshold is not None:
         slow.clock_sync = ClockSync(threshold)
@@ -128,6 +138,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
 
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if runtime.backfill is not None:
+        # The sensors exist now: fill the gaps at once rather than at the next slow poll.
+        runtime.backfill.points = runtime.points
+        runtime.backfill.active = True
+        entry.async_create_background_task(
+            hass,
+            runtime.backfill.async_run(channel_import_kwh(slow.data)),
+            f"{DOMAIN} {device.serial} backfill",
+        )
     return True
 
 

@@ -21,6 +21,7 @@ from pyacurev.models import DeviceInfo
 from pyacurev.points import Option
 
 from .const import (
+    CONF_BACKFILL,
     CONF_CLOCK_SYNC,
     CONF_CLOCK_THRESHOLD,
     CONF_ENERGY_INTERVAL,
@@ -37,7 +38,7 @@ from .const import (
     REQUEST_TIMEOUT,
 )
 from .coordinator import AcuRevConfigEntry
-from .options import energy_interval, point_options, scan_interval
+from .options import backfill_enabled, energy_interval, point_options, scan_interval
 
 KNOWN_MODELS = (2010, 2020)
 
@@ -209,4 +210,7 @@ class AcuRevOptionsFlow(OptionsFlow):
                 default=options.get(CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD),
             )
         ] = _seconds(5, 3600)
+        schema[vol.Required(CONF_BACKFILL, default=backfill_enabled(options))] = (
+            selector.BooleanSelector()
+        )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

@@ -29,6 +29,7 @@ from pyacurev.groups import ReadGroup
 from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
 from pyacurev.points import Point, PointOptions
 
+from .backfill import Backfill, channel_import_kwh
 from .const import DOMAIN
 from .logs import LogWatcher
 
@@ -48,6 +49,7 @@ class AcuRevRuntimeData:
     alarm_settings: AlarmSettings | None = None
     # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
     energy_guards: list[EnergyGuard] = field(default_factory=list)
+    backfill: Backfill | None = None
 
     def expect_energy_reset(self) -> None:
         """The next lower energy readings are a genuine reset, not a glitch."""
@@ -100,6 +102,7 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         self.groups = frozenset(groups)
         self.logs: LogWatcher | None = None
         self.clock_sync: ClockSync | None = None
+        self.backfill: Backfill | None = None
 
     async def _async_update_data(self) -> Snapshot:
         # Every failure becomes UpdateFailed: the coordinator then marks the
@@ -139,6 +142,9 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
             meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
             snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
             await self._maybe_sync_clock(snapshot.clock_drift)
+        if self.backfill is not None:
+            # Reads the data log only when its record total moved; never fails the poll.
+            await self.backfill.async_run(channel_import_kwh(snapshot))
         return snapshot
 
     async def _maybe_sync_clock(self, drift: float) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
-from acurev_simulator.meter import MeterModel
 from acurev_simulator.logs import DATA_LOG_SIZE
+from acurev_simulator.meter import MeterModel
 from pyacurev.codec import decode_time3, decode_uint32
 
 from .conftest import START
@@ -30,7 +31,7 @@ def test_history_is_on_the_interval_and_ends_at_the_present_counter() -> None:
         power_kw = max(0.0, meter.channel(channel).power.active)
         counts = [channel_counts(r, channel) for r in records]
         # 15 minutes of the present power per record, in 0.1 kWh counts (floor: +-1).
-        for a, b in zip(counts, counts[1:], strict=False):
+        for a, b in itertools.pairwise(counts):
             assert abs((b - a) - power_kw * 0.25 * 10) <= 1
         now = meter.energy_counts("import_active", 3 + channel)
         assert abs(now - counts[-1] - power_kw * (7 / 60) * 10) <= 1

@@ -1,0 +1,568 @@
+"""Backfill: the meter's data log into the energy sensors' long-term statistics.
+
+Why. While Home Assistant is down or the meter unreachable, the recorder has no
+states and compiles no statistics; the energy of those hours then lands in the
+first hour after the gap (one spike) or, after a reset in the gap, is lost. The
+meter logs every channel's import kWh on its own clock, so the hours can be
+rebuilt from its log (``pyacurev.datalog``).
+
+Model. A record is the channel's counter ``L`` at a clock multiple. Fed through
+an ``EnergyGuard`` (the sensor's own rule: a single low sample is a glitch, a
+confirmed drop a reset, and after a reset the new value counts from zero) the
+records give a monotonic index ``E``: the energy counted since the first record
+of this run. An hour ``[H, H+1)`` is covered when records sit on both of its
+boundaries; its statistics row is ``state = L(H+1)``, ``sum = E(H+1) + offset``.
+
+``offset`` ties ``E`` to the sums Home Assistant compiled itself, which are
+never rewritten. Per gap (a run of covered hours without any hourly row):
+
+* when Home Assistant compiled rows after the gap, the first short-term row
+  after it is the anchor: the imported sums end where its sum says, so the
+  hour after the gap keeps its own energy and no hour double-counts;
+* otherwise the last row before the gap anchors the sums (or, on a first
+  set-up, nothing: the sums start at 0 at the oldest record);
+* the sums are clamped between the neighbours' sums and made non-decreasing,
+  so no bar is ever negative, even where a reset lost energy on the meter side.
+
+Continuation. When the gap runs up to now, the recorder's next 5-minute compile
+would continue from its last short-term row (from before the gap) and book the
+whole gap again in the current hour. One short-term row (the period that has
+just ended, never one Home Assistant compiled) carries the sum reached at the
+sensor's present state, so the compile continues from there. The public API
+imports hourly rows only, so that row goes through the recorder's own import
+task with the short-term table.
+
+Idempotent: hours that have rows are never written, and the log is read only
+when its record total moved. State (the last record read, the total) is kept
+in a ``Store`` so a restart reads only the records taken while it was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from homeassistant.components.recorder.db_schema import StatisticsShortTerm
+from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.statistics import (
+    async_import_statistics,
+    get_last_short_term_statistics,
+    statistics_during_period,
+)
+from homeassistant.const import UnitOfEnergy
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from pyacurev.client import AcuRevClient
+from pyacurev.datalog import (
+    DataLogLayout,
+    DataLogProbe,
+    DataLogReader,
+    DataLogRecord,
+    probe_datalog,
+    read_counters,
+)
+from pyacurev.energy_guard import EnergyGuard
+from pyacurev.errors import AcuRevError
+from pyacurev.models import Snapshot
+from pyacurev.points import Point, Quantity
+from pyacurev.registers import CHANNEL_COUNT
+
+from .const import DOMAIN
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION = 1
+HOUR = timedelta(hours=1)
+FIVE_MIN = timedelta(minutes=5)
+# Sums are compared at the meter's resolution (0.1 kWh counts, printed to 3 decimals).
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One statistics row: start of its period, counter state and running sum."""
+
+    start: datetime
+    state: float
+    sum: float
+    period: timedelta = timedelta(hours=1)
+
+    @property
+    def end(self) -> datetime:
+        """End of the row's period (its state is the counter there)."""
+        return self.start + self.period
+
+
+@dataclass(slots=True)
+class Chain:
+    """One channel's records as counter values ``L`` and guarded index ``E``."""
+
+    times: list[datetime] = field(default_factory=list)
+    counter: list[float] = field(default_factory=list)
+    index: list[float] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, points: Sequence[tuple[datetime, float]]) -> Chain:
+        """Guard the counter exactly like the sensor does; E grows by what the guard publishes."""
+        chain = cls()
+        guard = EnergyGuard()
+        published: float | None = None
+        total = 0.0
+        for when, value in points:
+            now = guard.update(value)
+            if now is None:
+                continue
+            if published is not None:
+                # A lower published value is an accepted reset: it counted up from zero.
+                total += now - published if now >= published else now
+            published = now
+            chain.times.append(when)
+            chain.counter.append(value)
+            chain.index.append(total)
+        return chain
+
+    def at(self, when: datetime) -> int | None:
+        """Index of the record taken exactly at ``when``."""
+        for i, t in enumerate(self.times):
+            if t == when:
+                return i
+        return None
+
+    def last_at_or_before(self, when: datetime) -> int | None:
+        """Index of the newest record not after ``when``."""
+        best = None
+        for i, t in enumerate(self.times):
+            if t <= when:
+                best = i
+        return best
+
+    def first_at_or_after(self, when: datetime) -> int | None:
+        """Index of the oldest record not before ``when``."""
+        for i, t in enumerate(self.times):
+            if t >= when:
+                return i
+        return None
+
+    def covered_hours(self) -> list[datetime]:
+        """Starts of the hours with a record on both boundaries (UTC-aware times)."""
+        on_hour = {t for t in self.times if t.minute == 0 and t.second == 0}
+        return sorted(t for t in on_hour if t + HOUR in on_hour)
+
+    def sum_at_state(self, i: int, state: float) -> float:
+        """Index value at the moment the counter read ``state``, near record ``i``."""
+        # The state belongs to the same counting run when it is not far below the record.
+        return self.index[i] + (state - self.counter[i])
+
+
+def plan_gap(
+    chain: Chain,
+    hours: Sequence[datetime],
+    before: Row | None,
+    after: Row | None,
+) -> list[Row]:
+    """Rows for consecutive ``hours`` between the neighbouring rows ``before`` / ``after``."""
+    if not hours:
+        return []
+    if after is not None:
+        i = chain.last_at_or_before(after.end)
+        if i is None:
+            return []
+        offset = after.sum - chain.sum_at_state(i, after.state)
+    elif before is not None:
+        i = chain.first_at_or_after(before.end)
+        if i is None:
+            return []
+        # The energy between the row's last state and the record belongs to the gap.
+        offset = before.sum - (chain.index[i] - max(0.0, chain.counter[i] - before.state))
+    else:
+        offset = 0.0
+    low = before.sum if before is not None else float("-inf")
+    high = after.sum if after is not None else float("inf")
+    rows: list[Row] = []
+    running = low
+    for hour in hours:
+        end = chain.at(hour + HOUR)
+        if end is None:
+            return rows
+        value = min(max(chain.index[end] + offset, running), high)
+        running = value
+        rows.append(Row(hour, chain.counter[end], round(value, 6)))
+    return rows
+
+
+def added_by_compile(published: float, current: float) -> float:
+    """What the recorder adds when the sensor's state moves ``published`` -> ``current``."""
+    if current >= published:
+        return current - published
+    # The recorder's reset rule for total_increasing: a drop of more than 10 % is a new cycle.
+    return current if current < 0.9 * published else current - published
+
+
+@dataclass(slots=True)
+class ChannelResult:
+    """What one run imported for one statistic (diagnostics)."""
+
+    statistic_id: str
+    hours: int = 0
+    first: str | None = None
+    last: str | None = None
+    kwh: float = 0.0
+    continuation: bool = False
+
+
+class Backfill:
+    """Reads the meter's data log incrementally and fills the statistics' gaps."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        client: AcuRevClient,
+        serial: str,
+        points: Sequence[Point] = (),
+    ) -> None:
+        """Nothing is read until the first run."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.client = client
+        self.serial = serial
+        self.points: Sequence[Point] = points
+        self.probe: DataLogProbe | None = None
+        self.reader: DataLogReader | None = None
+        self.runs = 0
+        self.imported: dict[str, ChannelResult] = {}
+        self.last_error: str | None = None
+        self._last_record: DataLogRecord | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.backfill.{serial}"
+        )
+        self._stored: dict[str, Any] = {}
+        self._reported = False
+        self._lock = asyncio.Lock()
+        # Off until the sensors are up: the continuation row needs their published state.
+        self.active = False
+
+    async def async_load(self) -> None:
+        """Restore where the last run stopped reading."""
+        self._stored = await self._store.async_load() or {}
+        record = self._stored.get("last_record")
+        if isinstance(record, dict):
+            try:
+                self._last_record = DataLogRecord(
+                    datetime.fromisoformat(record["time"]),
+                    {int(k): float(v) for k, v in record["energy"].items()},
+                )
+            except (KeyError, TypeError, ValueError):
+                self._last_record = None
+
+    def _statistic_ids(self) -> dict[int, str]:
+        """Channel -> statistic id of its import-energy sensor (registered ones only)."""
+        registry = er.async_get(self.hass)
+        out: dict[int, str] = {}
+        for point in self.points:
+            if (
+                point.channel is None
+                or point.quantity is not Quantity.ENERGY
+                or not point.key.endswith("_import_energy")
+            ):
+                continue
+            entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{self.serial}_{point.key}")
+            if entity_id is not None:
+                out[point.channel] = entity_id
+        return out
+
+    async def async_run(self, current_kwh: Mapping[int, float]) -> None:
+        """One slow-poll step: probe once, then read and import only when the log moved."""
+        if not self.active:
+            return
+        async with self._lock:
+            await self._run(current_kwh)
+
+    async def _run(self, current_kwh: Mapping[int, float]) -> None:
+        ids = self._statistic_ids()
+        if not ids:
+            return
+        try:
+            if self.probe is None:
+                self.probe, layout = await probe_datalog(self.client)
+                if not self.probe.usable or layout is None:
+                    self._report_unusable()
+                    return
+                self.reader = self._new_reader(layout)
+            if self.reader is None:
+                return
+            counters = await read_counters(self.client)
+            if counters.total == self.reader.last_total:
+                return
+            records = await self.reader.read_new(self.client, counters)
+        except AcuRevError as err:
+            # The log is optional; the next slow poll tries again.
+            self.last_error = str(err)
+            _LOGGER.debug("Data log of meter %s not read: %s", self.serial, err)
+            return
+        self.last_error = None
+        self.runs += 1
+        if self._last_record is not None:
+            records = [self._last_record, *records]
+        if records:
+            await self._import(records, ids, current_kwh)
+            self._last_record = records[-1]
+        await self._save()
+
+    def _new_reader(self, layout: DataLogLayout) -> DataLogReader:
+        total = self._stored.get("total")
+        reader = DataLogReader(layout)
+        if isinstance(total, int) and self._last_record is not None:
+            reader.last_total = total
+        return reader
+
+    def _report_unusable(self) -> None:
+        if self._reported or self.probe is None:
+            return
+        self._reported = True
+        _LOGGER.warning(
+            "Meter %s: its data log cannot fill energy history (%s: %s); nothing is imported",
+            self.serial,
+            self.probe.status,
+            self.probe.detail,
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"datalog_unusable_{self.serial}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="datalog_unusable",
+            translation_placeholders={
+                "serial": self.serial,
+                "status": self.probe.status,
+                "detail": self.probe.detail,
+            },
+        )
+
+    async def _save(self) -> None:
+        rec = self._last_record
+        data: dict[str, Any] = {
+            "total": self.reader.last_total if self.reader else None,
+            "last_record": None
+            if rec is None
+            else {
+                "time": rec.time.isoformat(),
+                "energy": {str(k): v for k, v in rec.energy_kwh.items()},
+            },
+        }
+        await self._store.async_save(data)
+
+    async def _import(
+        self,
+        records: Sequence[DataLogRecord],
+        ids: Mapping[int, str],
+        current_kwh: Mapping[int, float],
+    ) -> None:
+        tz = dt_util.get_default_time_zone()
+        for channel, statistic_id in ids.items():
+            points = [
+                (dt_util.as_utc(r.time.replace(tzinfo=tz)), r.energy_kwh[channel])
+                for r in records
+                if channel in r.energy_kwh
+            ]
+            chain = Chain.build(sorted(points))
+            if len(chain.times) < 2:
+                continue
+            current = current_kwh.get(channel)
+            await self._import_channel(chain, statistic_id, current)
+
+    async def _import_channel(self, chain: Chain, statistic_id: str, current: float | None) -> None:
+        hours = chain.covered_hours()
+        if not hours:
+            return
+        instance = get_instance(self.hass)
+        hourly = await instance.async_add_executor_job(
+            _rows, self.hass, hours[0] - HOUR, hours[-1] + 2 * HOUR, statistic_id, "hour"
+        )
+        short = await instance.async_add_executor_job(
+            _rows, self.hass, hours[0], None, statistic_id, "5minute"
+        )
+        latest_short = await instance.async_add_executor_job(_last_short, self.hass, statistic_id)
+        have = {row.start for row in hourly}
+        result = self.imported.setdefault(statistic_id, ChannelResult(statistic_id))
+        to_import: list[Row] = []
+        gaps = _gaps([h for h in hours if h not in have])
+        for n, gap in enumerate(gaps):
+            before = next((r for r in reversed(hourly) if r.start < gap[0]), None)
+            if before is None and latest_short is not None and latest_short.start < gap[0]:
+                before = latest_short
+            after = next((r for r in short if r.start >= gap[-1] + HOUR), None)
+            rows = plan_gap(chain, gap, before, after)
+            to_import += rows
+            if n == len(gaps) - 1 and after is None and rows and current is not None:
+                base = self._continuation(chain, rows[-1], current, statistic_id, latest_short)
+                if base is not None:
+                    self._import_short(statistic_id, base)
+                    result.continuation = True
+        if not to_import:
+            return
+        async_import_statistics(
+            self.hass,
+            _metadata(statistic_id),
+            [
+                cast("StatisticData", {"start": r.start, "state": r.state, "sum": r.sum})
+                for r in to_import
+            ],
+        )
+        result.hours += len(to_import)
+        first, last = to_import[0].start.isoformat(), to_import[-1].start.isoformat()
+        result.first = min(result.first or first, first)
+        result.last = max(result.last or last, last)
+        prev = {
+            r.start: r for r in [*hourly, *to_import]
+        }  # growth of each imported hour against the row before it
+        for r in to_import:
+            before_row = prev.get(r.start - HOUR)
+            if before_row is not None:
+                result.kwh = round(result.kwh + r.sum - before_row.sum, 3)
+        _LOGGER.debug(
+            "Meter %s: %d hours imported into %s", self.serial, len(to_import), statistic_id
+        )
+
+    def _continuation(
+        self,
+        chain: Chain,
+        last_row: Row,
+        current: float,
+        statistic_id: str,
+        latest_short: Row | None,
+    ) -> Row | None:
+        """The short-term row the next compile continues from (None: not needed / not safe)."""
+        start = dt_util.utcnow().replace(second=0, microsecond=0)
+        start -= timedelta(minutes=start.minute % 5) + FIVE_MIN
+        if latest_short is not None and latest_short.start >= start:
+            return None  # the recorder compiled that period itself
+        last = len(chain.times) - 1
+        end = chain.at(last_row.start + HOUR)
+        if end is None:
+            return None
+        # Sum at the last record, on the imported rows' scale.
+        at_last = last_row.sum + (chain.index[last] - chain.index[end])
+        grown = current - chain.counter[last]
+        at_current = at_last + (grown if grown >= 0 else current)
+        state = self.hass.states.get(statistic_id)
+        try:
+            published = float(state.state) if state is not None else current
+        except ValueError:
+            published = current
+        base_sum = at_current - added_by_compile(published, current)
+        return Row(start, published, round(max(base_sum, last_row.sum), 6), FIVE_MIN)
+
+    def _import_short(self, statistic_id: str, row: Row) -> None:
+        stats = [cast("StatisticData", {"start": row.start, "state": row.state, "sum": row.sum})]
+        get_instance(self.hass).async_import_statistics(
+            _metadata(statistic_id), stats, StatisticsShortTerm
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Diagnostics: the probe, the reader and what was imported."""
+        return {
+            "probe": self.probe.as_dict() if self.probe else None,
+            "runs": self.runs,
+            "last_total": self.reader.last_total if self.reader else None,
+            "records_lost_to_ring": self.reader.lost if self.reader else 0,
+            "records_garbled": self.reader.garbled if self.reader else 0,
+            "last_record": self._last_record.time.isoformat() if self._last_record else None,
+            "last_error": self.last_error,
+            "imported": {
+                sid: {
+                    "hours": r.hours,
+                    "first": r.first,
+                    "last": r.last,
+                    "kwh": r.kwh,
+                    "continuation": r.continuation,
+                }
+                for sid, r in self.imported.items()
+            },
+        }
+
+
+def channel_import_kwh(snapshot: Snapshot | None) -> dict[int, float]:
+    """Each channel's import kWh in a slow-poll snapshot (empty when it has no energy)."""
+    if snapshot is None or snapshot.energy is None:
+        return {}
+    bank = snapshot.energy.import_active
+    return {ch: bank.channel(ch) for ch in range(1, CHANNEL_COUNT + 1)}
+
+
+def _gaps(hours: Sequence[datetime]) -> list[list[datetime]]:
+    out: list[list[datetime]] = []
+    for hour in hours:
+        if out and out[-1][-1] + HOUR == hour:
+            out[-1].append(hour)
+        else:
+            out.append([hour])
+    return out
+
+
+def _metadata(statistic_id: str) -> StatisticMetaData:
+    meta: dict[str, Any] = {
+        "source": "recorder",
+        "statistic_id": statistic_id,
+        "unit_of_measurement": UnitOfEnergy.KILO_WATT_HOUR,
+        "has_sum": True,
+        "name": None,
+    }
+    annotations = getattr(StatisticMetaData, "__annotations__", {})
+    if "mean_type" in annotations:
+        from homeassistant.components.recorder.models import (
+            StatisticMeanType,  # type: ignore[attr-defined,unused-ignore]
+        )
+
+        meta["mean_type"] = StatisticMeanType.NONE
+    else:
+        meta["has_mean"] = False
+    if "unit_class" in annotations:
+        meta["unit_class"] = "energy"
+    return cast("StatisticMetaData", meta)
+
+
+def _rows(
+    hass: HomeAssistant,
+    start: datetime,
+    end: datetime | None,
+    statistic_id: str,
+    period: str,
+) -> list[Row]:
+    length = HOUR if period == "hour" else FIVE_MIN
+    stats = statistics_during_period(
+        hass,
+        start,
+        end,
+        {statistic_id},
+        period,  # type: ignore[arg-type]
+        None,
+        {"state", "sum"},
+    )
+    return [_row(r, length) for r in stats.get(statistic_id, []) if r.get("sum") is not None]
+
+
+def _last_short(hass: HomeAssistant, statistic_id: str) -> Row | None:
+    stats = get_last_short_term_statistics(hass, 1, statistic_id, True, {"state", "sum"})
+    rows = [_row(r, FIVE_MIN) for r in stats.get(statistic_id, []) if r.get("sum") is not None]
+    return rows[0] if rows else None
+
+
+def _row(raw: Mapping[str, Any], period: timedelta) -> Row:
+    start = raw["start"]
+    when = (
+        dt_util.utc_from_timestamp(start)
+        if isinstance(start, (int, float))
+        else dt_util.as_utc(start)
+    )
+    return Row(when, float(raw.get("state") or 0.0), float(raw["sum"]), period)
