@@ -16,7 +16,7 @@ from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
-from .backfill import Backfill, channel_import_kwh
+from .backfill import Backfill
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
@@ -139,14 +139,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if runtime.backfill is not None:
-        # The sensors exist now: fill the gaps at once rather than at the next slow poll.
+        # From the next slow poll on: the sensors (and their statistic ids) exist now.
         runtime.backfill.points = runtime.points
         runtime.backfill.active = True
-        entry.async_create_background_task(
-            hass,
-            runtime.backfill.async_run(channel_import_kwh(slow.data)),
-            f"{DOMAIN} {device.serial} backfill",
-        )
     return True
 
 

@@ -83,8 +83,8 @@ _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
 HOUR = timedelta(hours=1)
 FIVE_MIN = timedelta(minutes=5)
-# Sums are compared at the meter's resolution (0.1 kWh counts, printed to 3 decimals).
-_EPS = 1e-6
+# Records older than this are dropped from the buffer even when their hours never settled.
+KEEP = timedelta(days=11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,28 +199,40 @@ def plan_gap(
     return rows
 
 
-def added_by_compile(published: float, current: float) -> float:
-    """What the recorder adds when the sensor's state moves ``published`` -> ``current``."""
-    if current >= published:
-        return current - published
-    # The recorder's reset rule for total_increasing: a drop of more than 10 % is a new cycle.
-    return current if current < 0.9 * published else current - published
-
-
 @dataclass(slots=True)
 class ChannelResult:
-    """What one run imported for one statistic (diagnostics)."""
+    """What the runs imported into one statistic (diagnostics)."""
 
     statistic_id: str
     hours: int = 0
     first: str | None = None
     last: str | None = None
     kwh: float = 0.0
+    pending_hours: int = 0
     continuation: bool = False
 
 
+def _record_to_json(rec: DataLogRecord) -> dict[str, Any]:
+    return {"t": rec.time.isoformat(), "e": {str(k): v for k, v in rec.energy_kwh.items()}}
+
+
+def _record_from_json(raw: Any) -> DataLogRecord | None:
+    try:
+        return DataLogRecord(
+            datetime.fromisoformat(raw["t"]), {int(k): float(v) for k, v in raw["e"].items()}
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 class Backfill:
-    """Reads the meter's data log incrementally and fills the statistics' gaps."""
+    """Reads the meter's data log incrementally and fills the statistics' gaps.
+
+    Records stay in a buffer until every hour they cover is settled (it has a
+    row, Home Assistant's or an imported one) or they are older than
+    ``KEEP``: a gap right after a restart waits for the recorder's first
+    short-term row after it, the anchor that keeps the sums continuous.
+    """
 
     def __init__(
         self,
@@ -241,28 +253,24 @@ class Backfill:
         self.runs = 0
         self.imported: dict[str, ChannelResult] = {}
         self.last_error: str | None = None
-        self._last_record: DataLogRecord | None = None
+        self._buffer: list[DataLogRecord] = []
+        self._pending = False
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.backfill.{serial}"
         )
         self._stored: dict[str, Any] = {}
         self._reported = False
         self._lock = asyncio.Lock()
-        # Off until the sensors are up: the continuation row needs their published state.
+        # Off until the sensors exist: set once the platforms are up.
         self.active = False
 
     async def async_load(self) -> None:
-        """Restore where the last run stopped reading."""
+        """Restore the buffer and where the last run stopped reading."""
         self._stored = await self._store.async_load() or {}
-        record = self._stored.get("last_record")
-        if isinstance(record, dict):
-            try:
-                self._last_record = DataLogRecord(
-                    datetime.fromisoformat(record["time"]),
-                    {int(k): float(v) for k, v in record["energy"].items()},
-                )
-            except (KeyError, TypeError, ValueError):
-                self._last_record = None
+        raw = self._stored.get("buffer")
+        if isinstance(raw, list):
+            self._buffer = [r for r in map(_record_from_json, raw) if r is not None]
+        self._pending = bool(self._buffer)
 
     def _statistic_ids(self) -> dict[int, str]:
         """Channel -> statistic id of its import-energy sensor (registered ones only)."""
@@ -288,6 +296,8 @@ class Backfill:
             await self._run(current_kwh)
 
     async def _run(self, current_kwh: Mapping[int, float]) -> None:
+        if "recorder" not in self.hass.config.components:
+            return  # no long-term statistics to fill
         ids = self._statistic_ids()
         if not ids:
             return
@@ -301,27 +311,36 @@ class Backfill:
             if self.reader is None:
                 return
             counters = await read_counters(self.client)
-            if counters.total == self.reader.last_total:
-                return
-            records = await self.reader.read_new(self.client, counters)
+            records: list[DataLogRecord] = []
+            if counters.total != self.reader.last_total:
+                records = await self.reader.read_new(self.client, counters)
         except AcuRevError as err:
             # The log is optional; the next slow poll tries again.
             self.last_error = str(err)
             _LOGGER.debug("Data log of meter %s not read: %s", self.serial, err)
             return
         self.last_error = None
+        if not records and not self._pending:
+            return
         self.runs += 1
-        if self._last_record is not None:
-            records = [self._last_record, *records]
-        if records:
-            await self._import(records, ids, current_kwh)
-            self._last_record = records[-1]
+        known = {r.time for r in self._buffer}
+        self._buffer += [r for r in records if r.time not in known]
+        self._buffer.sort(key=lambda r: r.time)
+        settled_before = await self._import(ids, current_kwh)
+        # Keep the record on the oldest unsettled boundary and everything after it.
+        horizon = dt_util.utcnow() - KEEP
+        tz = dt_util.get_default_time_zone()
+        self._buffer = [
+            r
+            for r in self._buffer
+            if dt_util.as_utc(r.time.replace(tzinfo=tz)) >= max(settled_before, horizon)
+        ] or self._buffer[-1:]
         await self._save()
 
     def _new_reader(self, layout: DataLogLayout) -> DataLogReader:
         total = self._stored.get("total")
         reader = DataLogReader(layout)
-        if isinstance(total, int) and self._last_record is not None:
+        if isinstance(total, int) and self._buffer:
             reader.last_total = total
         return reader
 
@@ -350,41 +369,42 @@ class Backfill:
         )
 
     async def _save(self) -> None:
-        rec = self._last_record
-        data: dict[str, Any] = {
-            "total": self.reader.last_total if self.reader else None,
-            "last_record": None
-            if rec is None
-            else {
-                "time": rec.time.isoformat(),
-                "energy": {str(k): v for k, v in rec.energy_kwh.items()},
-            },
-        }
-        await self._store.async_save(data)
+        await self._store.async_save(
+            {
+                "total": self.reader.last_total if self.reader else None,
+                "buffer": [_record_to_json(r) for r in self._buffer],
+            }
+        )
 
-    async def _import(
-        self,
-        records: Sequence[DataLogRecord],
-        ids: Mapping[int, str],
-        current_kwh: Mapping[int, float],
-    ) -> None:
+    async def _import(self, ids: Mapping[int, str], current_kwh: Mapping[int, float]) -> datetime:
+        """Import every channel's settled gaps; returns the oldest boundary still needed."""
         tz = dt_util.get_default_time_zone()
+        needed = dt_util.utcnow()
+        self._pending = False
         for channel, statistic_id in ids.items():
             points = [
                 (dt_util.as_utc(r.time.replace(tzinfo=tz)), r.energy_kwh[channel])
-                for r in records
+                for r in self._buffer
                 if channel in r.energy_kwh
             ]
-            chain = Chain.build(sorted(points))
+            chain = Chain.build(points)
             if len(chain.times) < 2:
                 continue
-            current = current_kwh.get(channel)
-            await self._import_channel(chain, statistic_id, current)
+            waiting = await self._import_channel(chain, statistic_id, current_kwh.get(channel))
+            if waiting is not None:
+                self._pending = True
+                needed = min(needed, waiting)
+        return needed
 
-    async def _import_channel(self, chain: Chain, statistic_id: str, current: float | None) -> None:
-        hours = chain.covered_hours()
+    async def _import_channel(
+        self, chain: Chain, statistic_id: str, current: float | None
+    ) -> datetime | None:
+        """Import what can be settled now; returns the first hour still waiting (or None)."""
+        now = dt_util.utcnow()
+        hours = [h for h in chain.covered_hours() if h + HOUR <= now]
+        result = self.imported.setdefault(statistic_id, ChannelResult(statistic_id))
         if not hours:
-            return
+            return None
         instance = get_instance(self.hass)
         hourly = await instance.async_add_executor_job(
             _rows, self.hass, hours[0] - HOUR, hours[-1] + 2 * HOUR, statistic_id, "hour"
@@ -394,76 +414,80 @@ class Backfill:
         )
         latest_short = await instance.async_add_executor_job(_last_short, self.hass, statistic_id)
         have = {row.start for row in hourly}
-        result = self.imported.setdefault(statistic_id, ChannelResult(statistic_id))
         to_import: list[Row] = []
-        gaps = _gaps([h for h in hours if h not in have])
-        for n, gap in enumerate(gaps):
+        waiting: datetime | None = None
+        result.pending_hours = 0
+        for gap in _gaps([h for h in hours if h not in have]):
             before = next((r for r in reversed(hourly) if r.start < gap[0]), None)
-            if before is None and latest_short is not None and latest_short.start < gap[0]:
-                before = latest_short
             after = next((r for r in short if r.start >= gap[-1] + HOUR), None)
-            rows = plan_gap(chain, gap, before, after)
-            to_import += rows
-            if n == len(gaps) - 1 and after is None and rows and current is not None:
-                base = self._continuation(chain, rows[-1], current, statistic_id, latest_short)
-                if base is not None:
-                    self._import_short(statistic_id, base)
-                    result.continuation = True
-        if not to_import:
-            return
-        async_import_statistics(
-            self.hass,
-            _metadata(statistic_id),
-            [
-                cast("StatisticData", {"start": r.start, "state": r.state, "sum": r.sum})
-                for r in to_import
-            ],
-        )
-        result.hours += len(to_import)
-        first, last = to_import[0].start.isoformat(), to_import[-1].start.isoformat()
+            if after is None and latest_short is None and not hourly:
+                # First set-up: the recorder has nothing yet; its first compile will
+                # continue from the row written below.
+                rows = plan_gap(chain, gap, None, None)
+                base = self._continuation(chain, rows, statistic_id, current)
+                if base is None:
+                    continue
+                to_import += rows
+                self._import_short(statistic_id, base)
+                result.continuation = True
+                continue
+            if after is None:
+                # Home Assistant has not compiled past the gap yet: its sums after
+                # the gap are unknown, so wait for them rather than guess.
+                waiting = gap[0] if waiting is None else min(waiting, gap[0])
+                result.pending_hours += len(gap)
+                continue
+            to_import += plan_gap(chain, gap, before, after)
+        if to_import:
+            async_import_statistics(
+                self.hass,
+                _metadata(statistic_id),
+                [
+                    cast("StatisticData", {"start": r.start, "state": r.state, "sum": r.sum})
+                    for r in to_import
+                ],
+            )
+            self._account(result, hourly, to_import)
+        return waiting
+
+    @staticmethod
+    def _account(result: ChannelResult, hourly: Sequence[Row], rows: Sequence[Row]) -> None:
+        result.hours += len(rows)
+        first, last = rows[0].start.isoformat(), rows[-1].start.isoformat()
         result.first = min(result.first or first, first)
         result.last = max(result.last or last, last)
-        prev = {
-            r.start: r for r in [*hourly, *to_import]
-        }  # growth of each imported hour against the row before it
-        for r in to_import:
-            before_row = prev.get(r.start - HOUR)
-            if before_row is not None:
-                result.kwh = round(result.kwh + r.sum - before_row.sum, 3)
-        _LOGGER.debug(
-            "Meter %s: %d hours imported into %s", self.serial, len(to_import), statistic_id
-        )
+        by_start = {r.start: r for r in [*hourly, *rows]}
+        for r in rows:
+            prev = by_start.get(r.start - HOUR)
+            if prev is not None:
+                result.kwh = round(result.kwh + r.sum - prev.sum, 3)
 
     def _continuation(
-        self,
-        chain: Chain,
-        last_row: Row,
-        current: float,
-        statistic_id: str,
-        latest_short: Row | None,
+        self, chain: Chain, rows: Sequence[Row], statistic_id: str, current: float | None
     ) -> Row | None:
-        """The short-term row the next compile continues from (None: not needed / not safe)."""
+        """The short-term row the recorder's first compile continues from."""
+        if not rows or current is None:
+            return None
         start = dt_util.utcnow().replace(second=0, microsecond=0)
         start -= timedelta(minutes=start.minute % 5) + FIVE_MIN
-        if latest_short is not None and latest_short.start >= start:
-            return None  # the recorder compiled that period itself
         last = len(chain.times) - 1
-        end = chain.at(last_row.start + HOUR)
+        end = chain.at(rows[-1].start + HOUR)
         if end is None:
             return None
-        # Sum at the last record, on the imported rows' scale.
-        at_last = last_row.sum + (chain.index[last] - chain.index[end])
-        grown = current - chain.counter[last]
-        at_current = at_last + (grown if grown >= 0 else current)
         state = self.hass.states.get(statistic_id)
         try:
             published = float(state.state) if state is not None else current
         except ValueError:
             published = current
-        base_sum = at_current - added_by_compile(published, current)
-        return Row(start, published, round(max(base_sum, last_row.sum), 6), FIVE_MIN)
+        at_last = rows[-1].sum + (chain.index[last] - chain.index[end])
+        grown = published - chain.counter[last]
+        # A published value below the last record is a reset after it: counted from zero.
+        at_published = at_last + (grown if grown >= 0 else published)
+        return Row(start, published, round(at_published, 6), FIVE_MIN)
 
     def _import_short(self, statistic_id: str, row: Row) -> None:
+        # The public API imports hourly rows only; the recorder's own import task
+        # takes the table, which is how a short-term row gets in.
         stats = [cast("StatisticData", {"start": row.start, "state": row.state, "sum": row.sum})]
         get_instance(self.hass).async_import_statistics(
             _metadata(statistic_id), stats, StatisticsShortTerm
@@ -477,7 +501,7 @@ class Backfill:
             "last_total": self.reader.last_total if self.reader else None,
             "records_lost_to_ring": self.reader.lost if self.reader else 0,
             "records_garbled": self.reader.garbled if self.reader else 0,
-            "last_record": self._last_record.time.isoformat() if self._last_record else None,
+            "buffered_records": len(self._buffer),
             "last_error": self.last_error,
             "imported": {
                 sid: {
@@ -485,6 +509,7 @@ class Backfill:
                     "first": r.first,
                     "last": r.last,
                     "kwh": r.kwh,
+                    "pending_hours": r.pending_hours,
                     "continuation": r.continuation,
                 }
                 for sid, r in self.imported.items()
