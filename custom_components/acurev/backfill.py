@@ -417,27 +417,33 @@ class Backfill:
         to_import: list[Row] = []
         waiting: datetime | None = None
         result.pending_hours = 0
-        for gap in _gaps([h for h in hours if h not in have]):
-            before = next((r for r in reversed(hourly) if r.start < gap[0]), None)
+        gaps = _gaps([h for h in hours if h not in have])
+        base_start = _continuation_start()
+        for n, gap in enumerate(gaps):
+            before: Row | None = next((r for r in reversed(hourly) if r.start < gap[0]), None)
+            if (
+                latest_short is not None
+                and latest_short.start < gap[0]
+                and (before is None or latest_short.end > before.end)
+            ):
+                before = latest_short
             after = next((r for r in short if r.start >= gap[-1] + HOUR), None)
-            if after is None and latest_short is None and not hourly:
-                # First set-up: the recorder has nothing yet; its first compile will
-                # continue from the row written below.
-                rows = plan_gap(chain, gap, None, None)
-                base = self._continuation(chain, rows, statistic_id, current)
-                if base is None:
+            if after is not None:
+                to_import += plan_gap(chain, gap, before, after)
+                continue
+            # Nothing compiled after the gap yet. Only the last gap can be continued,
+            # and only before the recorder compiles the period just ended.
+            ahead = latest_short is not None and latest_short.start >= base_start
+            if n == len(gaps) - 1 and current is not None and not ahead:
+                rows = plan_gap(chain, gap, before, None)
+                base = self._continuation(chain, rows, statistic_id, current, base_start)
+                if base is not None:
+                    to_import += rows
+                    self._import_short(statistic_id, base)
+                    result.continuation = True
                     continue
-                to_import += rows
-                self._import_short(statistic_id, base)
-                result.continuation = True
-                continue
-            if after is None:
-                # Home Assistant has not compiled past the gap yet: its sums after
-                # the gap are unknown, so wait for them rather than guess.
-                waiting = gap[0] if waiting is None else min(waiting, gap[0])
-                result.pending_hours += len(gap)
-                continue
-            to_import += plan_gap(chain, gap, before, after)
+            waiting = gap[0] if waiting is None else min(waiting, gap[0])
+            result.pending_hours += len(gap)
         if to_import:
             async_import_statistics(
                 self.hass,
@@ -463,13 +469,24 @@ class Backfill:
                 result.kwh = round(result.kwh + r.sum - prev.sum, 3)
 
     def _continuation(
-        self, chain: Chain, rows: Sequence[Row], statistic_id: str, current: float | None
+        self,
+        chain: Chain,
+        rows: Sequence[Row],
+        statistic_id: str,
+        current: float,
+        start: datetime,
     ) -> Row | None:
-        """The short-term row the recorder's first compile continues from."""
-        if not rows or current is None:
+        """The short-term row the recorder's next compile continues from.
+
+        Its state is what the sensor publishes now (the compile compares the next
+        state with it) and its sum is chosen so that the recorder, applying its
+        own rules to the move from that state to the meter's present reading,
+        lands on the sum the log says: after a reset in the gap the sensor may
+        still show the value from before it, and the recorder then books the
+        new reading from zero.
+        """
+        if not rows:
             return None
-        start = dt_util.utcnow().replace(second=0, microsecond=0)
-        start -= timedelta(minutes=start.minute % 5) + FIVE_MIN
         last = len(chain.times) - 1
         end = chain.at(rows[-1].start + HOUR)
         if end is None:
@@ -480,10 +497,11 @@ class Backfill:
         except ValueError:
             published = current
         at_last = rows[-1].sum + (chain.index[last] - chain.index[end])
-        grown = published - chain.counter[last]
-        # A published value below the last record is a reset after it: counted from zero.
-        at_published = at_last + (grown if grown >= 0 else published)
-        return Row(start, published, round(at_published, 6), FIVE_MIN)
+        grown = current - chain.counter[last]
+        # A reading below the last record is a reset after it: counted from zero.
+        at_current = at_last + (grown if grown >= 0 else current)
+        base = at_current - added_by_compile(published, current)
+        return Row(start, published, round(base, 6), FIVE_MIN)
 
     def _import_short(self, statistic_id: str, row: Row) -> None:
         # The public API imports hourly rows only; the recorder's own import task
@@ -523,6 +541,20 @@ def channel_import_kwh(snapshot: Snapshot | None) -> dict[int, float]:
         return {}
     bank = snapshot.energy.import_active
     return {ch: bank.channel(ch) for ch in range(1, CHANNEL_COUNT + 1)}
+
+
+def added_by_compile(published: float, current: float) -> float:
+    """What the recorder adds when the sensor's state moves ``published`` -> ``current``."""
+    if current >= published:
+        return current - published
+    # The recorder's rule for total_increasing: a drop of more than 10 % is a new cycle.
+    return current if current < 0.9 * published else current - published
+
+
+def _continuation_start() -> datetime:
+    """Start of the 5-minute period that has just ended."""
+    now = dt_util.utcnow().replace(second=0, microsecond=0)
+    return now - timedelta(minutes=now.minute % 5) - FIVE_MIN
 
 
 def _gaps(hours: Sequence[datetime]) -> list[list[datetime]]:
