@@ -18,8 +18,7 @@ clock, on the interval's clock multiples, as if the present loads had run all
 along (the same assumption ``MeterModel._start_history`` makes for the
 counters): energy entries are the present counter minus the energy of the
 present power over the time still to come; every other entry is its present
-value. The record that would have been taken at the clock itself is not
-there yet: it is taken when simulated time next crosses an interval multiple.
+value. A clock exactly on a multiple has that instant's record already.
 """
 
 from __future__ import annotations
@@ -78,9 +77,9 @@ def prefill(meter: MeterModel, span: timedelta) -> int:
     now = meter.clock
     step = timedelta(minutes=interval)
     midnight = datetime.combine(now.date(), datetime.min.time())
+    # On a multiple itself the record of that instant is already taken (the next
+    # one is due a whole interval later, see MeterModel._next_datalog).
     last = midnight + ((now - midnight) // step) * step
-    if last == now:
-        last -= step
     count = min(int(span // step), meter.logs.data.maxlen or 0)
     entries = valid_entries(meter.config.get("datalog_register_list"))
     present = {a: meter.read_registers(a, 1)[0] for a in entries if is_mapped(a)}

@@ -18,6 +18,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -25,7 +26,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from acurev_simulator import Simulator
-from custom_components.acurev.const import CONF_BACKFILL
+from custom_components.acurev.const import CONF_BACKFILL, DOMAIN
 from pyacurev.registers import bank_entry_channel, block
 from tests.conftest import SimFactory
 from tests.ha.conftest import entry_for, setup_entry
@@ -201,3 +202,70 @@ async def test_backfill_off_imports_nothing(
     eid = entity_id(hass, "sensor", sim.meter.serial, "ch01_import_energy")
     assert await hourly(hass, eid, t0 - 7 * HOUR) == {}
     assert entry.runtime_data.backfill is None
+
+
+async def test_first_set_up_fills_the_logged_history_and_continues_it(
+    recorder_first: Recorder,
+    hass: HomeAssistant,
+    make_simulator: SimFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
+    freezer.move_to(t0 + timedelta(seconds=5))
+    sim = await make_simulator(clock=local_naive(t0), log_history_hours=6)
+    channel = max(range(1, 19), key=lambda ch: sim.meter.channel(ch).active_power)
+    entry = await setup_entry(hass, entry_for(sim))
+    eid = entity_id(hass, "sensor", sim.meter.serial, f"ch{channel:02d}_import_energy")
+    run = Run(hass, sim, freezer, t0, channel)
+    for _ in range(12):
+        await run.step(entry)
+
+    rows = await hourly(hass, eid, t0 - 7 * HOUR)
+    hours = sorted(rows)
+    # Five logged hours (24 records: the oldest is 15 min past an hour), then HA's own.
+    assert hours == [t0 - k * HOUR for k in range(5, -1, -1)], hours
+    log = logged_counts(sim, channel)
+    for hour in hours[1:-1]:
+        inside = [
+            (t, c) for t, c in log.items() if local_naive(hour) <= t <= local_naive(hour + HOUR)
+        ]
+        growth = rows[hour]["sum"] - rows[hour - HOUR]["sum"]
+        assert growth == pytest.approx(grown(inside), abs=0.011)
+    # No spike when the recorder takes over: its hour books what the meter counted in it.
+    first_poll = run.polled[0]
+    hour_log = [(t, c) for t, c in log.items() if t == local_naive(t0)]
+    own = rows[t0]["sum"] - rows[t0 - HOUR]["sum"]
+    assert own == pytest.approx(grown([*hour_log, first_poll, *run.polled]), abs=0.011)
+    assert all(r["sum"] >= 0 for r in rows.values())
+    diag = entry.runtime_data.backfill.as_dict()
+    assert diag["imported"][eid]["continuation"] is True
+    assert diag["probe"]["status"] == "ok"
+
+
+async def test_a_log_without_energy_is_reported_once_and_imports_nothing(
+    recorder_first: Recorder,
+    hass: HomeAssistant,
+    make_simulator: SimFactory,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
+    freezer.move_to(t0 + timedelta(seconds=5))
+    sim = await make_simulator(clock=local_naive(t0), log_history_hours=6)
+    regs = [0xFFFF] * block("datalog_register_list").count
+    regs[:2] = [0x2002, 0x2003]  # the user logs U1 only
+    sim.meter.set_setting("datalog_register_list", regs)
+    entry = await setup_entry(hass, entry_for(sim))
+    run = Run(hass, sim, freezer, t0, 1)
+    for _ in range(3):
+        await run.step(entry)
+    eid = entity_id(hass, "sensor", sim.meter.serial, "ch01_import_energy")
+    assert await hourly(hass, eid, t0 - 7 * HOUR) == {}
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"datalog_unusable_{sim.meter.serial}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["status"] == "no_energy"
+    assert caplog.text.count("cannot fill energy history") == 1
+    diag = entry.runtime_data.backfill.as_dict()
+    assert diag["probe"]["status"] == "no_energy"
+    assert diag["imported"] == {}

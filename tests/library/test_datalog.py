@@ -7,6 +7,7 @@ from the factory list, and one makes the DESIGNED counters answer an exception.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -54,9 +55,7 @@ async def test_reads_all_kept_records_then_only_new_ones(
     records = await reader.read_new(client)
     assert len(records) == 96
     assert records[-1].time == datetime(2026, 3, 10, 12, 0)
-    assert [b.time - a.time for a, b in zip(records, records[1:], strict=False)] == [
-        timedelta(minutes=15)
-    ] * 95
+    assert {b.time - a.time for a, b in itertools.pairwise(records)} == {timedelta(minutes=15)}
     # Values: the simulator's raw record, decoded here by hand (high word first, 0.1 kWh).
     raw = sim.meter.logs.data[-1]
     i = 3 + 6 + 2 * 4  # channel 5: after time, Psum, U1, F and channels 1-4
