@@ -3,8 +3,9 @@
 Records (DESIGNED, see ``logs.py``): a 3-register packed time, then one
 register per valid entry of ``datalog_register_list``, read from the live
 register image when the record is taken. The factory list logs Psum, U1 and F
-(floats, two entries each) and the import active energy of every channel
-(uint32, two entries each), so a reader can rebuild hourly energy from it.
+(floats, two entries each) and the import active energy of the system and of
+every channel (uint32, two entries each), so a reader can rebuild hourly
+energy from it.
 
 Counters (DESIGNED, 0x13B9-0x13BB): ``datalog_record_count`` is the number of
 records kept (the window's offsets run 0..count-1, oldest first) and
@@ -27,7 +28,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pyacurev.codec import encode_time3, encode_uint32
-from pyacurev.registers import CHANNEL_COUNT, bank_entry_channel, block, is_mapped
+from pyacurev.registers import (
+    CHANNEL_COUNT,
+    ENTRY_SYSTEM,
+    bank_entry_channel,
+    block,
+    is_mapped,
+)
 
 from .energy import to_counts
 from .logs import UNUSED_ENTRIES
@@ -42,17 +49,17 @@ ENERGY_BANK = "import_active"
 FACTORY_FLOATS = (0x2022, 0x2023, 0x2002, 0x2003, 0x2000, 0x2001)
 
 
-def channel_energy_entries() -> tuple[int, ...]:
-    """List entries (register addresses) of the import kWh of channels 1..18, in order."""
+def energy_entries() -> tuple[int, ...]:
+    """List entries (register addresses) of the system's, then channels 1..18's import kWh."""
     base = block(ENERGY_BANK_KEY).address
     out: list[int] = []
-    for ch in range(1, CHANNEL_COUNT + 1):
-        first = base + 2 * bank_entry_channel(ch)
+    for entry in (ENTRY_SYSTEM, *(bank_entry_channel(ch) for ch in range(1, CHANNEL_COUNT + 1))):
+        first = base + 2 * entry
         out += [first, first + 1]
     return tuple(out)
 
 
-FACTORY_REGISTERS: tuple[int, ...] = FACTORY_FLOATS + channel_energy_entries()
+FACTORY_REGISTERS: tuple[int, ...] = FACTORY_FLOATS + energy_entries()
 
 
 def valid_entries(register_list: list[int]) -> list[int]:

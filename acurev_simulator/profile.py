@@ -86,7 +86,7 @@ DEFAULT_ALARMS: tuple[tuple[int, int, int, float, int, int], ...] = (
 # TOU: one season; weekdays valley/normal/peak/sharp/normal, weekends mostly valley/normal.
 TOU_WEEKDAY = ((0, 0, VALLEY), (7, 0, NORMAL), (11, 0, PEAK), (17, 0, SHARP), (21, 0, NORMAL))
 TOU_WEEKEND = ((0, 0, VALLEY), (8, 0, NORMAL), (12, 0, NORMAL), (18, 0, NORMAL), (22, 0, VALLEY))
-# Data log: Psum, U1, F and every channel's import kWh every 15 minutes.
+# Data log: Psum, U1, F, the system's and every channel's import kWh every 15 minutes.
 DATALOG_REGISTERS = FACTORY_REGISTERS
 
 

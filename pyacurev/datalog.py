@@ -17,9 +17,10 @@ nothing here is trusted blindly: ``DataLogProbe`` reports whether the block
 answers, whether the list carries energy, and whether a record decodes; any
 failure makes the reader degrade (no backfill), never the meter's setup fail.
 
-Energy. A channel's import kWh is in the log when the list holds both words of
-its entry of ``import_active_energy_bank`` in order; the scale is the bank's.
-Records are decoded to kWh per channel and the caller decides what a drop means.
+Energy. An entry of ``import_active_energy_bank`` (system, phase, channel or
+user total) is in the log when the list holds both of its words in order; the
+scale is the bank's. Records are decoded to kWh per bank entry and the caller
+decides what a drop means.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from typing import Any, Protocol
 
 from .codec import decode_time3, decode_uint32
 from .errors import AcuRevError, AcuRevProtocolError
-from .registers import CHANNEL_COUNT, MAX_READ_REGISTERS, bank_entry_channel, block
+from .registers import (
+    BANK_ENTRIES,
+    CHANNEL_COUNT,
+    FIRST_CHANNEL_ENTRY,
+    MAX_READ_REGISTERS,
+    bank_entry_channel,
+    block,
+)
 
 ENERGY_BANK_KEY = "import_active_energy_bank"
 UNUSED_ENTRIES = (0x0000, 0xFFFF)
@@ -62,10 +70,16 @@ class WindowClient(Protocol):
         """FC16."""
 
 
-def channel_energy_entries() -> dict[int, int]:
-    """Channel -> address of the high word of its import kWh (the list entry to look for)."""
+def bank_energy_entries() -> dict[int, int]:
+    """Bank entry -> address of the high word of its import kWh (the list entry to look for)."""
     base = block(ENERGY_BANK_KEY).address
-    return {ch: base + 2 * bank_entry_channel(ch) for ch in range(1, CHANNEL_COUNT + 1)}
+    return {entry: base + 2 * entry for entry in range(BANK_ENTRIES)}
+
+
+def entry_channel(entry: int) -> int | None:
+    """The input channel a bank entry totals (None: system, phase or user entry)."""
+    channel = entry - FIRST_CHANNEL_ENTRY + 1
+    return channel if 1 <= channel <= CHANNEL_COUNT else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,7 @@ class DataLogLayout:
     enabled: bool
     interval_min: int
     entries: tuple[int, ...]
-    # Channel -> index in a record of the high word of its import kWh.
+    # Bank entry -> index in a record of the high word of its import kWh.
     energy_index: Mapping[int, int] = field(default_factory=dict)
 
     @classmethod
@@ -83,10 +97,10 @@ class DataLogLayout:
         """Layout from ``datalog_enable``, ``datalog_interval`` and the list's registers."""
         entries = tuple(a for a in register_list if a not in UNUSED_ENTRIES)
         index: dict[int, int] = {}
-        for ch, high in channel_energy_entries().items():
+        for entry, high in bank_energy_entries().items():
             for i, (a, b) in enumerate(itertools.pairwise(entries)):
                 if a == high and b == high + 1:
-                    index[ch] = TIME_REGS + i
+                    index[entry] = TIME_REGS + i
                     break
         return cls(bool(enable) and interval > 0, interval, entries, index)
 
@@ -103,7 +117,8 @@ class DataLogLayout:
     @property
     def channels(self) -> tuple[int, ...]:
         """Channels whose import kWh the log carries."""
-        return tuple(sorted(self.energy_index))
+        found = (entry_channel(e) for e in self.energy_index)
+        return tuple(sorted(ch for ch in found if ch is not None))
 
     def decode_record(self, regs: Sequence[int]) -> DataLogRecord | None:
         """One record; None when its time does not decode (an empty or garbled slot)."""
@@ -112,18 +127,22 @@ class DataLogLayout:
             return None
         scale = block(ENERGY_BANK_KEY).scale
         energy = {
-            ch: round(decode_uint32(regs[i : i + 2]) * scale, 3)
-            for ch, i in self.energy_index.items()
+            entry: round(decode_uint32(regs[i : i + 2]) * scale, 3)
+            for entry, i in self.energy_index.items()
         }
         return DataLogRecord(when, energy)
 
 
 @dataclass(frozen=True, slots=True)
 class DataLogRecord:
-    """One record: the meter's naive local time and each logged channel's import kWh."""
+    """One record: the meter's naive local time and each logged bank entry's import kWh."""
 
     time: datetime
     energy_kwh: Mapping[int, float]
+
+    def channel_kwh(self, channel: int) -> float | None:
+        """Import kWh of input channel 1..18 (None: not logged)."""
+        return self.energy_kwh.get(bank_entry_channel(channel))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +200,7 @@ class DataLogProbe:
     detail: str
     interval_min: int = 0
     channels: tuple[int, ...] = ()
+    entries: tuple[int, ...] = ()
     record_size: int = 0
     kept: int | None = None
     total: int | None = None
@@ -198,6 +218,7 @@ class DataLogProbe:
             "detail": self.detail,
             "interval_min": self.interval_min,
             "channels": list(self.channels),
+            "bank_entries": list(self.entries),
             "record_size": self.record_size,
             "kept": self.kept,
             "total": self.total,
@@ -212,13 +233,18 @@ async def probe_layout(client: WindowClient) -> tuple[DataLogProbe, DataLogLayou
     except AcuRevError as err:
         return DataLogProbe(NO_ANSWER, f"configuration did not answer: {err}"), None
     probe = DataLogProbe(
-        OK, "", layout.interval_min, layout.channels, layout.record_size if layout.entries else 0
+        OK,
+        "",
+        layout.interval_min,
+        layout.channels,
+        tuple(sorted(layout.energy_index)),
+        layout.record_size if layout.entries else 0,
     )
     if not layout.enabled:
         probe.status, probe.detail = DISABLED, "logging is off (enable 0 or interval 0)"
         return probe, layout
-    if not layout.channels:
-        probe.status, probe.detail = NO_ENERGY, "the parameter list holds no channel import kWh"
+    if not layout.energy_index:
+        probe.status, probe.detail = NO_ENERGY, "the parameter list holds no import kWh"
         return probe, layout
     if layout.per_window == 0:
         probe.status, probe.detail = NO_ENERGY, f"a record of {layout.record_size} registers"
@@ -229,7 +255,10 @@ async def probe_layout(client: WindowClient) -> tuple[DataLogProbe, DataLogLayou
         probe.status, probe.detail = NO_ANSWER, f"record counters did not answer: {err}"
         return probe, layout
     probe.kept, probe.total = counters.kept, counters.total
-    probe.detail = f"{len(layout.channels)} channels every {layout.interval_min} min"
+    probe.detail = (
+        f"import kWh of {len(layout.energy_index)} bank entries "
+        f"({len(layout.channels)} channels) every {layout.interval_min} min"
+    )
     return probe, layout
 
 

@@ -72,15 +72,18 @@ from pyacurev.datalog import (
 )
 from pyacurev.energy_guard import EnergyGuard
 from pyacurev.errors import AcuRevError
+from pyacurev.layouts import Phase
 from pyacurev.models import Snapshot
-from pyacurev.points import Point, Quantity
-from pyacurev.registers import CHANNEL_COUNT
+from pyacurev.points import Kind, Point, Quantity
+from pyacurev.registers import ENTRY_SYSTEM, bank_entry_channel, bank_entry_user
 
 from .const import DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
+# Bank entries 0-2 are the phases in this order (models.EnergyBank.phase).
+PHASE_ENTRIES = (Phase.A, Phase.B, Phase.C)
 HOUR = timedelta(hours=1)
 FIVE_MIN = timedelta(minutes=5)
 # Records older than this are dropped from the buffer even when their hours never settled.
@@ -273,19 +276,16 @@ class Backfill:
         self._pending = bool(self._buffer)
 
     def _statistic_ids(self) -> dict[int, str]:
-        """Channel -> statistic id of its import-energy sensor (registered ones only)."""
+        """Bank entry -> statistic id of its import-energy sensor (registered ones only)."""
         registry = er.async_get(self.hass)
         out: dict[int, str] = {}
         for point in self.points:
-            if (
-                point.channel is None
-                or point.quantity is not Quantity.ENERGY
-                or not point.key.endswith("_import_energy")
-            ):
+            entry = import_bank_entry(point)
+            if entry is None:
                 continue
             entity_id = registry.async_get_entity_id("sensor", DOMAIN, f"{self.serial}_{point.key}")
             if entity_id is not None:
-                out[point.channel] = entity_id
+                out[entry] = entity_id
         return out
 
     async def async_run(self, current_kwh: Mapping[int, float]) -> None:
@@ -381,16 +381,16 @@ class Backfill:
         tz = dt_util.get_default_time_zone()
         needed = dt_util.utcnow()
         self._pending = False
-        for channel, statistic_id in ids.items():
+        for entry, statistic_id in ids.items():
             points = [
-                (dt_util.as_utc(r.time.replace(tzinfo=tz)), r.energy_kwh[channel])
+                (dt_util.as_utc(r.time.replace(tzinfo=tz)), r.energy_kwh[entry])
                 for r in self._buffer
-                if channel in r.energy_kwh
+                if entry in r.energy_kwh
             ]
             chain = Chain.build(points)
             if len(chain.times) < 2:
                 continue
-            waiting = await self._import_channel(chain, statistic_id, current_kwh.get(channel))
+            waiting = await self._import_channel(chain, statistic_id, current_kwh.get(entry))
             if waiting is not None:
                 self._pending = True
                 needed = min(needed, waiting)
@@ -535,12 +535,28 @@ class Backfill:
         }
 
 
-def channel_import_kwh(snapshot: Snapshot | None) -> dict[int, float]:
-    """Each channel's import kWh in a slow-poll snapshot (empty when it has no energy)."""
+def import_kwh_by_entry(snapshot: Snapshot | None) -> dict[int, float]:
+    """Each bank entry's import kWh in a slow-poll snapshot (empty when it has no energy)."""
     if snapshot is None or snapshot.energy is None:
         return {}
-    bank = snapshot.energy.import_active
-    return {ch: bank.channel(ch) for ch in range(1, CHANNEL_COUNT + 1)}
+    return dict(enumerate(snapshot.energy.import_active.values))
+
+
+def import_bank_entry(point: Point) -> int | None:
+    """The import-energy bank entry a real-time import-energy counter shows (None: other)."""
+    if point.kind is not Kind.COUNTER or point.quantity is not Quantity.ENERGY:
+        return None
+    if point.key != "import_energy" and not point.key.endswith("_import_energy"):
+        return None
+    if point.key.startswith(("this_month", "last_month", "tou_")):
+        return None
+    if point.channel is not None:
+        return bank_entry_channel(point.channel)
+    if point.user is not None:
+        return bank_entry_user(point.user)
+    if point.phase is not None:
+        return PHASE_ENTRIES.index(point.phase)
+    return ENTRY_SYSTEM
 
 
 def added_by_compile(published: float, current: float) -> float:

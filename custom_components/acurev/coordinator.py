@@ -29,7 +29,7 @@ from pyacurev.groups import ReadGroup
 from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
 from pyacurev.points import Point, PointOptions
 
-from .backfill import Backfill, channel_import_kwh
+from .backfill import Backfill, import_kwh_by_entry
 from .const import DOMAIN
 from .logs import LogWatcher
 
@@ -144,7 +144,7 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
             await self._maybe_sync_clock(snapshot.clock_drift)
         if self.backfill is not None:
             # Reads the data log only when its record total moved; never fails the poll.
-            await self.backfill.async_run(channel_import_kwh(snapshot))
+            await self.backfill.async_run(import_kwh_by_entry(snapshot))
         return snapshot
 
     async def _maybe_sync_clock(self, drift: float) -> None:

@@ -58,15 +58,15 @@ async def test_reads_all_kept_records_then_only_new_ones(
     assert {b.time - a.time for a, b in itertools.pairwise(records)} == {timedelta(minutes=15)}
     # Values: the simulator's raw record, decoded here by hand (high word first, 0.1 kWh).
     raw = sim.meter.logs.data[-1]
-    i = 3 + 6 + 2 * 4  # channel 5: after time, Psum, U1, F and channels 1-4
-    assert records[-1].energy_kwh[5] == pytest.approx(((raw[i] << 16) | raw[i + 1]) / 10)
+    i = 3 + 6 + 2 + 2 * 4  # channel 5: after time, Psum, U1, F, system and channels 1-4
+    assert records[-1].channel_kwh(5) == pytest.approx(((raw[i] << 16) | raw[i + 1]) / 10)
 
     sim.meter.advance(8 * 60)  # to 12:15: one record, taken from the live counters
     counts = sim.meter.energy_counts("import_active", bank_entry_channel(2))
     sim.meter.advance(50 * 60)  # three more records
     new = await reader.read_new(client)
     assert [r.time.strftime("%H:%M") for r in new] == ["12:15", "12:30", "12:45", "13:00"]
-    assert new[0].energy_kwh[2] == pytest.approx(counts / 10)
+    assert new[0].channel_kwh(2) == pytest.approx(counts / 10)
     assert await reader.read_new(client) == []
 
 
@@ -101,7 +101,7 @@ async def test_a_list_configured_otherwise_is_decoded_from_the_meter(
     assert newest.time == datetime(2026, 3, 10, 12, 15)
     for ch in (3, 7):
         counts = sim.meter.energy_counts("import_active", bank_entry_channel(ch))
-        assert newest.energy_kwh[ch] == pytest.approx(counts / 10, abs=0.1)
+        assert newest.channel_kwh(ch) == pytest.approx(counts / 10, abs=0.1)
 
 
 @pytest.mark.parametrize(

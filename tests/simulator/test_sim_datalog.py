@@ -11,7 +11,7 @@ from pyacurev.codec import decode_time3, decode_uint32
 
 from .conftest import START
 
-ENERGY_AT = 3 + 6  # first energy register of a factory record (after time, Psum, U1, F)
+ENERGY_AT = 3 + 6 + 2  # channel 1's import kWh in a factory record (after time, floats, system)
 
 
 def channel_counts(record: list[int], channel: int) -> int:
