@@ -472,15 +472,17 @@ forwarded() { [[ " ${FORWARDED[*]} " == *" $1 "* ]]; }
 READY=$(elapsed)
 
 # The recorder compiles statistics on the wall clock, whatever the simulator's speed: 5-minute
-# statistics just after every :00/:05/..., the hourly ones the Energy dashboard draws just after
-# every full hour. Until the first hourly run the dashboard says "There is no data to show".
+# statistics just after every :00/:05/..., the hourly ones just after every full hour. The
+# dashboard has bars before that: the integration imports the hours the meter's own data log
+# covers (the simulator starts with 72 simulated hours of log history) at its first counter poll.
 now=$(date +%s)
 FIRST_5MIN=$(date -d "@$(( (now / 300 + 1) * 300 ))" +%H:%M)
 FIRST_HOUR=$(date -d "@$(( ((now / 300 + 1) * 300 + 3599) / 3600 * 3600 ))" +%H:%M)
 STATS_NOTE="Statistics are compiled on the wall clock, whatever the simulator speed: the first
    5-minute statistics at ~$FIRST_5MIN (then energy/validate's statistics_not_defined goes away),
-   the first hourly ones, which the Energy dashboard draws, at ~$FIRST_HOUR. Until then it shows
-   \"There is no data to show\". No history is faked or back-filled."
+   the first hourly ones at ~$FIRST_HOUR. The hours before the start come from the meter's own
+   data log (the simulator keeps 72 simulated hours of it), imported by the integration's
+   backfill at its first counter poll: the Energy dashboard draws them at once."
 
 if [ "$MODE" = check ]; then
   say "ready after $READY; checking ..."
