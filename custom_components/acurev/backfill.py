@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -115,7 +116,10 @@ class Chain:
 
     @classmethod
     def build(cls, points: Sequence[tuple[datetime, float]]) -> Chain:
-        """Guard the counter exactly like the sensor does; E grows by what the guard publishes."""
+        """Guard the counter exactly like the sensor does; E grows by what the guard publishes.
+
+        ``points`` must be in time order (the buffer is kept sorted).
+        """
         chain = cls()
         guard = EnergyGuard()
         published: float | None = None
@@ -135,25 +139,18 @@ class Chain:
 
     def at(self, when: datetime) -> int | None:
         """Index of the record taken exactly at ``when``."""
-        for i, t in enumerate(self.times):
-            if t == when:
-                return i
-        return None
+        i = bisect_left(self.times, when)
+        return i if i < len(self.times) and self.times[i] == when else None
 
     def last_at_or_before(self, when: datetime) -> int | None:
         """Index of the newest record not after ``when``."""
-        best = None
-        for i, t in enumerate(self.times):
-            if t <= when:
-                best = i
-        return best
+        i = bisect_right(self.times, when) - 1
+        return i if i >= 0 else None
 
     def first_at_or_after(self, when: datetime) -> int | None:
         """Index of the oldest record not before ``when``."""
-        for i, t in enumerate(self.times):
-            if t >= when:
-                return i
-        return None
+        i = bisect_left(self.times, when)
+        return i if i < len(self.times) else None
 
     def covered_hours(self) -> list[datetime]:
         """Starts of the hours with a record on both boundaries (UTC-aware times)."""
