@@ -195,7 +195,7 @@ def plan_gap(
             return rows
         value = min(max(chain.index[end] + offset, running), high)
         running = value
-        rows.append(Row(hour, chain.counter[end], round(value, 6)))
+        rows.append(Row(hour, chain.counter[end], value))
     return rows
 
 
