@@ -133,3 +133,18 @@ async def test_read_only_probe_writes_nothing(sim: Simulator, client: AcuRevClie
     probe, _ = await datalog.probe_layout(client)
     assert probe.usable
     assert client.stats.registers_written == before
+
+
+async def test_the_meter_probe_reports_the_log(sim: Simulator, client: AcuRevClient) -> None:
+    from pyacurev.probe import run_probe
+
+    written = client.stats.registers_written
+    report = await run_probe(client, interval=0.0)
+    check = report.check("datalog_energy")
+    assert check.status == "pass"
+    assert check.detail.startswith("ok: import kWh of 19 bank entries (18 channels)")
+    assert client.stats.registers_written == written  # the probe only reads
+    set_list(sim, [0x2002, 0x2003])
+    report = await run_probe(client, interval=0.0)
+    assert report.check("datalog_energy").status == "info"
+    assert report.check("datalog_energy").detail.startswith("no_energy")
