@@ -3,38 +3,40 @@
 Why. While Home Assistant is down or the meter unreachable, the recorder has no
 states and compiles no statistics; the energy of those hours then lands in the
 first hour after the gap (one spike) or, after a reset in the gap, is lost. The
-meter logs every channel's import kWh on its own clock, so the hours can be
-rebuilt from its log (``pyacurev.datalog``).
+meter logs the import kWh of the system and of every channel on its own clock
+(``pyacurev.datalog``), so those hours can be rebuilt.
 
-Model. A record is the channel's counter ``L`` at a clock multiple. Fed through
-an ``EnergyGuard`` (the sensor's own rule: a single low sample is a glitch, a
-confirmed drop a reset, and after a reset the new value counts from zero) the
-records give a monotonic index ``E``: the energy counted since the first record
-of this run. An hour ``[H, H+1)`` is covered when records sit on both of its
-boundaries; its statistics row is ``state = L(H+1)``, ``sum = E(H+1) + offset``.
+Model. A record is an import counter ``L`` (one bank entry: system, phase,
+channel or user) at a clock multiple. Fed through an ``EnergyGuard`` (the
+sensor's own rule: a single low sample is a glitch, a confirmed drop a reset,
+and after a reset the new value counts from zero) the records give a monotonic
+index ``E``. An hour ``[H, H+1)`` is covered when records sit on both of its
+boundaries (and it has ended); its row is ``state = L(H+1)``, ``sum = E(H+1) +
+offset``. Rows Home Assistant compiled itself are never written.
 
-``offset`` ties ``E`` to the sums Home Assistant compiled itself, which are
-never rewritten. Per gap (a run of covered hours without any hourly row):
+``offset`` ties ``E`` to the recorder's own sums. Per gap (a run of covered
+hours without an hourly row):
 
-* when Home Assistant compiled rows after the gap, the first short-term row
-  after it is the anchor: the imported sums end where its sum says, so the
-  hour after the gap keeps its own energy and no hour double-counts;
-* otherwise the last row before the gap anchors the sums (or, on a first
-  set-up, nothing: the sums start at 0 at the oldest record);
-* the sums are clamped between the neighbours' sums and made non-decreasing,
-  so no bar is ever negative, even where a reset lost energy on the meter side.
+* the recorder compiled short-term rows after the gap: the first of them is the
+  anchor, so the imported sums end where the recorder's continue and the hour
+  after the gap keeps only its own energy;
+* nothing after the gap yet, and the recorder has not compiled the 5-minute
+  period that just ended: the sums continue from the row before the gap (or
+  start at 0 on a first set-up), and one short-term row for that period
+  carries the sum reached at the sensor's published state, so the recorder's
+  next compile continues from it instead of booking the gap again (its reset
+  rule applied to the move from that state to the meter's reading: after a
+  reset in the gap the sensor may still show the old value). The public API
+  imports hourly rows only; that row goes through the recorder's own import
+  task with the short-term table;
+* otherwise the gap waits (its records stay buffered) for the recorder's first
+  row after it;
+* the sums are clamped between the neighbours' sums and never decrease, so no
+  bar is negative even where a reset lost energy on the meter side.
 
-Continuation. When the gap runs up to now, the recorder's next 5-minute compile
-would continue from its last short-term row (from before the gap) and book the
-whole gap again in the current hour. One short-term row (the period that has
-just ended, never one Home Assistant compiled) carries the sum reached at the
-sensor's present state, so the compile continues from there. The public API
-imports hourly rows only, so that row goes through the recorder's own import
-task with the short-term table.
-
-Idempotent: hours that have rows are never written, and the log is read only
-when its record total moved. State (the last record read, the total) is kept
-in a ``Store`` so a restart reads only the records taken while it was down.
+Idempotent: hours with rows are never written, the log is read only when its
+record total moved, and the buffer and total are kept in a ``Store``, so a
+restart reads only the records taken while it was down.
 """
 
 from __future__ import annotations
