@@ -306,6 +306,7 @@ class Backfill:
                 if not self.probe.usable or layout is None:
                     self._report_unusable()
                     return
+                ir.async_delete_issue(self.hass, DOMAIN, f"datalog_unusable_{self.serial}")
                 self.reader = self._new_reader(layout)
             if self.reader is None:
                 return
