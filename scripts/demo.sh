@@ -55,7 +55,9 @@
 # .demo/bridge-state/ (BACnet instance numbers, SNMP engine ID: kept, as an installation would),
 # .demo/api-token and .demo/snmp.env (generated once, kept), .demo/node-red/, .demo/logs/*.log,
 # .demo/energy.png, .demo/device.png and .demo/node-red.png (--check).
-# Env: ACUREV_DEMO_NETNS (namespace name), ACUREV_DEMO_PASSWORD (fixed password).
+# Env: ACUREV_DEMO_NETNS (namespace name), ACUREV_DEMO_PASSWORD (fixed password),
+# ACUREV_DEMO_LOG_HISTORY_HOURS (the simulator's data-log history, default 72; 0: none, and the
+# Energy dashboard has no bars before the first full hour, which --check then reports).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -282,7 +284,8 @@ start() {  # start NAME LOGFILE COMMAND...
 if [ "$HA_ONLY" = 0 ]; then
 say "starting the simulator on $HOST:$SIM_PORT (3LN, 18 channels, speed x$SPEED) ..."
 start simulator "$LOGS/simulator.log" ip netns exec "$NS" \
-  "$PY" -m acurev_simulator --host "$HOST" --port "$SIM_PORT" --wiring 3LN --channels 18 --speed "$SPEED"
+  "$PY" -m acurev_simulator --host "$HOST" --port "$SIM_PORT" --wiring 3LN --channels 18 --speed "$SPEED" \
+  --log-history-hours "${ACUREV_DEMO_LOG_HISTORY_HOURS:-72}"
 SIM_PID=$!
 for i in $(seq 100); do
   kill -0 "$SIM_PID" 2>/dev/null || { tail -n 30 "$LOGS/simulator.log" >&2; die "the simulator exited (log above, $LOGS/simulator.log)"; }

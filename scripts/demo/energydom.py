@@ -5,9 +5,10 @@ dashboard logged in (the frontend's own auth callback, as ``hademo.screenshot``
 does), then asks the page itself over the DevTools protocol: walking every shadow
 root, it reports the "There is no data to show" notices and, for every chart of
 every ``hui-energy-*`` card, the ECharts series the card handed to the chart
-(type, values, category labels). Only Debian's chromium and aiohttp are used;
-the debugging port is Chromium's own choice on 127.0.0.1 (read from
-``DevToolsActivePort``), inside the demo's loopback-only namespace.
+(type, how many values are non-zero, the names shown with a non-zero value).
+Only Debian's chromium and aiohttp are used; the debugging port is Chromium's
+own choice on 127.0.0.1 (read from ``DevToolsActivePort``), inside the demo's
+loopback-only namespace.
 """
 
 from __future__ import annotations
@@ -47,18 +48,35 @@ _PROBE_JS = r"""
         const chart = el.chart || el._chart;
         let opt = null;
         try { opt = chart && chart.getOption ? chart.getOption() : null; } catch (e) { opt = null; }
-        const series = opt ? [].concat(opt.series || []).map((s) => {
+        const raw = opt ? [].concat(opt.series || []) : [];
+        const series = raw.map((s) => {
           const data = s.data || [];
           const values = data.map(value).filter((v) => typeof v === "number");
           return {type: s.type || null, name: s.name || null, points: data.length,
-                  nonzero: values.filter((v) => v !== 0).length,
-                  labels: data.map(label).filter(Boolean)};
-        }) : [];
+                  nonzero: values.filter((v) => v !== 0).length};
+        });
+        // Names that carry a non-zero value: series names, data-item names, and the
+        // category of every index where some series has a non-zero value.
+        const shown = new Set();
+        raw.forEach((s, k) => {
+          if (series[k].nonzero > 0 && s.name) shown.add(s.name);
+          (s.data || []).forEach((d) => {
+            const v = value(d);
+            if (label(d) && typeof v === "number" && v !== 0) shown.add(label(d));
+          });
+        });
         const axes = opt ? [].concat(opt.yAxis || [], opt.xAxis || []) : [];
-        const categories = axes.flatMap((a) => (a && a.data) || [])
-          .map((x) => (x && typeof x === "object" ? x.value : x))
-          .filter((x) => typeof x === "string");
-        out.charts.push({card: here, hasChart: !!chart, series, categories});
+        axes.forEach((a) => {
+          ((a && a.data) || []).forEach((x, i) => {
+            const name = x && typeof x === "object" ? x.value : x;
+            const hit = raw.some((s) => {
+              const v = value((s.data || [])[i]);
+              return typeof v === "number" && v !== 0;
+            });
+            if (typeof name === "string" && hit) shown.add(name);
+          });
+        });
+        out.charts.push({card: here, hasChart: !!chart, series, shown: [...shown]});
       }
       if (el.shadowRoot) {
         if ((el.shadowRoot.textContent || "").includes(NO_DATA)) out.noData.push(here || tag);
@@ -91,17 +109,8 @@ class EnergyPage:
         )
 
     def labels(self, card: str) -> set[str]:
-        """Category and data labels of the charts of ``card`` (device names, ...)."""
-        out: set[str] = set()
-        for c in self.charts:
-            if c["card"] != card:
-                continue
-            out.update(c["categories"])
-            for s in c["series"]:
-                out.update(s["labels"])
-                if s["name"]:
-                    out.add(s["name"])
-        return out
+        """Names the charts of ``card`` show with a non-zero value (device names, ...)."""
+        return {name for c in self.charts if c["card"] == card for name in c["shown"]}
 
 
 async def read_energy_page(chromium: str, url: str, wait_s: float = 60.0) -> EnergyPage:

@@ -613,7 +613,7 @@ async def check_energy_page(ha: HA, password: str, chk: Checks, labels: dict[int
     """The Energy dashboard draws bars at once (the log's history) and lists the channels.
 
     ``labels``: channel -> the name its sensor shows; a channel counts as listed when
-    the per-device chart carries that name or "Channel <n>"."""
+    the per-device charts show that name or "Channel <n>" with a non-zero value."""
     url = auth_url(await login_code(ha, password), "/energy")
     try:
         page = await energydom.read_energy_page(chromium(), url)
