@@ -108,6 +108,11 @@ class EnergyPage:
             if s["type"] == "bar"
         )
 
+    def complete(self) -> bool:
+        """Usage bars drawn, no notice, and the per-device charts show names with values."""
+        devices = set().union(*(self.labels(c) for c in set(self.cards) if "devices" in c))
+        return self.bars("hui-energy-usage-graph-card") > 0 and not self.no_data and bool(devices)
+
     def labels(self, card: str) -> set[str]:
         """Names the charts of ``card`` show with a non-zero value (device names, ...)."""
         return {name for c in self.charts if c["card"] == card for name in c["shown"]}
@@ -116,8 +121,9 @@ class EnergyPage:
 async def read_energy_page(chromium: str, url: str, wait_s: float = 60.0) -> EnergyPage:
     """Open ``url`` (a logged-in auth-callback URL) and read the energy cards' charts.
 
-    Polls the page until the usage chart has drawn bars or ``wait_s`` passes, so a
-    slow first render is not mistaken for an empty dashboard.
+    Polls the page until it is ``complete()`` or ``wait_s`` passes, so a slow first
+    render (the cards load their statistics one by one) is not mistaken for an
+    empty dashboard.
     """
     with tempfile.TemporaryDirectory(prefix="acurev-demo-cdp-") as profile:
         proc = await asyncio.create_subprocess_exec(
@@ -180,7 +186,7 @@ async def _probe(profile: Path, wait_s: float) -> EnergyPage:
                 if isinstance(raw, str):
                     data = json.loads(raw)
                     page = EnergyPage(data["cards"], data["noData"], data["charts"])
-                    if page.bars("hui-energy-usage-graph-card") > 0 and not page.no_data:
+                    if page.complete():
                         return page
                 if loop.time() > deadline:
                     return page

@@ -609,7 +609,9 @@ def auth_url(code: str, page: str) -> str:
     return f"{BASE}{page}{sep}auth_callback=1&code={code}&state={st}"
 
 
-async def check_energy_page(ha: HA, password: str, chk: Checks, labels: dict[int, str]) -> None:
+async def check_energy_page(
+    ha: HA, password: str, chk: Checks, labels: dict[int, str], channels: int
+) -> None:
     """The Energy dashboard draws bars at once (the log's history) and lists the channels.
 
     ``labels``: channel -> the name its sensor shows; a channel counts as listed when
@@ -635,7 +637,8 @@ async def check_energy_page(ha: HA, password: str, chk: Checks, labels: dict[int
     ]
     chk.result(
         len(listed) == len(labels) and bool(labels),
-        f"per-device chart lists {len(listed)}/{len(labels)} channels (e.g. {sorted(shown)[:3]})",
+        f"per-device charts draw {len(listed)}/{len(labels)} importing channels "
+        f"({channels - len(labels)} of {channels} export or idle; e.g. {sorted(shown)[:3]})",
     )
 
 
@@ -805,14 +808,22 @@ async def cmd_check(args: argparse.Namespace) -> int:
         )
 
         if not args.no_screenshots:
-            ch_ids = {c: meter.entity_id(f"ch{c:02d}_import_energy") for c in range(1, n_ch + 1)}
+            # Every importing channel must be drawn; an exporting or idle one has no
+            # import energy to draw.
+            powers = await states_of(ha, power_ids)
+            importing = [
+                c
+                for c in range(1, n_ch + 1)
+                if (_num(powers.get(meter.entity_id(f"ch{c:02d}_active_power") or "")) or 0) > 0
+            ]
+            ch_ids = {c: meter.entity_id(f"ch{c:02d}_import_energy") for c in importing}
             names = await states_of(ha, [e for e in ch_ids.values() if e])
             labels = {
                 c: str(names[e]["attributes"].get("friendly_name", e))
                 for c, e in ch_ids.items()
                 if e in names
             }
-            await check_energy_page(ha, creds["password"], chk, labels)
+            await check_energy_page(ha, creds["password"], chk, labels, n_ch)
             # Tall enough for the individual-devices chart and a good part of the sensor list.
             for page, out, size in (
                 ("/energy", state / "energy.png", "1400,1500"),
