@@ -16,7 +16,7 @@ from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
-from .backfill import Backfill
+from .backfill import Backfill, backfill_store
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
@@ -162,3 +162,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> b
     if unloaded:
         await entry.runtime_data.client.close()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> None:
+    """The meter is gone: so is what the backfill kept of its data log."""
+    if entry.unique_id:
+        await backfill_store(hass, entry.unique_id).async_remove()

@@ -257,9 +257,7 @@ class Backfill:
         self.last_error: str | None = None
         self._buffer: list[DataLogRecord] = []
         self._pending = False
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.backfill.{serial}"
-        )
+        self._store = backfill_store(hass, serial)
         self._stored: dict[str, Any] = {}
         self._reported = False
         self._lock = asyncio.Lock()
@@ -533,6 +531,11 @@ class Backfill:
                 for sid, r in self.imported.items()
             },
         }
+
+
+def backfill_store(hass: HomeAssistant, serial: str) -> Store[dict[str, Any]]:
+    """Where a meter's buffer and record total are kept."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.backfill.{serial}")
 
 
 def import_kwh_by_entry(snapshot: Snapshot | None) -> dict[int, float]:
