@@ -93,7 +93,8 @@ class Run:
     ) -> None:
         self.hass, self.sim, self.freezer, self.now = hass, sim, freezer, t0
         self.channel = channel
-        self.polled: list[tuple[datetime, int]] = []  # meter time, counts HA read
+        # Meter time and counts of every counter poll that succeeded.
+        self.polled: list[tuple[datetime, int]] = []
 
     def counts(self) -> int:
         return self.sim.meter.energy_counts("import_active", 3 + self.channel)
@@ -107,7 +108,8 @@ class Run:
             await runtime.fast.async_refresh()
             await runtime.slow.async_refresh()
             await self.hass.async_block_till_done()
-            self.polled.append((self.sim.meter.clock, self.counts()))
+            if runtime.slow.last_update_success:
+                self.polled.append((self.sim.meter.clock, self.counts()))
         self.sim.meter.advance(10)
         self.now += STEP
         self.freezer.move_to(self.now + timedelta(seconds=10))
@@ -269,3 +271,54 @@ async def test_a_log_without_energy_is_reported_once_and_imports_nothing(
     diag = entry.runtime_data.backfill.as_dict()
     assert diag["probe"]["status"] == "no_energy"
     assert diag["imported"] == {}
+
+
+async def test_hours_the_meter_was_unreachable_are_filled_once_it_answers(
+    recorder_first: Recorder,
+    hass: HomeAssistant,
+    make_simulator: SimFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    # Home Assistant keeps running and compiling; the meter drops every request for two
+    # hours, from its last poll of the first hour on.
+    t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
+    freezer.move_to(t0 + timedelta(seconds=5))
+    sim = await make_simulator(clock=local_naive(t0))
+    channel = max(range(1, 19), key=lambda ch: sim.meter.channel(ch).active_power)
+    entry = await setup_entry(hass, entry_for(sim))
+    eid = entity_id(hass, "sensor", sim.meter.serial, f"ch{channel:02d}_import_energy")
+    run = Run(hass, sim, freezer, t0, channel)
+    for _ in range(11):
+        await run.step(entry)
+    last_seen = run.polled[-1]
+    sim.faults.drop_next = 10**9
+    for _ in range(25):
+        await run.step(entry)
+    assert hass.states.get(eid).state == "unavailable"
+    assert len(run.polled) == 11
+    sim.faults.drop_next = 0
+    for _ in range(12):
+        await run.step(entry)
+
+    rows = await hourly(hass, eid, t0 - HOUR)
+    sums = {h: r["sum"] for h, r in rows.items()}
+    hours = sorted(sums)
+    assert hours == [t0 + k * HOUR for k in range(4)], hours
+    log = logged_counts(sim, channel)
+
+    def logged(hour: datetime) -> list[tuple[datetime, int]]:
+        return [
+            (t, c) for t, c in log.items() if local_naive(hour) <= t <= local_naive(hour + HOUR)
+        ]
+
+    # The recorder compiled the first hour up to the last reading; the rest of it is
+    # booked in the first hour it has nothing for (its own rows are never rewritten).
+    first, second = t0 + HOUR, t0 + 2 * HOUR
+    rest = grown([last_seen, (local_naive(first), log[local_naive(first)])])
+    assert sums[first] - sums[t0] == pytest.approx(rest + grown(logged(first)), abs=0.011)
+    assert sums[second] - sums[first] == pytest.approx(grown(logged(second)), abs=0.011)
+    assert all(sums[b] - sums[a] >= -1e-9 for a, b in itertools.pairwise(hours))
+    # Everything counted from the last reading before the outage to the last one, once.
+    after = [s for s in run.polled if s[0] > last_seen[0]]
+    gap = [(t, c) for t, c in log.items() if last_seen[0] < t < after[0][0]]
+    assert sums[hours[-1]] - sums[t0] == pytest.approx(grown([last_seen, *gap, *after]), abs=0.011)
