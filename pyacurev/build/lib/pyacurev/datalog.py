@@ -14,8 +14,10 @@ taken, uint32, wraps); the kept records are the last ``count`` of ``total``.
 Provenance. The list, the window status and the offset are VERIFIED addresses;
 the record layout, the counters and the data registers are DESIGNED. So
 nothing here is trusted blindly: ``DataLogProbe`` reports whether the block
-answers, whether the list carries energy, and whether a record decodes; any
-failure makes the reader degrade (no backfill), never the meter's setup fail.
+answers (an exception or a malformed answer is a verdict; a lost connection is
+not, it propagates), whether the list carries energy, and whether a record
+decodes; any failure makes the reader degrade (no backfill), never the meter's
+setup fail.
 
 Energy. An entry of ``import_active_energy_bank`` (system, phase, channel or
 user total) is in the log when the list holds both of its words in order; the
@@ -32,7 +34,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .codec import decode_time3, decode_uint32
-from .errors import AcuRevError, AcuRevProtocolError
+from .errors import AcuRevProtocolError, ModbusExceptionError
 from .registers import (
     BANK_ENTRIES,
     CHANNEL_COUNT,
@@ -51,6 +53,9 @@ UINT32_SPAN = 1 << 32
 # One read returns status (1) + offset (2) + records: the offset echo proves the
 # records are the ones asked for, in a single request.
 WINDOW_READ_DATA = MAX_READ_REGISTERS - 3
+
+# What "the block does not answer" is; a lost connection is not a verdict and propagates.
+_NOT_ANSWERED = (ModbusExceptionError, AcuRevProtocolError)
 
 # Probe verdicts.
 OK = "ok"
@@ -230,7 +235,7 @@ async def probe_layout(client: WindowClient) -> tuple[DataLogProbe, DataLogLayou
     """Read-only part of the probe: configuration and counters (no window write)."""
     try:
         layout = await read_layout(client)
-    except AcuRevError as err:
+    except _NOT_ANSWERED as err:
         return DataLogProbe(NO_ANSWER, f"configuration did not answer: {err}"), None
     probe = DataLogProbe(
         OK,
@@ -251,7 +256,7 @@ async def probe_layout(client: WindowClient) -> tuple[DataLogProbe, DataLogLayou
         return probe, layout
     try:
         counters = await read_counters(client)
-    except AcuRevError as err:
+    except _NOT_ANSWERED as err:
         probe.status, probe.detail = NO_ANSWER, f"record counters did not answer: {err}"
         return probe, layout
     probe.kept, probe.total = counters.kept, counters.total
@@ -269,7 +274,7 @@ async def probe_datalog(client: WindowClient) -> tuple[DataLogProbe, DataLogLayo
         return probe, layout
     try:
         newest = await read_window(client, layout, probe.kept - 1, 1)
-    except AcuRevError as err:
+    except _NOT_ANSWERED as err:
         probe.status, probe.detail = NO_ANSWER, f"the window did not answer: {err}"
         return probe, layout
     if not newest or newest[0] is None:
