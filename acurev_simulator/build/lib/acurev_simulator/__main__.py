@@ -1,0 +1,5 @@
+"""``python -m acurev_simulator``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,257 @@
+"""Read groups: what a caller can ask for, and which register blocks each one needs.
+
+The blocks are named by their keys in ``registers.py`` (never by address), so a
+corrected address there changes what is read here without a code change.
+Groups whose size depends on the meter build (channels, users, demand,
+harmonics) narrow their reads once the ``DeviceInfo`` is known: a 9-channel
+meter's channels fit in one request instead of two.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+from .layouts import SYSTEM_FLOAT_KEYS, Wiring, circuits
+from .models import DeviceInfo
+from .planner import Span, block_span, record_span
+from .registers import (
+    BANK_ENTRIES,
+    DI_COUNT,
+    ENTRY_SYSTEM,
+    REGISTER_MAP,
+    RELAY_COUNT,
+    Space,
+    bank_entry_channel,
+    bank_entry_user,
+    block,
+)
+
+
+class ReadGroup(StrEnum):
+    """A unit of polling; the integration picks groups per update interval."""
+
+    DEVICE = "device"
+    SETTINGS = "settings"
+    SYSTEM = "system"
+    CHANNELS = "channels"
+    USERS = "users"
+    ENERGY = "energy"
+    MONTHLY = "monthly"
+    TOU = "tou"
+    DEMAND = "demand"
+    MAX_MIN = "max_min"
+    HARMONICS = "harmonics"
+    IO = "io"
+    LOG_STATUS = "log_status"
+    ALARMS = "alarms"
+    SOE = "soe"
+    CLOCK = "clock"
+    ALARM_SETTINGS = "alarm_settings"
+
+
+# The five real-time energy banks in map order; models.ENERGY_BANKS names them.
+ENERGY_BANK_KEYS: tuple[str, ...] = (
+    "import_active_energy_bank",
+    "export_active_energy_bank",
+    "import_reactive_energy_bank",
+    "export_reactive_energy_bank",
+    "apparent_energy_bank",
+)
+MONTHLY_BANK_KEYS: tuple[str, ...] = tuple(
+    b.key
+    for b in REGISTER_MAP
+    if b.key.endswith("_bank") and "month" in b.key and not b.key.startswith("tou_")
+)
+TOU_BANK_KEYS: tuple[str, ...] = tuple(
+    b.key for b in REGISTER_MAP if b.key.startswith("tou_") and b.key.endswith("_bank")
+)
+CLOCK_KEYS: tuple[str, ...] = (
+    "clock_year",
+    "clock_month",
+    "clock_day",
+    "clock_hour",
+    "clock_minute",
+    "clock_second",
+)
+RELAY_KEYS: tuple[str, ...] = tuple(f"relay_{n}" for n in range(1, RELAY_COUNT + 1))
+DI_KEYS: tuple[str, ...] = tuple(f"di_{n}" for n in range(1, DI_COUNT + 1))
+SETTINGS_KEYS: tuple[str, ...] = (
+    # meter_password is deliberately not polled: it would end up in diagnostics.
+    "modbus_address",
+    "rs485_baud",
+    "rs485_parity",
+    "rated_voltage",
+    "pt_primary",
+    "pt_secondary",
+    "demand_method",
+    "demand_period",
+    "demand_subperiod",
+    "demand_sync_source",
+    "demand_sync_edge",
+    "var_calc_method",
+    "pf_convention",
+    "billing_day",
+    "billing_hour",
+    "tou_enable",
+    "backlight_timeout",
+    "user_channel_code",
+    "user_display_enable",
+    "ct_primary_ch1",
+    "ct_secondary_ch1",
+    "ct_pairs_ch2_18",
+    "user_name",
+)
+HARMONICS_KEYS: tuple[str, ...] = (
+    "thd_voltage",
+    "crest_factor",
+    "voltage_unbalance",
+    "u1_harmonic",
+    "u2_harmonic",
+    "u3_harmonic",
+    "channel_thd",
+    "channel_k_factor",
+)
+
+# Holding-register blocks of each group (the whole block, before any narrowing).
+GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
+    {
+        ReadGroup.DEVICE: (
+            "serial_number",
+            "device_model",
+            "firmware_version",
+            "hardware_version",
+            "map_version",
+            "meter_run_time",
+            "comm_module_type",
+            "user_wiring_mode",
+            "ct_input_type",
+            "installed_channels",
+        ),
+        ReadGroup.SETTINGS: SETTINGS_KEYS,
+        ReadGroup.SYSTEM: SYSTEM_FLOAT_KEYS,
+        ReadGroup.CHANNELS: ("channel_record",),
+        ReadGroup.USERS: ("user_record",),
+        ReadGroup.ENERGY: ENERGY_BANK_KEYS,
+        ReadGroup.MONTHLY: MONTHLY_BANK_KEYS,
+        ReadGroup.TOU: TOU_BANK_KEYS,
+        ReadGroup.DEMAND: ("demand_record",),
+        ReadGroup.MAX_MIN: ("max_min_record",),
+        ReadGroup.HARMONICS: HARMONICS_KEYS,
+        ReadGroup.IO: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
+        ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),
+        ReadGroup.ALARMS: ("alarm_record",),
+        ReadGroup.SOE: ("soe_record",),
+        ReadGroup.CLOCK: CLOCK_KEYS,
+        ReadGroup.ALARM_SETTINGS: ("alarm_global_enable", "alarm_channel"),
+    }
+)
+
+# Coil / discrete-input blocks (FC01 / FC02) of each group.
+GROUP_BITS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
+    {
+        ReadGroup.IO: RELAY_KEYS + DI_KEYS,
+    }
+)
+
+# Groups whose decoding depends on wiring, installed channels or the CT input type.
+NEEDS_DEVICE: frozenset[ReadGroup] = frozenset(
+    {
+        ReadGroup.CHANNELS,
+        ReadGroup.USERS,
+        ReadGroup.DEMAND,
+        ReadGroup.HARMONICS,
+    }
+)
+
+
+def _check_tables() -> None:
+    # Catch a renamed/removed row at import time rather than mid-poll.
+    for keys in (*GROUP_BLOCKS.values(), *GROUP_BITS.values()):
+        for key in keys:
+            block(key)
+    for key in (*GROUP_BLOCKS[ReadGroup.IO], *SETTINGS_KEYS):
+        if block(key).space is not Space.HOLDING:
+            raise RuntimeError(f"{key} is not a holding register")
+    if len(MONTHLY_BANK_KEYS) != 6 or len(TOU_BANK_KEYS) != 8:
+        raise RuntimeError("monthly/TOU bank rows changed; update groups.py")
+
+
+_check_tables()
+
+
+def monthly_name(key: str) -> str:
+    """Snapshot.monthly key of a bank: 'this_month_import_kwh_bank' -> 'this_month_import_kwh'."""
+    return key.removesuffix("_bank")
+
+
+def tou_name(key: str) -> str:
+    """Snapshot.tou key of a bank: 'tou_this_month_sharp_import_kwh_bank' -> 'this_month_sharp'.
+
+    Every TOU bank is import kWh, so the unit suffix carries nothing.
+    """
+    return key.removeprefix("tou_").removesuffix("_bank").removesuffix("_import_kwh")
+
+
+def bit_range(space: Space, keys: tuple[str, ...]) -> tuple[int, int]:
+    """``(address, count)`` of one FC01/FC02 read covering the bit blocks ``keys``."""
+    blocks = [block(k) for k in keys if block(k).space is space]
+    if not blocks:
+        raise ValueError(f"no {space} blocks in {keys}")
+    start = min(b.address for b in blocks)
+    return start, max(b.end for b in blocks) - start
+
+
+def installed_circuit_users(device: DeviceInfo) -> tuple[int, ...]:
+    """User circuits that exist on this build (none in 1LN)."""
+    if device.wiring is Wiring.ONE_LN:
+        return ()
+    return circuits(device.wiring, device.installed_channels)
+
+
+def demand_entries(device: DeviceInfo | None) -> tuple[int, ...]:
+    """Demand/energy bank entries that carry data on this meter (all 28 when unknown)."""
+    if device is None:
+        return tuple(range(BANK_ENTRIES))
+    entries = list(range(ENTRY_SYSTEM + 1))
+    entries += [bank_entry_channel(n) for n in range(1, device.installed_channels + 1)]
+    entries += [bank_entry_user(u) for u in installed_circuit_users(device)]
+    return tuple(entries)
+
+
+def _runs(indices: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Consecutive runs ``(first, count)`` of sorted indices."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][0] + runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((i, 1))
+    return runs
+
+
+def group_spans(group: ReadGroup, device: DeviceInfo | None = None) -> list[Span]:
+    """Holding-register spans ``group`` needs, narrowed to the build when ``device`` is known."""
+    if group is ReadGroup.CLOCK:
+        # Read as one atom: a clock torn across two requests can be a minute off.
+        first = block(CLOCK_KEYS[0])
+        return [
+            Span(
+                first.address,
+                block(CLOCK_KEYS[-1]).end - first.address,
+                block(CLOCK_KEYS[-1]).end - first.address,
+            )
+        ]
+    if device is not None:
+        if group is ReadGroup.CHANNELS:
+            return [record_span("channel_record", 0, device.installed_channels)]
+        if group is ReadGroup.USERS:
+            users = installed_circuit_users(device)
+            return [record_span("user_record", first - 1, n) for first, n in _runs(users)]
+        if group is ReadGroup.DEMAND:
+            return [
+                record_span("demand_record", first, n) for first, n in _runs(demand_entries(device))
+            ]
+        if group is ReadGroup.HARMONICS and not device.is_333mv:
+            return []
+    return [block_span(k) for k in GROUP_BLOCKS[group]]

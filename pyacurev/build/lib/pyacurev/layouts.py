@@ -1,0 +1,167 @@
+"""Field layouts inside the map's records, and the meter's wiring tables.
+
+Kept beside the register table (and as data) for the same reason: the record
+layouts are DESIGNED, so they must be correctable in one place that both the
+decoders and the simulator's encoder use.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+from .registers import CHANNEL_COUNT, REGISTER_MAP, USER_COUNT, DataType, block
+
+# The 0x2000 system float table in address order (its position is the alarm parameter label).
+SYSTEM_FLOAT_KEYS: tuple[str, ...] = tuple(
+    b.key
+    for b in REGISTER_MAP
+    if b.dtype is DataType.FLOAT32
+    and block("f").address <= b.address < block("reserved_2048").address
+)
+
+# Input-channel record: 6 floats, 12 registers.
+CHANNEL_FIELDS: tuple[str, ...] = (
+    "current",
+    "active_power",
+    "reactive_power",
+    "apparent_power",
+    "power_factor",
+    "load_nature",
+)
+
+# User (2LN/3LN circuit) record: 20 floats, 40 registers.
+USER_FIELDS: tuple[str, ...] = (
+    "current_a",
+    "current_b",
+    "current_c",
+    "active_power_a",
+    "active_power_b",
+    "active_power_c",
+    "active_power",
+    "reactive_power_a",
+    "reactive_power_b",
+    "reactive_power_c",
+    "reactive_power",
+    "apparent_power_a",
+    "apparent_power_b",
+    "apparent_power_c",
+    "apparent_power",
+    "power_factor_a",
+    "power_factor_b",
+    "power_factor_c",
+    "power_factor",
+    "load_nature",
+)
+
+
+class DemandOffset(IntEnum):
+    """Register offsets inside a 32-register demand record."""
+
+    CURRENT = 0
+    ACTIVE = 2
+    REACTIVE = 4
+    APPARENT = 6
+    PREDICTED_ACTIVE = 8
+    PEAK_CURRENT = 10  # float, then a 3-register time at +12
+    PEAK_ACTIVE = 15
+    PEAK_REACTIVE = 20
+    PEAK_APPARENT = 25
+
+
+DEMAND_RECORD_SIZE = 32
+
+# Max/min statistics: 16 parameters, 10 registers each (+0 max, +2 time3, +5 min, +7 time3).
+MAX_MIN_PARAMS: tuple[str, ...] = (
+    "u1",
+    "u2",
+    "u3",
+    "u12",
+    "u23",
+    "u31",
+    "il1",
+    "il2",
+    "il3",
+    "psum",
+    "qsum",
+    "ssum",
+    "pfsum",
+    "f",
+    "u_unbalance",
+    "i_unbalance",
+)
+MAX_MIN_RECORD_SIZE = 10
+
+# Alarm record (12 regs): +0 status bit0 occurred, +1 channel, +2 label, +3 value f32, +5 time7.
+ALARM_RECORD_SIZE = 12
+# SOE record (10 regs): +0 DI states after, +1 changed DIs, +2 time7, +9 reserved.
+SOE_RECORD_SIZE = 10
+# Alarm channel setting (8 regs): +0 enable, +1 label, +2 compare (0 <, 1 >), +3 set-point f32,
+# +5 delay s, +6 relay 0-8, +7 reserved.
+ALARM_SETTING_SIZE = 8
+
+
+class Wiring(StrEnum):
+    """User wiring mode; register 0x0880 holds its code."""
+
+    ONE_LN = "1LN"
+    TWO_LN = "2LN"
+    THREE_LN = "3LN"
+
+
+WIRING_CODES: dict[int, Wiring] = {0: Wiring.ONE_LN, 1: Wiring.TWO_LN, 2: Wiring.THREE_LN}
+
+
+class LoadNature(StrEnum):
+    """Load nature; the meter stores the ASCII code as a float (INFERRED encoding)."""
+
+    INDUCTIVE = "inductive"
+    CAPACITIVE = "capacitive"
+    RESISTIVE = "resistive"
+
+
+LOAD_NATURE_CODES: dict[int, LoadNature] = {
+    ord("L"): LoadNature.INDUCTIVE,
+    ord("C"): LoadNature.CAPACITIVE,
+    ord("R"): LoadNature.RESISTIVE,
+}
+
+
+class Phase(StrEnum):
+    """Supply phase."""
+
+    A = "a"
+    B = "b"
+    C = "c"
+
+
+def channel_phase(channel: int) -> Phase:
+    """Phase of input channel 1..18: 1-3 and 10-12 on A, 4-6 and 13-15 on B, the rest on C."""
+    if not 1 <= channel <= CHANNEL_COUNT:
+        raise ValueError(f"channel out of range: {channel}")
+    return (Phase.A, Phase.B, Phase.C)[((channel - 1) % 9) // 3]
+
+
+def user_inputs(user: int, wiring: Wiring) -> tuple[int, ...]:
+    """Input channels of user circuit 1..6 in phase order (A, B[, C]).
+
+    The manual's table: user n uses inputs (n, n+3, n+6) for n = 1-3 and
+    (n+6, n+9, n+12) for n = 4-6; a 2LN circuit uses only the first two.
+    """
+    if not 1 <= user <= USER_COUNT:
+        raise ValueError(f"user out of range: {user}")
+    base = user if user <= 3 else user + 6
+    members = (base, base + 3, base + 6)
+    return members[:2] if wiring is Wiring.TWO_LN else members
+
+
+def circuits(wiring: Wiring, installed_channels: int) -> tuple[int, ...]:
+    """The circuits a meter has: channel numbers in 1LN, user numbers in 2LN/3LN.
+
+    A user circuit exists only if all its inputs are installed (a 9-channel build
+    has users 1-3 only).
+    """
+    if wiring is Wiring.ONE_LN:
+        return tuple(range(1, installed_channels + 1))
+    return tuple(
+        u for u in range(1, USER_COUNT + 1) if max(user_inputs(u, wiring)) <= installed_channels
+    )

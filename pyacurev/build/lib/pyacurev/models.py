@@ -1,0 +1,330 @@
+"""Typed snapshots of what the meter reports, in engineering units.
+
+Powers are kW/kvar/kVA as the (designed) map stores them; energy is kWh,
+kvarh or kVAh after the 0.1 scale. ``None`` means the meter did not give a
+usable number (NaN register, impossible timestamp) — never a made-up 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .layouts import LoadNature, Phase, Wiring
+from .registers import (
+    BANK_ENTRIES,
+    ENTRY_SYSTEM,
+    bank_entry_channel,
+    bank_entry_user,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """Identity and build of a meter."""
+
+    serial: str
+    model: int
+    firmware: int
+    hardware: int
+    map_version: int
+    wiring: Wiring
+    ct_input_type: int
+    installed_channels: int
+    run_time_h: float
+    comm_module_type: int = 0
+
+    @property
+    def is_333mv(self) -> bool:
+        """The 333 mV build measures harmonics."""
+        return self.ct_input_type == 1
+
+    @property
+    def firmware_version(self) -> str:
+        """Firmware as the meter's screen shows it (211 -> 2.11)."""
+        return f"{self.firmware // 100}.{self.firmware % 100:02d}"
+
+    @property
+    def hardware_version(self) -> str:
+        """Hardware as the meter's screen shows it (100 -> 1.00)."""
+        return f"{self.hardware // 100}.{self.hardware % 100:02d}"
+
+    @property
+    def model_name(self) -> str:
+        """Marketing name, e.g. 'AcuRev 2020 (333 mV)'."""
+        suffix = " (333 mV)" if self.is_333mv else ""
+        return f"AcuRev {self.model}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemValues:
+    """The 0x2000 float table (phase/system 'inline' values)."""
+
+    frequency: float | None
+    voltage: dict[Phase, float | None]
+    voltage_avg: float | None
+    voltage_ll: dict[str, float | None]  # "ab", "bc", "ca"
+    voltage_ll_avg: float | None
+    current: dict[Phase, float | None]
+    current_avg: float | None
+    current_neutral: float | None
+    active_power: dict[Phase, float | None]
+    active_power_total: float | None
+    reactive_power: dict[Phase, float | None]
+    reactive_power_total: float | None
+    apparent_power: dict[Phase, float | None]
+    apparent_power_total: float | None
+    power_factor: dict[Phase, float | None]
+    power_factor_total: float | None
+    voltage_unbalance: float | None
+    current_unbalance: float | None
+    load_nature_total: LoadNature | None
+    load_nature: dict[Phase, LoadNature | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelValues:
+    """One input channel (CT) record."""
+
+    channel: int
+    current: float | None
+    active_power: float | None
+    reactive_power: float | None
+    apparent_power: float | None
+    power_factor: float | None
+    load_nature: LoadNature | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserValues:
+    """One 2LN/3LN user circuit: per-phase values and totals."""
+
+    user: int
+    inputs: tuple[int, ...]
+    current: dict[Phase, float | None]
+    active_power: dict[Phase, float | None]
+    active_power_total: float | None
+    reactive_power: dict[Phase, float | None]
+    reactive_power_total: float | None
+    apparent_power: dict[Phase, float | None]
+    apparent_power_total: float | None
+    power_factor: dict[Phase, float | None]
+    power_factor_total: float | None
+    load_nature: LoadNature | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyBank:
+    """28 counters of one energy kind (kWh / kvarh / kVAh), entry layout of the map."""
+
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        """A bank with the wrong number of entries is a decoding bug."""
+        if len(self.values) != BANK_ENTRIES:
+            raise ValueError(f"energy bank needs {BANK_ENTRIES} entries, got {len(self.values)}")
+
+    def phase(self, phase: Phase) -> float:
+        """Phase A/B/C total."""
+        return self.values[(Phase.A, Phase.B, Phase.C).index(phase)]
+
+    @property
+    def system(self) -> float:
+        """System total."""
+        return self.values[ENTRY_SYSTEM]
+
+    def channel(self, channel: int) -> float:
+        """Input channel 1..18."""
+        return self.values[bank_entry_channel(channel)]
+
+    def user(self, user: int) -> float:
+        """User circuit 1..6."""
+        return self.values[bank_entry_user(user)]
+
+
+# Names of the five real-time energy banks, in map order.
+ENERGY_BANKS: tuple[str, ...] = (
+    "import_active",
+    "export_active",
+    "import_reactive",
+    "export_reactive",
+    "apparent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Energy:
+    """The five real-time energy banks."""
+
+    import_active: EnergyBank
+    export_active: EnergyBank
+    import_reactive: EnergyBank
+    export_reactive: EnergyBank
+    apparent: EnergyBank
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """A peak demand value and when it happened (None: not yet)."""
+
+    value: float | None
+    time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandValues:
+    """One demand record (entry layout of the energy banks)."""
+
+    entry: int
+    current: float | None
+    active: float | None
+    reactive: float | None
+    apparent: float | None
+    predicted_active: float | None
+    peak_current: Peak
+    peak_active: Peak
+    peak_reactive: Peak
+    peak_apparent: Peak
+
+
+@dataclass(frozen=True, slots=True)
+class MaxMin:
+    """Max/min statistic of one parameter."""
+
+    parameter: str
+    maximum: Peak
+    minimum: Peak
+
+
+@dataclass(frozen=True, slots=True)
+class Harmonics:
+    """Power-quality values of the 333 mV model."""
+
+    thd_voltage: dict[Phase, float | None]
+    thd_voltage_avg: float | None
+    crest_factor: dict[Phase, float | None]
+    voltage_unbalance: float | None
+    voltage_harmonics: dict[Phase, tuple[float | None, ...]]  # orders 2..31
+    channel_thd: tuple[float | None, ...]  # channels 1..18
+    channel_k_factor: tuple[float | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IOStatus:
+    """Relays, digital inputs and DI pulse counters."""
+
+    relays: tuple[bool, ...]
+    digital_inputs: tuple[bool, ...]
+    di_counter_mode: tuple[bool, ...] = ()
+    relay_remote_control: tuple[bool, ...] = ()
+    di_counts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRecord:
+    """One entry of the 20-record alarm ring."""
+
+    index: int
+    occurred: bool
+    channel: int
+    parameter: int
+    value: float | None
+    time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SoeRecord:
+    """One entry of the 20-record sequence-of-events ring (a DI change)."""
+
+    index: int
+    di_states: int
+    changed: int
+    time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LogStatus:
+    """Ring pointers and the active-alarm bitmap."""
+
+    latest_alarm: int
+    latest_soe: int
+    active_alarms: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSettings:
+    """Communication, demand, billing and per-channel CT settings (0x0801-0x0935).
+
+    The meter password (0x0800) is deliberately absent: snapshots end up in
+    diagnostics and logs.
+    """
+
+    modbus_address: int
+    baud: int
+    parity: int
+    rated_voltage: int
+    pt_primary: int
+    pt_secondary: int
+    demand_method: int
+    demand_period: int
+    demand_subperiod: int
+    demand_sync_source: int
+    demand_sync_edge: int
+    var_calc_method: int
+    pf_convention: int
+    billing_day: int
+    billing_hour: int
+    tou_enable: bool
+    backlight_timeout: int
+    user_channel_codes: tuple[int, ...]  # 18 entries
+    user_display_enable: tuple[bool, ...]
+    ct_primary: tuple[int, ...]  # channels 1..18, A
+    ct_secondary: tuple[int, ...]
+    user_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSetting:
+    """One of the 16 alarm channels."""
+
+    channel: int
+    enabled: bool
+    parameter: int
+    greater_than: bool
+    setpoint: float | None
+    delay_s: int
+    relay: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSettings:
+    """Global alarm switch and the 16 alarm channels."""
+
+    enabled: bool
+    channels: tuple[AlarmSetting, ...]
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything one poll read; groups that were not asked for stay None/empty."""
+
+    device: DeviceInfo | None = None
+    system: SystemValues | None = None
+    channels: tuple[ChannelValues, ...] = ()
+    users: tuple[UserValues, ...] = ()
+    energy: Energy | None = None
+    monthly: dict[str, EnergyBank] = field(default_factory=dict)
+    tou: dict[str, EnergyBank] = field(default_factory=dict)
+    demand: tuple[DemandValues, ...] = ()
+    max_min: tuple[MaxMin, ...] = ()
+    harmonics: Harmonics | None = None
+    io: IOStatus | None = None
+    log_status: LogStatus | None = None
+    alarms: tuple[AlarmRecord, ...] = ()
+    soe: tuple[SoeRecord, ...] = ()
+    clock: datetime | None = None
+    settings: MeterSettings | None = None
+    alarm_settings: AlarmSettings | None = None
+    # Meter clock minus the reader's clock, in seconds; set by whoever knows the
+    # reader's time zone (the meter's clock is naive local time).
+    clock_drift: float | None = None

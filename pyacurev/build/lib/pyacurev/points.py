@@ -1,0 +1,844 @@
+"""The point catalogue: every value a meter exposes, as data.
+
+Home Assistant entity descriptions are derived from this table, and the bridge
+maps any entity back to a point through its unique id (``<serial>_<key>``), so
+keys are a public contract: never rename one. Nothing here imports
+``homeassistant``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from .layouts import LoadNature, Phase, Wiring, circuits, user_inputs
+from .models import (
+    ChannelValues,
+    DemandValues,
+    DeviceInfo,
+    EnergyBank,
+    Harmonics,
+    IOStatus,
+    Snapshot,
+    SystemValues,
+    UserValues,
+)
+from .registers import ENTRY_SYSTEM
+
+type PointValue = float | str | bool | datetime | None
+
+
+class Kind(StrEnum):
+    """What a point is to a consumer."""
+
+    MEASUREMENT = "measurement"
+    COUNTER = "counter"
+    BINARY = "binary"
+    RELAY = "relay"
+    TIMESTAMP = "timestamp"
+
+
+class Quantity(StrEnum):
+    """Physical quantity; decides device class and unit in Home Assistant."""
+
+    VOLTAGE = "voltage"
+    CURRENT = "current"
+    ACTIVE_POWER = "active_power"
+    REACTIVE_POWER = "reactive_power"
+    APPARENT_POWER = "apparent_power"
+    POWER_FACTOR = "power_factor"
+    FREQUENCY = "frequency"
+    PERCENT = "percent"
+    LOAD_NATURE = "load_nature"
+    ENERGY = "energy"
+    REACTIVE_ENERGY = "reactive_energy"
+    APPARENT_ENERGY = "apparent_energy"
+    COUNT = "count"
+    RATIO = "ratio"
+    DURATION_H = "duration_h"
+    DURATION_S = "duration_s"
+    TIMESTAMP = "timestamp"
+    STATE = "state"
+
+
+class Poll(StrEnum):
+    """Which coordinator reads the point: fast readings or the slower counters."""
+
+    FAST = "fast"
+    SLOW = "slow"
+
+
+class Option(StrEnum):
+    """Optional groups the user switches on or off in the options flow."""
+
+    PER_PHASE = "per_phase"
+    DEMAND = "demand"
+    TOU = "tou"
+    MONTHLY = "monthly"
+    HARMONICS = "harmonics"
+
+
+UNITS: Mapping[Quantity, str | None] = {
+    Quantity.VOLTAGE: "V",
+    Quantity.CURRENT: "A",
+    Quantity.ACTIVE_POWER: "W",
+    Quantity.REACTIVE_POWER: "var",
+    Quantity.APPARENT_POWER: "VA",
+    Quantity.POWER_FACTOR: None,
+    Quantity.FREQUENCY: "Hz",
+    Quantity.PERCENT: "%",
+    Quantity.LOAD_NATURE: None,
+    Quantity.ENERGY: "kWh",
+    Quantity.REACTIVE_ENERGY: "kvarh",
+    Quantity.APPARENT_ENERGY: "kVAh",
+    Quantity.COUNT: None,
+    Quantity.RATIO: None,
+    Quantity.DURATION_H: "h",
+    Quantity.DURATION_S: "s",
+    Quantity.TIMESTAMP: None,
+    Quantity.STATE: None,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One exported value of a meter."""
+
+    key: str
+    kind: Kind
+    quantity: Quantity
+    translation_key: str
+    value: Callable[[Snapshot], PointValue]
+    poll: Poll = Poll.FAST
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    channel: int | None = None
+    user: int | None = None
+    phase: Phase | None = None
+    option: Option | None = None
+    enabled_default: bool = True
+    diagnostic: bool = False
+
+    @property
+    def unit(self) -> str | None:
+        """Unit as published (powers in W/var/VA, energy in kWh/kvarh/kVAh)."""
+        return UNITS[self.quantity]
+
+
+@dataclass(frozen=True, slots=True)
+class PointOptions:
+    """Which optional groups exist for one meter."""
+
+    enabled: frozenset[Option] = frozenset({Option.PER_PHASE})
+
+
+def _kilo(value: float | None) -> float | None:
+    """The map stores kW/kvar/kVA; Home Assistant's Energy dashboard wants W."""
+    return None if value is None else value * 1000.0
+
+
+def _nature(value: LoadNature | None) -> str | None:
+    return None if value is None else str(value)
+
+
+PHASES = (Phase.A, Phase.B, Phase.C)
+_LL = ("ab", "bc", "ca")
+type Getter = Callable[[Snapshot], PointValue]
+
+
+def _sys(pick: Callable[[SystemValues], PointValue]) -> Getter:
+    """A value of the system table, None until that table was read."""
+    return lambda s: None if s.system is None else pick(s.system)
+
+
+def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
+    """An entry of one of the five real-time energy banks."""
+
+    def get(s: Snapshot) -> PointValue:
+        if s.energy is None:
+            return None
+        bank: EnergyBank = getattr(s.energy, name)
+        return pick(bank)
+
+    return get
+
+
+def _phase_bank(name: str, phase: Phase) -> Getter:
+    return _bank(name, lambda b: b.phase(phase))
+
+
+def _system_points(opts: PointOptions) -> list[Point]:
+    def sysp(key: str, quantity: Quantity, getter: Getter, *, enabled: bool = True) -> Point:
+        return Point(key, Kind.MEASUREMENT, quantity, key, getter, enabled_default=enabled)
+
+    pts: list[Point] = [
+        sysp("frequency", Quantity.FREQUENCY, _sys(lambda v: v.frequency)),
+        sysp("voltage_avg", Quantity.VOLTAGE, _sys(lambda v: v.voltage_avg)),
+        sysp("current_avg", Quantity.CURRENT, _sys(lambda v: v.current_avg), enabled=False),
+        sysp("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power_total))),
+        sysp(
+            "reactive_power", Quantity.REACTIVE_POWER, _sys(lambda v: _kilo(v.reactive_power_total))
+        ),
+        sysp(
+            "apparent_power", Quantity.APPARENT_POWER, _sys(lambda v: _kilo(v.apparent_power_total))
+        ),
+        sysp("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor_total)),
+        sysp(
+            "voltage_unbalance",
+            Quantity.PERCENT,
+            _sys(lambda v: v.voltage_unbalance),
+            enabled=False,
+        ),
+        sysp(
+            "current_unbalance",
+            Quantity.PERCENT,
+            _sys(lambda v: v.current_unbalance),
+            enabled=False,
+        ),
+        sysp(
+            "load_nature",
+            Quantity.LOAD_NATURE,
+            _sys(lambda v: _nature(v.load_nature_total)),
+            enabled=False,
+        ),
+    ]
+    for ph in PHASES:
+        pts += _phase_points(ph, opts)
+    # Disabled by default: a 4-wire installation may report 0 here (manual screenshot).
+    for ll in _LL:
+        pts.append(
+            Point(
+                f"voltage_{ll}",
+                Kind.MEASUREMENT,
+                Quantity.VOLTAGE,
+                "line_voltage",
+                _line_voltage(ll),
+                placeholders={"line": ll.upper()},
+                enabled_default=False,
+            )
+        )
+    energy = [
+        ("import_energy", Quantity.ENERGY, "import_active"),
+        ("export_energy", Quantity.ENERGY, "export_active"),
+        ("import_reactive_energy", Quantity.REACTIVE_ENERGY, "import_reactive"),
+        ("export_reactive_energy", Quantity.REACTIVE_ENERGY, "export_reactive"),
+        ("apparent_energy", Quantity.APPARENT_ENERGY, "apparent"),
+    ]
+    pts += [
+        Point(key, Kind.COUNTER, quantity, key, _bank(bank, lambda b: b.system), poll=Poll.SLOW)
+        for key, quantity, bank in energy
+    ]
+    return pts
+
+
+def _line_voltage(line: str) -> Getter:
+    return _sys(lambda v: v.voltage_ll[line])
+
+
+def _phase_points(ph: Phase, opts: PointOptions) -> list[Point]:
+    placeholders = {"phase": ph.upper()}
+
+    def php(
+        key: str,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        kind: Kind = Kind.MEASUREMENT,
+        poll: Poll = Poll.FAST,
+        option: Option | None = Option.PER_PHASE,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            f"{key}_{ph}",
+            kind,
+            quantity,
+            f"phase_{key}",
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            phase=ph,
+            option=option,
+            enabled_default=enabled,
+        )
+
+    pts = [
+        php("voltage", Quantity.VOLTAGE, _sys(lambda v: v.voltage[ph]), option=None),
+        php("current", Quantity.CURRENT, _sys(lambda v: v.current[ph]), option=None),
+    ]
+    if Option.PER_PHASE not in opts.enabled:
+        return pts
+    return [
+        *pts,
+        php("active_power", Quantity.ACTIVE_POWER, _sys(lambda v: _kilo(v.active_power[ph]))),
+        php(
+            "reactive_power",
+            Quantity.REACTIVE_POWER,
+            _sys(lambda v: _kilo(v.reactive_power[ph])),
+            enabled=False,
+        ),
+        php(
+            "apparent_power",
+            Quantity.APPARENT_POWER,
+            _sys(lambda v: _kilo(v.apparent_power[ph])),
+            enabled=False,
+        ),
+        php(
+            "power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor[ph]), enabled=False
+        ),
+        php(
+            "import_energy",
+            Quantity.ENERGY,
+            _phase_bank("import_active", ph),
+            kind=Kind.COUNTER,
+            poll=Poll.SLOW,
+        ),
+        php(
+            "export_energy",
+            Quantity.ENERGY,
+            _phase_bank("export_active", ph),
+            kind=Kind.COUNTER,
+            poll=Poll.SLOW,
+        ),
+    ]
+
+
+def _record[R](
+    records: Callable[[Snapshot], Iterable[R]],
+    match: Callable[[R], bool],
+    pick: Callable[[R], PointValue],
+) -> Getter:
+    """A value of the first record that ``match`` accepts, None while there is none."""
+
+    def get(s: Snapshot) -> PointValue:
+        rec = next((r for r in records(s) if match(r)), None)
+        return None if rec is None else pick(rec)
+
+    return get
+
+
+def _channel(number: int, pick: Callable[[ChannelValues], PointValue]) -> Getter:
+    return _record(lambda s: s.channels, lambda c: c.channel == number, pick)
+
+
+def _channel_points(channel: int) -> list[Point]:
+    placeholders = {"channel": str(channel)}
+
+    def chp(
+        suffix: str,
+        kind: Kind,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        poll: Poll = Poll.FAST,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            f"ch{channel:02d}_{suffix}",
+            kind,
+            quantity,
+            f"channel_{suffix}",
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            channel=channel,
+            enabled_default=enabled,
+        )
+
+    def energy(suffix: str, quantity: Quantity, bank: str, enabled: bool = True) -> Point:
+        return chp(
+            suffix,
+            Kind.COUNTER,
+            quantity,
+            _bank(bank, lambda b: b.channel(channel)),
+            poll=Poll.SLOW,
+            enabled=enabled,
+        )
+
+    m = Kind.MEASUREMENT
+    return [
+        chp("current", m, Quantity.CURRENT, _channel(channel, lambda c: c.current)),
+        chp(
+            "active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.active_power)),
+        ),
+        chp(
+            "reactive_power",
+            m,
+            Quantity.REACTIVE_POWER,
+            _channel(channel, lambda c: _kilo(c.reactive_power)),
+            enabled=False,
+        ),
+        chp(
+            "apparent_power",
+            m,
+            Quantity.APPARENT_POWER,
+            _channel(channel, lambda c: _kilo(c.apparent_power)),
+            enabled=False,
+        ),
+        chp("power_factor", m, Quantity.POWER_FACTOR, _channel(channel, lambda c: c.power_factor)),
+        chp(
+            "load_nature",
+            m,
+            Quantity.LOAD_NATURE,
+            _channel(channel, lambda c: _nature(c.load_nature)),
+            enabled=False,
+        ),
+        energy("import_energy", Quantity.ENERGY, "import_active"),
+        energy("export_energy", Quantity.ENERGY, "export_active"),
+        energy("import_reactive_energy", Quantity.REACTIVE_ENERGY, "import_reactive", False),
+        energy("export_reactive_energy", Quantity.REACTIVE_ENERGY, "export_reactive", False),
+        energy("apparent_energy", Quantity.APPARENT_ENERGY, "apparent", False),
+    ]
+
+
+def _user(number: int, pick: Callable[[UserValues], PointValue]) -> Getter:
+    return _record(lambda s: s.users, lambda u: u.user == number, pick)
+
+
+def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
+    def usp(
+        suffix: str,
+        kind: Kind,
+        quantity: Quantity,
+        getter: Getter,
+        *,
+        poll: Poll = Poll.FAST,
+        phase: Phase | None = None,
+        option: Option | None = None,
+        enabled: bool = True,
+    ) -> Point:
+        placeholders = {"user": str(user)}
+        key = f"user{user}_{suffix}"
+        tkey = f"user_{suffix}"
+        if phase is not None:
+            placeholders["phase"] = phase.upper()
+            key, tkey = f"{key}_{phase}", f"user_phase_{suffix}"
+        return Point(
+            key,
+            kind,
+            quantity,
+            tkey,
+            getter,
+            poll=poll,
+            placeholders=placeholders,
+            user=user,
+            phase=phase,
+            option=option,
+            enabled_default=enabled,
+        )
+
+    m = Kind.MEASUREMENT
+    pts = [
+        usp(
+            "active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.active_power_total)),
+        ),
+        usp(
+            "reactive_power",
+            m,
+            Quantity.REACTIVE_POWER,
+            _user(user, lambda u: _kilo(u.reactive_power_total)),
+            enabled=False,
+        ),
+        usp(
+            "apparent_power",
+            m,
+            Quantity.APPARENT_POWER,
+            _user(user, lambda u: _kilo(u.apparent_power_total)),
+            enabled=False,
+        ),
+        usp("power_factor", m, Quantity.POWER_FACTOR, _user(user, lambda u: u.power_factor_total)),
+        usp(
+            "load_nature",
+            m,
+            Quantity.LOAD_NATURE,
+            _user(user, lambda u: _nature(u.load_nature)),
+            enabled=False,
+        ),
+        usp(
+            "import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            _bank("import_active", lambda b: b.user(user)),
+            poll=Poll.SLOW,
+        ),
+        usp(
+            "export_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            _bank("export_active", lambda b: b.user(user)),
+            poll=Poll.SLOW,
+        ),
+    ]
+    for phase in PHASES[: len(user_inputs(user, wiring))]:
+        pts.append(
+            usp(
+                "current",
+                m,
+                Quantity.CURRENT,
+                _user_phase(user, "current", phase, False),
+                phase=phase,
+            )
+        )
+        if Option.PER_PHASE in opts.enabled:
+            pts += [
+                usp(
+                    "active_power",
+                    m,
+                    Quantity.ACTIVE_POWER,
+                    _user_phase(user, "active_power", phase, True),
+                    phase=phase,
+                    option=Option.PER_PHASE,
+                ),
+                usp(
+                    "power_factor",
+                    m,
+                    Quantity.POWER_FACTOR,
+                    _user_phase(user, "power_factor", phase, False),
+                    phase=phase,
+                    option=Option.PER_PHASE,
+                    enabled=False,
+                ),
+            ]
+    return pts
+
+
+def _user_phase(user: int, name: str, phase: Phase, kilo: bool) -> Getter:
+    def pick(u: UserValues) -> PointValue:
+        values: dict[Phase, float | None] = getattr(u, name)
+        return _kilo(values[phase]) if kilo else values[phase]
+
+    return _user(user, pick)
+
+
+def _system_demand(pick: Callable[[DemandValues], PointValue]) -> Getter:
+    return _record(lambda s: s.demand, lambda d: d.entry == ENTRY_SYSTEM, pick)
+
+
+def _demand_points() -> list[Point]:
+    def dp(key: str, kind: Kind, quantity: Quantity, getter: Getter, enabled: bool = True) -> Point:
+        return Point(
+            key,
+            kind,
+            quantity,
+            key,
+            getter,
+            poll=Poll.SLOW,
+            option=Option.DEMAND,
+            enabled_default=enabled,
+        )
+
+    m = Kind.MEASUREMENT
+    return [
+        dp(
+            "demand_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.active)),
+        ),
+        dp(
+            "demand_predicted_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.predicted_active)),
+        ),
+        dp(
+            "demand_peak_active_power",
+            m,
+            Quantity.ACTIVE_POWER,
+            _system_demand(lambda d: _kilo(d.peak_active.value)),
+        ),
+        dp(
+            "demand_peak_active_power_time",
+            Kind.TIMESTAMP,
+            Quantity.TIMESTAMP,
+            _system_demand(lambda d: d.peak_active.time),
+        ),
+        dp("demand_current", m, Quantity.CURRENT, _system_demand(lambda d: d.current), False),
+    ]
+
+
+TOU_TARIFFS = ("sharp", "peak", "valley", "normal")
+
+
+def _named_bank(banks: Callable[[Snapshot], Mapping[str, EnergyBank]], name: str) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        bank = banks(s).get(name)
+        return None if bank is None else bank.system
+
+    return get
+
+
+def _monthly_points() -> list[Point]:
+    def month(s: Snapshot) -> Mapping[str, EnergyBank]:
+        return s.monthly
+
+    return [
+        Point(
+            "this_month_import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            "this_month_import_energy",
+            _named_bank(month, "this_month_import_kwh"),
+            poll=Poll.SLOW,
+            option=Option.MONTHLY,
+        ),
+        # Last month's total is a fixed number, published without a state class.
+        Point(
+            "last_month_import_energy",
+            Kind.MEASUREMENT,
+            Quantity.ENERGY,
+            "last_month_import_energy",
+            _named_bank(month, "last_month_import_kwh"),
+            poll=Poll.SLOW,
+            option=Option.MONTHLY,
+        ),
+    ]
+
+
+def _tou_points() -> list[Point]:
+    def tou(s: Snapshot) -> Mapping[str, EnergyBank]:
+        return s.tou
+
+    return [
+        Point(
+            f"tou_{t}_import_energy",
+            Kind.COUNTER,
+            Quantity.ENERGY,
+            "tou_import_energy",
+            _named_bank(tou, f"this_month_{t}"),
+            poll=Poll.SLOW,
+            option=Option.TOU,
+            placeholders={"tariff": t},
+        )
+        for t in TOU_TARIFFS
+    ]
+
+
+def _harm(pick: Callable[[Harmonics], PointValue]) -> Getter:
+    return lambda s: None if s.harmonics is None else pick(s.harmonics)
+
+
+def _harm_phase(name: str, phase: Phase) -> Getter:
+    def pick(h: Harmonics) -> PointValue:
+        values: dict[Phase, float | None] = getattr(h, name)
+        return values[phase]
+
+    return _harm(pick)
+
+
+def _harm_channel(name: str, channel: int) -> Getter:
+    def pick(h: Harmonics) -> PointValue:
+        values: tuple[float | None, ...] = getattr(h, name)
+        return values[channel - 1]
+
+    return _harm(pick)
+
+
+def _harmonic_points(installed: int) -> list[Point]:
+    def hp(
+        key: str,
+        quantity: Quantity,
+        tkey: str,
+        getter: Getter,
+        placeholders: dict[str, str],
+        *,
+        channel: int | None = None,
+        phase: Phase | None = None,
+        enabled: bool = True,
+    ) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            quantity,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            channel=channel,
+            phase=phase,
+            option=Option.HARMONICS,
+            enabled_default=enabled,
+        )
+
+    pts: list[Point] = []
+    for ph in PHASES:
+        placeholders = {"phase": ph.upper()}
+        pts += [
+            hp(
+                f"thd_voltage_{ph}",
+                Quantity.PERCENT,
+                "thd_voltage",
+                _harm_phase("thd_voltage", ph),
+                placeholders,
+                phase=ph,
+            ),
+            hp(
+                f"crest_factor_{ph}",
+                Quantity.RATIO,
+                "crest_factor",
+                _harm_phase("crest_factor", ph),
+                placeholders,
+                phase=ph,
+                enabled=False,
+            ),
+        ]
+    for ch in range(1, installed + 1):
+        placeholders = {"channel": str(ch)}
+        pts += [
+            hp(
+                f"ch{ch:02d}_thd",
+                Quantity.PERCENT,
+                "channel_thd",
+                _harm_channel("channel_thd", ch),
+                placeholders,
+                channel=ch,
+            ),
+            hp(
+                f"ch{ch:02d}_k_factor",
+                Quantity.RATIO,
+                "channel_k_factor",
+                _harm_channel("channel_k_factor", ch),
+                placeholders,
+                channel=ch,
+                enabled=False,
+            ),
+        ]
+    return pts
+
+
+def _io(pick: Callable[[IOStatus], PointValue]) -> Getter:
+    return lambda s: None if s.io is None else pick(s.io)
+
+
+def _io_bit(name: str, index: int) -> Getter:
+    def pick(io: IOStatus) -> PointValue:
+        bits: tuple[bool, ...] = getattr(io, name)
+        return bits[index]
+
+    return _io(pick)
+
+
+def _di_count(index: int) -> Getter:
+    return _io(lambda io: io.di_counts[index] if index < len(io.di_counts) else None)
+
+
+def _io_points(di_counter_mode: tuple[bool, ...]) -> list[Point]:
+    pts: list[Point] = []
+    for n in range(1, 9):
+        placeholders = {"number": str(n)}
+        i = n - 1
+        pts.append(
+            Point(
+                f"relay_{n}",
+                Kind.RELAY,
+                Quantity.STATE,
+                "relay",
+                _io_bit("relays", i),
+                placeholders=placeholders,
+            )
+        )
+        pts.append(
+            Point(
+                f"di_{n}",
+                Kind.BINARY,
+                Quantity.STATE,
+                "digital_input",
+                _io_bit("digital_inputs", i),
+                placeholders=placeholders,
+            )
+        )
+        if i < len(di_counter_mode) and di_counter_mode[i]:
+            pts.append(
+                Point(
+                    f"di_{n}_count",
+                    Kind.COUNTER,
+                    Quantity.COUNT,
+                    "digital_input_count",
+                    _di_count(i),
+                    placeholders=placeholders,
+                )
+            )
+    return pts
+
+
+def _alarm_active(channel: int) -> Getter:
+    def get(s: Snapshot) -> PointValue:
+        if s.log_status is None:
+            return None
+        return bool(s.log_status.active_alarms & (1 << (channel - 1)))
+
+    return get
+
+
+def _alarm_points(alarm_channels: tuple[int, ...]) -> list[Point]:
+    return [
+        Point(
+            f"alarm_{n}",
+            Kind.BINARY,
+            Quantity.STATE,
+            "alarm",
+            _alarm_active(n),
+            placeholders={"number": str(n)},
+        )
+        for n in alarm_channels
+    ]
+
+
+def _diagnostic_points() -> list[Point]:
+    return [
+        Point(
+            "clock_drift",
+            Kind.MEASUREMENT,
+            Quantity.DURATION_S,
+            "clock_drift",
+            lambda s: s.clock_drift,
+            poll=Poll.SLOW,
+            diagnostic=True,
+        ),
+        Point(
+            "run_time",
+            Kind.MEASUREMENT,
+            Quantity.DURATION_H,
+            "run_time",
+            lambda s: None if s.device is None else s.device.run_time_h,
+            poll=Poll.SLOW,
+            diagnostic=True,
+            enabled_default=False,
+        ),
+    ]
+
+
+def build_points(
+    device: DeviceInfo,
+    options: PointOptions,
+    di_counter_mode: tuple[bool, ...] = (),
+    alarm_channels: tuple[int, ...] = (),
+) -> tuple[Point, ...]:
+    """All points of one meter, chosen by its wiring mode, build and the user's options."""
+    pts = _system_points(options)
+    for ch in range(1, device.installed_channels + 1):
+        pts += _channel_points(ch)
+    if device.wiring is not Wiring.ONE_LN:
+        for user in circuits(device.wiring, device.installed_channels):
+            pts += _user_points(user, device.wiring, options)
+    if Option.DEMAND in options.enabled:
+        pts += _demand_points()
+    if Option.MONTHLY in options.enabled:
+        pts += _monthly_points()
+    if Option.TOU in options.enabled:
+        pts += _tou_points()
+    if device.is_333mv and Option.HARMONICS in options.enabled:
+        pts += _harmonic_points(device.installed_channels)
+    pts += _io_points(di_counter_mode)
+    pts += _alarm_points(alarm_channels)
+    pts += _diagnostic_points()
+    keys = [p.key for p in pts]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate point key")  # a programming error, caught by tests
+    return tuple(pts)
