@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 
 from pyacurev.commands import ALL_DI_MASK, Command
-from pyacurev.errors import AcuRevError, AcuRevValueError
 from pyacurev.registers import DI_COUNT
 
 from .const import DOMAIN
 from .coordinator import AcuRevRuntimeData
+from .errors import Context, translated
 
 
 class Reset(StrEnum):
@@ -36,14 +36,6 @@ COMMANDS: dict[Reset, Command] = {
 }
 
 
-def _failed(err: AcuRevError, what: str) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="command_failed",
-        translation_placeholders={"command": what, "error": str(err)},
-    )
-
-
 async def async_reset(
     runtime: AcuRevRuntimeData, reset: Reset, digital_inputs: list[int] | None = None
 ) -> None:
@@ -57,10 +49,8 @@ async def async_reset(
         # Announced before it happens, so the counters' drop is taken as a real reset
         # and the Energy dashboard books no negative or doubled energy.
         runtime.expect_energy_reset()
-    try:
+    with translated(Context.COMMAND, {"command": reset.value}):
         await runtime.client.run_command(COMMANDS[reset], mask)
-    except AcuRevError as err:
-        raise _failed(err, reset.value) from err
     # Refreshed now, not debounced: whoever pressed it wants to see the effect.
     await runtime.slow.async_refresh()
     await runtime.fast.async_refresh()
@@ -68,10 +58,8 @@ async def async_reset(
 
 async def async_set_clock(runtime: AcuRevRuntimeData, when: datetime) -> None:
     """Set the meter clock (naive local time)."""
-    try:
+    with translated(Context.COMMAND, {"command": "set_clock"}):
         await runtime.client.set_clock(when)
-    except AcuRevError as err:
-        raise _failed(err, "set_clock") from err
     await runtime.slow.async_refresh()
 
 
@@ -86,16 +74,12 @@ async def async_set_ct_primary(runtime: AcuRevRuntimeData, channel: int, amps: i
                 "installed": str(runtime.device.installed_channels),
             },
         )
-    try:
+    with translated(
+        Context.COMMAND,
+        {"command": "set_ct_primary", "amps": str(amps)},
+        invalid_value_key="invalid_ct_primary",
+    ):
         await runtime.client.set_ct_primary(channel, amps)
-    except AcuRevValueError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_ct_primary",
-            translation_placeholders={"amps": str(amps)},
-        ) from err
-    except AcuRevError as err:
-        raise _failed(err, "set_ct_primary") from err
 
 
 DI_RANGE = range(1, DI_COUNT + 1)

@@ -1,5 +1,10 @@
 """Polling: one client per meter, two coordinators (fast readings, slow counters).
 
+Each coordinator is complete when constructed: the readings poller owns the log watcher that
+turns the meter's alarm/SOE rings into events, the counters poller owns the clock sync. Their
+rates are fixed (``const``): users who want another rate turn polling off in the entry's
+system options and call ``homeassistant.update_entity``.
+
 Both coordinators share the entry's single client, whose lock serialises every
 request: the module accepts only a few TCP clients, and a second connection per
 poll rate would waste one of them.
@@ -14,39 +19,39 @@ from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
 from pyacurev.energy_guard import EnergyGuard
-from pyacurev.errors import (
-    AcuRevError,
-    AcuRevIdentityError,
-    AcuRevTimeoutError,
-    ModbusExceptionError,
-)
+from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
 from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
 from pyacurev.points import Point, PointOptions
 
 from .backfill import Backfill, import_kwh_by_entry
-from .const import DOMAIN
+from .const import COUNTERS_INTERVAL, DOMAIN, READINGS_INTERVAL
+from .errors import Context, translated
 from .logs import LogWatcher
 
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AcuRevRuntimeData:
-    """What a loaded entry holds: the shared client, the meter and its pollers."""
+    """What a loaded entry holds, built once when the first polls have answered.
+
+    The shared client, the meter's identity, its two pollers and the points the entities are
+    made from. Nothing is attached later: entities read from it, they never register into it.
+    """
 
     client: AcuRevClient
     device: DeviceInfo
-    fast: AcuRevCoordinator
-    slow: AcuRevCoordinator
+    fast: ReadingsCoordinator
+    slow: CountersCoordinator
     options: PointOptions
-    points: tuple[Point, ...] = ()
-    alarm_settings: AlarmSettings | None = None
+    points: tuple[Point, ...]
+    alarm_settings: AlarmSettings | None
     # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
     energy_guards: list[EnergyGuard] = field(default_factory=list)
     backfill: Backfill | None = None
@@ -86,66 +91,90 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         client: AcuRevClient,
         device: DeviceInfo,
         groups: Iterable[ReadGroup],
-        interval: int,
+        interval: timedelta,
         name: str,
     ) -> None:
-        """Set up a poller for ``groups`` every ``interval`` seconds."""
+        """Set up a poller for ``groups`` every ``interval``."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {device.serial} {name}",
-            update_interval=timedelta(seconds=interval),
+            update_interval=interval,
         )
         self.client = client
         self.device = device
         self.groups = frozenset(groups)
-        self.logs: LogWatcher | None = None
-        self.clock_sync: ClockSync | None = None
-        self.backfill: Backfill | None = None
 
     async def _async_update_data(self) -> Snapshot:
-        # Every failure becomes UpdateFailed: the coordinator then marks the
-        # entities unavailable and logs once on the way down and once on the
-        # way back, instead of a partial snapshot ever reaching an entity.
-        try:
+        # Every failure becomes UpdateFailed: the coordinator then marks the entities
+        # unavailable and logs once on the way down and once on the way back, instead of a
+        # partial snapshot ever reaching an entity.
+        with translated(Context.POLL):
             snapshot = await self.client.read_snapshot(self.groups, self.device)
-            if self.logs is not None and snapshot.log_status is not None:
-                # The rings are read only when a pointer moved (or on first contact).
-                extra = self.logs.groups_needed(snapshot.log_status)
-                if extra:
-                    rings = await self.client.read_snapshot(extra, self.device)
-                    snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
-                    await self.logs.async_process(snapshot, extra)
-        except AcuRevIdentityError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="wrong_meter",
-                translation_placeholders={"expected": err.expected, "found": err.found},
-            ) from err
-        except AcuRevTimeoutError as err:
-            raise UpdateFailed(translation_domain=DOMAIN, translation_key="timeout") from err
-        except ModbusExceptionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="modbus_exception",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except AcuRevError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        if snapshot.clock is not None:
-            # The meter keeps naive local time; compare it in HA's time zone.
-            meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
-            snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
-            await self._maybe_sync_clock(snapshot.clock_drift)
+            await self._after_read(snapshot)
+        return snapshot
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
+        """What a poller does with a fresh snapshot besides publishing it."""
+
+
+class ReadingsCoordinator(AcuRevCoordinator):
+    """The fast poll: live values, I/O, and the alarm/SOE ring pointers."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: AcuRevConfigEntry,
+        client: AcuRevClient,
+        device: DeviceInfo,
+        groups: Iterable[ReadGroup],
+        logs: LogWatcher,
+    ) -> None:
+        """A readings poller that owns the meter's log watcher."""
+        super().__init__(hass, entry, client, device, groups, READINGS_INTERVAL, "readings")
+        self.logs = logs
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
+        if snapshot.log_status is None:
+            return
+        # The rings are read only when a pointer moved (or on first contact).
+        extra = self.logs.groups_needed(snapshot.log_status)
+        if extra:
+            rings = await self.client.read_snapshot(extra, self.device)
+            snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
+            await self.logs.async_process(snapshot, extra)
+
+
+class CountersCoordinator(AcuRevCoordinator):
+    """The slow poll: energy counters, identity, clock (and its sync), optional groups."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: AcuRevConfigEntry,
+        client: AcuRevClient,
+        device: DeviceInfo,
+        groups: Iterable[ReadGroup],
+        clock_sync: ClockSync | None,
+        backfill: Backfill | None = None,
+    ) -> None:
+        """A counters poller; ``clock_sync`` None leaves the meter's clock alone,
+        ``backfill`` None leaves the data log alone."""
+        super().__init__(hass, entry, client, device, groups, COUNTERS_INTERVAL, "counters")
+        self.clock_sync = clock_sync
+        self.backfill = backfill
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
         if self.backfill is not None:
             # Reads the data log only when its record total moved; never fails the poll.
             await self.backfill.async_run(import_kwh_by_entry(snapshot))
-        return snapshot
+        if snapshot.clock is None:
+            return
+        # The meter keeps naive local time; compare it in HA's time zone.
+        meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
+        snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
+        await self._maybe_sync_clock(snapshot.clock_drift)
 
     async def _maybe_sync_clock(self, drift: float) -> None:
         now = dt_util.now()

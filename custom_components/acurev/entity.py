@@ -5,15 +5,26 @@ from __future__ import annotations
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from pyacurev.points import Point, PointValue
+from pyacurev.models import DeviceInfo as MeterInfo
+from pyacurev.points import PointValue
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
+from .descriptions import (
+    AcuRevBinarySensorEntityDescription,
+    AcuRevSensorEntityDescription,
+    AcuRevSwitchEntityDescription,
+)
+
+type _Description = (
+    AcuRevSensorEntityDescription
+    | AcuRevBinarySensorEntityDescription
+    | AcuRevSwitchEntityDescription
+)
 
 
-def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
+def device_info(dev: MeterInfo) -> DeviceInfo:
     """The meter as a Home Assistant device."""
-    dev = runtime.device
     return DeviceInfo(
         identifiers={(DOMAIN, dev.serial)},
         manufacturer=MANUFACTURER,
@@ -28,25 +39,23 @@ def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
 
 
 class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
-    """An entity backed by one point of the catalogue."""
+    """An entity made from one catalogue point's description (subclasses narrow its type)."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, point: Point
+        self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, description: _Description
     ) -> None:
-        """Bind the point to its coordinator."""
+        """Bind the description to its coordinator; unique id ``<serial>_<point key>``."""
         super().__init__(coordinator)
-        self.point = point
-        self._attr_unique_id = f"{runtime.device.serial}_{point.key}"
-        self._attr_translation_key = point.translation_key
-        self._attr_translation_placeholders = dict(point.placeholders)
-        self._attr_entity_registry_enabled_default = point.enabled_default
-        self._attr_device_info = device_info(runtime)
+        self.entity_description = description
+        self._value_fn = description.value_fn
+        self._attr_unique_id = f"{runtime.device.serial}_{description.key}"
+        self._attr_device_info = device_info(runtime.device)
 
     @property
     def point_value(self) -> PointValue:
         """The point's value in the latest snapshot (None when absent)."""
         if self.coordinator.data is None:
             return None
-        return self.point.value(self.coordinator.data)
+        return self._value_fn(self.coordinator.data)
