@@ -35,6 +35,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--serial", default="AR2020-00001234")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--log-history-hours",
+        type=float,
+        default=72.0,
+        help="data-log records kept from before start (default 72; 0: empty log)",
+    )
+    parser.add_argument(
         "--max-clients",
         type=int,
         default=DEFAULT_MAX_CLIENTS,
@@ -62,6 +68,7 @@ async def serve(args: argparse.Namespace) -> None:
         serial=args.serial,
         unit_id=args.unit,
         seed=args.seed,
+        log_history_hours=args.log_history_hours,
     )
     sim.faults.max_clients = args.max_clients or None
     stop = asyncio.Event()

@@ -289,6 +289,8 @@ ENCODERS: dict[str, Encoder] = {
     "soe_record": _soe_records,
     "log_window_status": _u16(lambda m: m.logs.window_status),
     "log_window_data": lambda m, _b: list(m.logs.window_data),
+    "datalog_record_count": _u16(lambda m: len(m.logs.data)),
+    "datalog_record_total": lambda m, _b: encode_uint32(m.logs.data_total),
     "alias_system_floats": _alias,
 }
 ENCODERS.update({key: _system_float(key) for key in SYSTEM_FLOAT_KEYS})

@@ -57,12 +57,19 @@ class LogStore:
         """Empty logs, empty window."""
         self.events: deque[tuple[int, datetime]] = deque(maxlen=EVENT_LOG_SIZE)
         self.data: deque[list[int]] = deque(maxlen=DATA_LOG_SIZE)
+        # Data records taken since power-up (uint32, wraps): moves even when the full ring does not.
+        self.data_total = 0
         self.window_status = 0
         self.window_data = [0] * WINDOW_REGS
 
     def event(self, code: int, when: datetime) -> None:
         """Append a system event."""
         self.events.append((code, when))
+
+    def append_data(self, record: list[int]) -> None:
+        """Take one data-log record (the oldest is overwritten when the ring is full)."""
+        self.data.append(record)
+        self.data_total = (self.data_total + 1) % (1 << 32)
 
     def records(self, log: int) -> list[list[int]]:
         """The selected log's records as register lists, oldest first."""

@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from pyacurev.codec import (
     decode_uint32,
     encode_float32,
-    encode_time3,
     encode_uint32,
 )
 from pyacurev.layouts import (
@@ -61,7 +60,7 @@ from pyacurev.registers import (
     is_mapped,
 )
 
-from . import image, tou, writes
+from . import datalog, image, tou, writes
 from .alarms import AlarmEngine, AlarmSetting, decode_settings
 from .config import ConfigStore
 from .demand import DemandTracker, Values
@@ -83,7 +82,6 @@ from .logs import (
     EVENT_REVERSED_POWER,
     EVENT_RUN_TIME_CLEAR,
     EVENT_TOU_CHANGE,
-    UNUSED_ENTRIES,
     LogStore,
 )
 from .physics import (
@@ -170,12 +168,15 @@ class MeterModel:
         *,
         clock: datetime | None = None,
         run_hours: float | None = None,
+        log_history_hours: float = 0.0,
     ) -> None:
         """A meter that has run ``run_hours`` (seeded when None) at its default loads.
 
         ``clock`` is the meter's naive local time (default: now, to the second).
         Energy, monthly/TOU banks and demand start as if the default loads had
         been running all that time, so every counter starts plausible and large.
+        ``log_history_hours`` of data-log records are kept from before the clock
+        (``datalog.prefill``; 0: the log starts empty).
         """
         wiring = Wiring(wiring)
         if not 1 <= unit_id <= 247:
@@ -224,6 +225,7 @@ class MeterModel:
         self._alarm_cache: list[AlarmSetting] | None = None
         self._configure_demand()
         self._start_history(hours)
+        datalog.prefill(self, timedelta(hours=log_history_hours))
         self.logs.event(EVENT_POWER_ON, self._clock)
         self._sample()
 
@@ -588,12 +590,7 @@ class MeterModel:
         return midnight + timedelta(minutes=(minutes // interval + 1) * interval)
 
     def _take_datalog_record(self) -> None:
-        values: list[int] = []
-        for address in self.config.get("datalog_register_list"):
-            if address in UNUSED_ENTRIES:
-                continue
-            values.append(self.read_registers(address, 1)[0] if is_mapped(address) else 0)
-        self.logs.data.append([*encode_time3(self._clock), *values])
+        self.logs.append_data(datalog.record_now(self))
 
     def _sample(self) -> None:
         """Run the alarm engine and the max/min statistics on the values of this instant."""

@@ -22,6 +22,7 @@ from pyacurev.registers import (
     block,
 )
 
+from .datalog import FACTORY_REGISTERS
 from .tou import NORMAL, PEAK, SHARP, VALLEY
 
 # (active kW, reactive kvar) per channel 1..18.
@@ -85,8 +86,8 @@ DEFAULT_ALARMS: tuple[tuple[int, int, int, float, int, int], ...] = (
 # TOU: one season; weekdays valley/normal/peak/sharp/normal, weekends mostly valley/normal.
 TOU_WEEKDAY = ((0, 0, VALLEY), (7, 0, NORMAL), (11, 0, PEAK), (17, 0, SHARP), (21, 0, NORMAL))
 TOU_WEEKEND = ((0, 0, VALLEY), (8, 0, NORMAL), (12, 0, NORMAL), (18, 0, NORMAL), (22, 0, VALLEY))
-# Data log: Psum, U1 and F every 15 minutes.
-DATALOG_REGISTERS = (0x2022, 0x2023, 0x2002, 0x2003, 0x2000, 0x2001)
+# Data log: Psum, U1, F, the system's and every channel's import kWh every 15 minutes.
+DATALOG_REGISTERS = FACTORY_REGISTERS
 
 
 def _zeros(key: str) -> list[int]:

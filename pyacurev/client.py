@@ -433,6 +433,11 @@ class AcuRevClient:
 
     # ------------------------------------------------------------------ writes
 
+    async def write_holding(self, address: int, values: Sequence[int]) -> None:
+        """One FC16 request (the data-log window's pointers; settings have their own calls)."""
+        regs = list(values)
+        await self._run(lambda: self._write_registers(address, regs))
+
     async def set_relay(self, relay: int, on: bool) -> bool:
         """FC05 then an FC01 read-back; returns the state the meter reports."""
         if not 1 <= relay <= RELAY_COUNT:

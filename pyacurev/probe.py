@@ -20,6 +20,7 @@ from typing import Any
 
 from . import compat
 from .client import AcuRevClient
+from .datalog import probe_layout
 from .decoders import (
     decode_channel,
     decode_device_info,
@@ -230,10 +231,20 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     report.checks.append(unit_check)
     report.checks.append(await check_energy_monotonic(client, image, interval))
     report.checks.append(await _check_2012_layout(client))
+    report.checks.append(await _check_datalog(client))
 
     report.transactions = client.stats.transactions - tx_before
     report.duration_s = round(time.monotonic() - started, 3)
     return report
+
+
+async def _check_datalog(client: AcuRevClient) -> Check:
+    # Configuration and counters only: reading records would write the window pointers.
+    try:
+        log, _ = await probe_layout(client)
+    except AcuRevError as err:
+        return Check("datalog_energy", SKIP, f"not read: {err}")
+    return Check("datalog_energy", PASS if log.usable else INFO, f"{log.status}: {log.detail}")
 
 
 def _check_map_version(image: RegisterImage) -> Check:

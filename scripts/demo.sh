@@ -55,7 +55,9 @@
 # .demo/bridge-state/ (BACnet instance numbers, SNMP engine ID: kept, as an installation would),
 # .demo/api-token and .demo/snmp.env (generated once, kept), .demo/node-red/, .demo/logs/*.log,
 # .demo/energy.png, .demo/device.png and .demo/node-red.png (--check).
-# Env: ACUREV_DEMO_NETNS (namespace name), ACUREV_DEMO_PASSWORD (fixed password).
+# Env: ACUREV_DEMO_NETNS (namespace name), ACUREV_DEMO_PASSWORD (fixed password),
+# ACUREV_DEMO_LOG_HISTORY_HOURS (the simulator's data-log history, default 72; 0: none, and the
+# Energy dashboard has no bars before the first full hour, which --check then reports).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -282,7 +284,8 @@ start() {  # start NAME LOGFILE COMMAND...
 if [ "$HA_ONLY" = 0 ]; then
 say "starting the simulator on $HOST:$SIM_PORT (3LN, 18 channels, speed x$SPEED) ..."
 start simulator "$LOGS/simulator.log" ip netns exec "$NS" \
-  "$PY" -m acurev_simulator --host "$HOST" --port "$SIM_PORT" --wiring 3LN --channels 18 --speed "$SPEED"
+  "$PY" -m acurev_simulator --host "$HOST" --port "$SIM_PORT" --wiring 3LN --channels 18 --speed "$SPEED" \
+  --log-history-hours "${ACUREV_DEMO_LOG_HISTORY_HOURS:-72}"
 SIM_PID=$!
 for i in $(seq 100); do
   kill -0 "$SIM_PID" 2>/dev/null || { tail -n 30 "$LOGS/simulator.log" >&2; die "the simulator exited (log above, $LOGS/simulator.log)"; }
@@ -475,15 +478,17 @@ forwarded() { [[ " ${FORWARDED[*]} " == *" $1 "* ]]; }
 READY=$(elapsed)
 
 # The recorder compiles statistics on the wall clock, whatever the simulator's speed: 5-minute
-# statistics just after every :00/:05/..., the hourly ones the Energy dashboard draws just after
-# every full hour. Until the first hourly run the dashboard says "There is no data to show".
+# statistics just after every :00/:05/..., the hourly ones just after every full hour. The
+# dashboard has bars before that: the integration imports the hours the meter's own data log
+# covers (the simulator starts with 72 simulated hours of log history) at its first counter poll.
 now=$(date +%s)
 FIRST_5MIN=$(date -d "@$(( (now / 300 + 1) * 300 ))" +%H:%M)
 FIRST_HOUR=$(date -d "@$(( ((now / 300 + 1) * 300 + 3599) / 3600 * 3600 ))" +%H:%M)
 STATS_NOTE="Statistics are compiled on the wall clock, whatever the simulator speed: the first
    5-minute statistics at ~$FIRST_5MIN (then energy/validate's statistics_not_defined goes away),
-   the first hourly ones, which the Energy dashboard draws, at ~$FIRST_HOUR. Until then it shows
-   \"There is no data to show\". No history is faked or back-filled."
+   the first hourly ones at ~$FIRST_HOUR. The hours before the start come from the meter's own
+   data log (the simulator keeps 72 simulated hours of it), imported by the integration's
+   backfill at its first counter poll: the Energy dashboard draws them at once."
 
 if [ "$MODE" = check ]; then
   say "ready after $READY; checking ..."

@@ -15,6 +15,7 @@ from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
+from .backfill import Backfill, backfill_store
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import (
     AcuRevConfigEntry,
@@ -26,7 +27,7 @@ from .coordinator import (
 from .entity import device_info
 from .errors import Context, translated
 from .logs import LogWatcher
-from .options import clock_sync_threshold, point_options
+from .options import backfill_enabled, clock_sync_threshold, point_options
 from .options_flow import NEEDS_UPDATE_LISTENER
 from .services import async_setup_services
 
@@ -93,6 +94,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     )
     logs = LogWatcher(hass, entry.entry_id, device.serial, dev.id)
     await logs.async_load()
+    backfill = None
+    if backfill_enabled(entry.options):
+        backfill = Backfill(hass, entry.entry_id, client, device.serial)
+        await backfill.async_load()
     threshold = clock_sync_threshold(entry.options)
     opts = point_options(entry.options)
     fast = ReadingsCoordinator(hass, entry, client, device, _fast_groups(device), logs)
@@ -103,6 +108,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         device,
         _slow_groups(device, opts.enabled),
         ClockSync(threshold) if threshold is not None else None,
+        backfill,
     )
     try:
         await fast.async_config_entry_first_refresh()
@@ -121,10 +127,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
             device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
         ),
         alarm_settings=alarm_settings,
+        backfill=backfill,
     )
     if NEEDS_UPDATE_LISTENER:
         entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if backfill is not None:
+        # From the next slow poll on: the sensors (and their statistic ids) exist now.
+        backfill.points = entry.runtime_data.points
+        backfill.active = True
     return True
 
 
@@ -145,3 +156,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> b
     if unloaded:
         await entry.runtime_data.client.close()
     return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> None:
+    """The meter is gone: so is what the backfill kept of its data log."""
+    if entry.unique_id:
+        await backfill_store(hass, entry.unique_id).async_remove()

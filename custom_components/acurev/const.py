@@ -30,3 +30,6 @@ EVENT_SOE: Final = "acurev_soe"
 CONF_CLOCK_SYNC: Final = "clock_sync"
 CONF_CLOCK_THRESHOLD: Final = "clock_drift_threshold"
 DEFAULT_CLOCK_THRESHOLD: Final = 30
+
+# Fill the energy statistics' gaps from the meter's data log (on unless switched off).
+CONF_BACKFILL: Final = "backfill"

@@ -29,6 +29,7 @@ from pyacurev.groups import ReadGroup
 from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
 from pyacurev.points import Point, PointOptions
 
+from .backfill import Backfill, import_kwh_by_entry
 from .const import COUNTERS_INTERVAL, DOMAIN, READINGS_INTERVAL
 from .errors import Context, translated
 from .logs import LogWatcher
@@ -53,6 +54,7 @@ class AcuRevRuntimeData:
     alarm_settings: AlarmSettings | None
     # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
     energy_guards: list[EnergyGuard] = field(default_factory=list)
+    backfill: Backfill | None = None
 
     def expect_energy_reset(self) -> None:
         """The next lower energy readings are a genuine reset, not a glitch."""
@@ -155,12 +157,18 @@ class CountersCoordinator(AcuRevCoordinator):
         device: DeviceInfo,
         groups: Iterable[ReadGroup],
         clock_sync: ClockSync | None,
+        backfill: Backfill | None = None,
     ) -> None:
-        """A counters poller; ``clock_sync`` None leaves the meter's clock alone."""
+        """A counters poller; ``clock_sync`` None leaves the meter's clock alone,
+        ``backfill`` None leaves the data log alone."""
         super().__init__(hass, entry, client, device, groups, COUNTERS_INTERVAL, "counters")
         self.clock_sync = clock_sync
+        self.backfill = backfill
 
     async def _after_read(self, snapshot: Snapshot) -> None:
+        if self.backfill is not None:
+            # Reads the data log only when its record total moved; never fails the poll.
+            await self.backfill.async_run(import_kwh_by_entry(snapshot))
         if snapshot.clock is None:
             return
         # The meter keeps naive local time; compare it in HA's time zone.

@@ -48,6 +48,7 @@ async def async_get_config_entry_diagnostics(
         "client_stats": _jsonable(client.stats),
         "raw_registers": raw,
         "probe": probe,
+        "backfill": runtime.backfill.as_dict() if runtime.backfill else "disabled",
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pyacurev.points import Option, PointOptions
 
 from .const import (
+    CONF_BACKFILL,
     CONF_CLOCK_SYNC,
     CONF_CLOCK_THRESHOLD,
     DEFAULT_CLOCK_THRESHOLD,
@@ -29,3 +30,8 @@ def clock_sync_threshold(options: Mapping[str, Any]) -> float | None:
     if not options.get(CONF_CLOCK_SYNC, False):
         return None
     return float(options.get(CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD))
+
+
+def backfill_enabled(options: Mapping[str, Any]) -> bool:
+    """Whether the data log fills the energy statistics' gaps."""
+    return bool(options.get(CONF_BACKFILL, True))

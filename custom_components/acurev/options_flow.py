@@ -17,8 +17,8 @@ from homeassistant.helpers import selector
 
 from pyacurev.points import Option
 
-from .const import CONF_CLOCK_SYNC, CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD
-from .options import point_options
+from .const import CONF_BACKFILL, CONF_CLOCK_SYNC, CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD
+from .options import backfill_enabled, point_options
 
 # HA 2025.8+ has OptionsFlowWithReload: the flow reloads the entry itself when the options
 # changed (and update listeners are not allowed beside it). HA 2025.4-2025.7 has not: there
@@ -64,5 +64,8 @@ class AcuRevOptionsFlow(_OptionsFlowBase):
                 mode=selector.NumberSelectorMode.BOX,
                 unit_of_measurement="s",
             )
+        )
+        schema[vol.Required(CONF_BACKFILL, default=backfill_enabled(options))] = (
+            selector.BooleanSelector()
         )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

@@ -21,6 +21,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import energydom  # scripts/demo/energydom.py, beside this script
 
 BASE = "http://127.0.0.1:8123"
 # The frontend compares these two strings exactly: hassUrl without, clientId with the slash.
@@ -582,6 +584,48 @@ async def screenshot(ha: HA, password: str, page: str, out: Path, size: str = "1
         raise DemoError(f"no screenshot of {page}: {err.decode(errors='replace')[-800:]}")
 
 
+def auth_url(code: str, page: str) -> str:
+    """PAGE opened through the frontend's auth callback with a single-use login code."""
+    st = base64.urlsafe_b64encode(
+        json.dumps({"hassUrl": BASE, "clientId": CLIENT_ID}).encode()
+    ).decode()
+    sep = "&" if "?" in page else "?"
+    return f"{BASE}{page}{sep}auth_callback=1&code={code}&state={st}"
+
+
+async def check_energy_page(
+    ha: HA, password: str, chk: Checks, labels: dict[int, str], channels: int
+) -> None:
+    """The Energy dashboard draws bars at once (the log's history) and lists the channels.
+
+    ``labels``: channel -> the name its sensor shows; a channel counts as listed when
+    the per-device charts show that name or "Channel <n>" with a non-zero value."""
+    url = auth_url(await login_code(ha, password), "/energy")
+    try:
+        page = await energydom.read_energy_page(chromium(), url)
+    except (TimeoutError, OSError, aiohttp.ClientError, StopIteration) as err:
+        chk.result(False, f"Energy dashboard not readable over the DevTools protocol: {err!r}")
+        return
+    usage_card = "hui-energy-usage-graph-card"
+    bars = page.bars(usage_card)
+    chk.result(
+        bars > 0 and not page.no_data,
+        f"Energy dashboard: the usage chart draws {bars} non-zero bars; "
+        f'"{energydom.NO_DATA}" on: {", ".join(page.no_data) or "no card"}',
+    )
+    shown = set().union(*(page.labels(c) for c in set(page.cards) if "devices" in c))
+    listed = [
+        ch
+        for ch, name in labels.items()
+        if name in shown or any(re.search(rf"\bChannel {ch}\b", s) for s in shown)
+    ]
+    chk.result(
+        len(listed) == len(labels) and bool(labels),
+        f"per-device charts draw {len(listed)}/{len(labels)} importing channels "
+        f"({channels - len(labels)} of {channels} export or idle; e.g. {sorted(shown)[:3]})",
+    )
+
+
 async def frontend_logins(ha: HA) -> int:
     """How many times the frontend has turned a code into tokens (one refresh token each)."""
     return sum(
@@ -748,6 +792,22 @@ async def cmd_check(args: argparse.Namespace) -> int:
         )
 
         if not args.no_screenshots:
+            # Every importing channel must be drawn; an exporting or idle one has no
+            # import energy to draw.
+            powers = await states_of(ha, power_ids)
+            importing = [
+                c
+                for c in range(1, n_ch + 1)
+                if (_num(powers.get(meter.entity_id(f"ch{c:02d}_active_power") or "")) or 0) > 0
+            ]
+            ch_ids = {c: meter.entity_id(f"ch{c:02d}_import_energy") for c in importing}
+            names = await states_of(ha, [e for e in ch_ids.values() if e])
+            labels = {
+                c: str(names[e]["attributes"].get("friendly_name", e))
+                for c, e in ch_ids.items()
+                if e in names
+            }
+            await check_energy_page(ha, creds["password"], chk, labels, n_ch)
             # Tall enough for the individual-devices chart and a good part of the sensor list.
             for page, out, size in (
                 ("/energy", state / "energy.png", "1400,1500"),

@@ -277,17 +277,26 @@ async def test_event_log_window(sim: Simulator, client: RawClient) -> None:
 
 
 async def test_data_log_window(sim: Simulator, client: RawClient) -> None:
-    # Factory data log: Psum, U1, F every 15 minutes on the clock.
+    # Factory data log: Psum, U1, F, the system's and the 18 channels' import kWh, every 15 min.
     sim.meter.set_voltage(1, 118.0)
-    sim.meter.advance(31 * 60)
+    sim.meter.advance(30 * 60)
+    busiest = max(range(1, 19), key=lambda ch: sim.meter.channel(ch).power.active)
+    at_30 = sim.meter.energy_counts("import_active", 3 + busiest)  # the channel's bank entry
+    sim.meter.advance(60)
     await client.write_registers(0x3B00, [0, 0x0500, 0, 0])
     status = (await client.read_registers(0x3B01, 1))[0]
-    assert status == (2 << 8) | 0x0B
-    data = await client.read_registers(0x3B04, 18)
-    first, second = data[:9], data[9:]
+    size = 3 + 6 + 2 + 36
+    assert status == (2 << 8) | 0x0B  # two records taken (the window would hold two)
+    data = await client.read_registers(0x3B04, 2 * size)
+    first, second = data[:size], data[size:]
     assert time3(first[:3]) == START + timedelta(minutes=15)
     assert time3(second[:3]) == START + timedelta(minutes=30)
     psum = f32(await client.read_registers(0x2022, 2))
     assert f32(second, 3) == pytest.approx(psum)
     assert f32(second, 5) == pytest.approx(118.0)
     assert f32(second, 7) == pytest.approx(60.0)
+    field = 11 + 2 * (busiest - 1)
+    assert u32(second, field) == at_30
+    assert u32(first, field) < at_30
+    # Counters: two kept, two taken.
+    assert await client.read_registers(0x13B9, 3) == [2, 0, 2]
