@@ -90,6 +90,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
             translation_placeholders={"host": entry.data[CONF_HOST], "error": str(err)},
         ) from err
 
+    try:
+        settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
+    except AcuRevError:
+        # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
+        settings = None
+
     opts = point_options(entry.options)
     fast = AcuRevCoordinator(
         hass, entry, client, device, _fast_groups(device), scan_interval(entry.options), "readings"
@@ -103,7 +109,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         energy_interval(entry.options),
         "counters",
     )
-    runtime = AcuRevRuntimeData(client, device, fast, slow, opts, alarm_settings=alarm_settings)
+    runtime = AcuRevRuntimeData(
+        client, device, fast, slow, opts, alarm_settings=alarm_settings, settings=settings
+    )
     entry.runtime_data = runtime
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(

@@ -18,7 +18,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
-from pyacurev.energy_guard import EnergyGuard
+from pyacurev.energy_guard import RejectLog, ResetNotice, power_limit_kw
 from pyacurev.errors import (
     AcuRevError,
     AcuRevIdentityError,
@@ -26,7 +26,8 @@ from pyacurev.errors import (
     ModbusExceptionError,
 )
 from pyacurev.groups import ReadGroup
-from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
+from pyacurev.layouts import user_inputs
+from pyacurev.models import AlarmSettings, DeviceInfo, MeterSettings, Snapshot
 from pyacurev.points import Point, PointOptions
 
 from .const import DOMAIN
@@ -46,13 +47,32 @@ class AcuRevRuntimeData:
     options: PointOptions
     points: tuple[Point, ...] = ()
     alarm_settings: AlarmSettings | None = None
-    # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
-    energy_guards: list[EnergyGuard] = field(default_factory=list)
+    # CT primaries and rated voltage: the energy guards' physics bound (None: unknown).
+    settings: MeterSettings | None = None
+    # State the energy guards read: set only once the meter acknowledged an energy clear.
+    reset_notice: ResetNotice = field(default_factory=ResetNotice)
+    energy_rejects: RejectLog = field(init=False)
 
-    def expect_energy_reset(self) -> None:
-        """The next lower energy readings are a genuine reset, not a glitch."""
-        for guard in self.energy_guards:
-            guard.expect_reset()
+    def __post_init__(self) -> None:
+        """One reject log per meter, named by its serial."""
+        self.energy_rejects = RejectLog(self.device.serial)
+
+    def power_limit_kw(self, point: Point) -> float:
+        """Most power the channels behind ``point`` can carry (see ``power_limit_kw``)."""
+        if point.channel is not None:
+            channels: tuple[int, ...] = (point.channel,)
+        elif point.user is not None:
+            channels = user_inputs(point.user, self.device.wiring)
+        else:
+            # Phase and system totals: bounded by every installed channel together.
+            channels = tuple(range(1, self.device.installed_channels + 1))
+        s = self.settings
+        if s is None:
+            return power_limit_kw(None, [None] * len(channels))
+        pt_ratio = s.pt_primary / s.pt_secondary if s.pt_primary and s.pt_secondary else 0.0
+        return power_limit_kw(
+            s.rated_voltage, [s.ct_primary[ch - 1] for ch in channels], pt_ratio
+        )
 
 
 @dataclass(slots=True)

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import math
+
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from pyacurev.points import Point, PointValue
+from pyacurev.points import Point, PointValue, Quantity
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
+
+
+# float32 carries 24 bits, about 7 significant decimal digits; whatever follows them
+# is noise of the conversion (1.2 kW -> 1200.00004768372 W), not a measurement.
+FLOAT32_DIGITS = 7
+# Counted, not measured: scaled integers the decoder already rounded to their step.
+_EXACT = frozenset(
+    {
+        Quantity.ENERGY,
+        Quantity.REACTIVE_ENERGY,
+        Quantity.APPARENT_ENERGY,
+        Quantity.COUNT,
+        Quantity.DURATION_H,
+    }
+)
+
+
+def meter_resolution(value: PointValue, quantity: Quantity) -> PointValue:
+    """``value`` rounded to what the meter resolves (the one place states are rounded)."""
+    if quantity in _EXACT or isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if value == 0 or not math.isfinite(value):
+        return value
+    digits = FLOAT32_DIGITS - 1 - math.floor(math.log10(abs(value)))
+    return round(value, digits)
 
 
 def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
@@ -49,4 +76,4 @@ class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
         """The point's value in the latest snapshot (None when absent)."""
         if self.coordinator.data is None:
             return None
-        return self.point.value(self.coordinator.data)
+        return meter_resolution(self.point.value(self.coordinator.data), self.point.quantity)

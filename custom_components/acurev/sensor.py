@@ -117,15 +117,21 @@ class AcuRevEnergySensor(AcuRevSensor, RestoreSensor):
     def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
         """Start the guard empty; it is restored when the entity is added."""
         super().__init__(runtime, point)
-        self.guard = EnergyGuard()
-        runtime.energy_guards.append(self.guard)
+        self.guard = EnergyGuard(
+            point.key,
+            max_power_kw=runtime.power_limit_kw(point),
+            notice=runtime.reset_notice,
+            log=runtime.energy_rejects,
+        )
 
     async def async_added_to_hass(self) -> None:
         """Restore the last published value so a restart cannot cause a dip."""
         await super().async_added_to_hass()
         last = await self.async_get_last_sensor_data()
-        if last is not None and isinstance(last.native_value, (int, float)):
-            self.guard.restore(float(last.native_value))
+        state = await self.async_get_last_state()
+        if last is not None and state is not None and isinstance(last.native_value, (int, float)):
+            # The state's time bounds what the meter can have counted since.
+            self.guard.restore(float(last.native_value), state.last_updated.timestamp())
         self._feed()
 
     @callback
@@ -136,7 +142,8 @@ class AcuRevEnergySensor(AcuRevSensor, RestoreSensor):
     def _feed(self) -> None:
         if self.coordinator.last_update_success:
             value = self.point_value
-            self.guard.update(value if isinstance(value, (int, float)) else None)
+            reading = float(value) if isinstance(value, (int, float)) else None
+            self.guard.update(reading, dt_util.utcnow().timestamp())
 
     @property
     def native_value(self) -> float | None:
