@@ -16,13 +16,22 @@ values, so the guard publishes only what the meter can physically have counted:
 * anything else (a drop, a spike) is held back: the published value stays. A
   lower reading is taken as a reset at once only when the reset was announced
   (``ResetNotice``: our energy-clear command succeeded) and the reading is no
-  more than the meter can have counted since the announcement. Otherwise a new
+  more than the meter can have counted since the announcement (the first such
+  reading uses up the announcement; it lapses after ``ANNOUNCE_TTL``). Otherwise a new
   level - lower or higher - is believed only when the meter is seen counting up
   from it: at least ``CONFIRM_RISES`` rises over ``CONFIRM_SECONDS``, each step
-  plausible, none going down. Constant zeros never confirm.
-* a confirmed reset publishes the level the counter restarted from first (the
-  run's lowest reading), so Home Assistant sees exactly one drop, detects the
-  reset and books everything counted since; the next reading continues from it.
+  plausible, none going down. Constant zeros never confirm. A lower level is a
+  reset only if it starts no higher than the meter can have counted since the
+  last believed reading (a reset restarts from 0); otherwise it is the true
+  counter under a value published too high, and the guard holds until it passes.
+* a reset (announced or confirmed) publishes the reading, which Home Assistant
+  books in full. Its statistics see a reset only in a drop below 90 % of the old
+  value, so when the reading is not that low (the old value was small) 0 - the
+  level every reset restarts from - is published instead for one reading; readings
+  are judged against what the meter showed (``reference``), not against the 0.
+  A second reset before the next reading first publishes what the meter showed
+  after the first, so nothing it counted goes unbooked. A confirmed jump up is
+  published as the run's latest reading (booked: the meter says so).
 
 Time is whatever the caller passes as ``now`` (seconds, e.g. a UTC timestamp):
 the guard holds no clock of its own, so tests drive it exactly.
@@ -53,9 +62,13 @@ FALLBACK_CHANNEL_KW = 2000.0
 # the meter was seen counting up from it this often, over at least this long.
 CONFIRM_RISES = 2
 CONFIRM_SECONDS = 300.0
-# An announced reset is consumed by the first lower reading; unconsumed (the counter
-# was already at zero) it lapses, so a later glitch is not taken for it.
+# An announced reset is consumed by the first reading low enough to follow it; one
+# that never comes (only stale higher readings) lapses, so a later glitch is not
+# taken for it.
 ANNOUNCE_TTL = 3600.0
+# Home Assistant's statistics take a total_increasing sensor as reset only when it
+# drops below this fraction of its previous value; a smaller drop books negative energy.
+HA_RESET_FRACTION = 0.9
 
 
 class Reject(StrEnum):
@@ -183,10 +196,14 @@ class EnergyGuard:
         self.resolution = resolution
         self.notice = notice
         self.log = log
-        self.value: float | None = None
-        self.at: float | None = None  # when ``value`` was last confirmed by a reading
+        self.value: float | None = None  # what is published
+        # The last reading believed and when: the base of the physics bound. It
+        # equals ``value`` except for the one reading after a reset (published 0).
+        self.reference: float | None = None
+        self.at: float | None = None
         self.rejected = 0
         self._run: _Run | None = None
+        self._reset_due: float | None = None  # published before a reset still to show
         # An announcement made before this guard existed is not news to it.
         self._seen = notice.generation if notice is not None else 0
 
@@ -207,7 +224,8 @@ class EnergyGuard:
             and 0 <= value < self.sentinel_floor
             and at is not None
         ):
-            self.value, self.at = value, at
+            self.value = self.reference = value
+            self.at = at
 
     def update(self, reading: float | None, now: float) -> float | None:
         """Feed one reading taken at ``now``; return the value to publish."""
@@ -216,58 +234,88 @@ class EnergyGuard:
         if not math.isfinite(reading) or reading < 0 or reading >= self.sentinel_floor:
             self._reject(Reject.SENTINEL, reading)
             return self.value
-        if self.value is None or self.at is None:
+        if self._reset_due is not None:
+            # Whatever this reading is, the reset found last time shows now.
+            published, self._reset_due = self._reset_due, None
+            if self._plausible(self.reference or 0.0, self.at or now, reading, now):
+                self._accept(reading, now)
+            self.value = self._reset_value(published, self.reference or 0.0)
+        elif self.reference is None or self.at is None:
             self._accept(reading, now)
-            return self.value
-        if self._announced_reset(reading, now):
-            return self.value
-        if self._plausible(self.value, self.at, reading, now):
+        elif self._announced_reset(self.reference, reading, now):
+            pass
+        elif self._plausible(self.reference, self.at, reading, now):
             self._accept(reading, now)
-            return self.value
-        self._follow_run(reading, now)
+        else:
+            self._follow_run(self.reference, reading, now)
         return self.value
 
     def _plausible(self, old: float, old_at: float, reading: float, now: float) -> bool:
         return old <= reading <= old + self.bound(now - old_at)
 
-    def _announced_reset(self, reading: float, now: float) -> bool:
+    def _announced_reset(self, reference: float, reading: float, now: float) -> bool:
         notice = self.notice
         if notice is None or notice.generation == self._seen or notice.at is None:
             return False
         if now - notice.at > ANNOUNCE_TTL:
             self._seen = notice.generation  # lapsed: the counter never went lower
             return False
-        assert self.value is not None
-        # Since the clear the counter can hold no more than it counted since.
-        if reading < self.value and reading <= self.bound(now - notice.at):
-            self._seen = notice.generation
-            old = self.value
-            self._accept(reading, now)
-            if self.log is not None:
-                self.log.believed(self.name, "announced reset", old, reading)
+        # Since the clear the counter can hold no more than it counted since; a
+        # higher reading was taken before the clear and leaves the notice pending.
+        if reading > self.bound(now - notice.at):
+            return False
+        self._seen = notice.generation
+        if reading < reference:
+            self._reset(reading, now, "announced reset")
             return True
-        return False
+        return False  # the counter was at 0 already: nothing to show
 
-    def _follow_run(self, reading: float, now: float) -> None:
-        assert self.value is not None
-        why = Reject.DROP if reading < self.value else Reject.SPIKE
+    def _follow_run(self, reference: float, reading: float, now: float) -> None:
+        why = Reject.DROP if reading < reference else Reject.SPIKE
         run = self._run
         if run is not None and self._plausible(run.last, run.last_at, reading, now):
             if reading > run.last:
                 run.rises += 1
             run.last, run.last_at = reading, now
             if run.rises >= CONFIRM_RISES and now - run.base_at >= CONFIRM_SECONDS:
-                old = self.value
-                # Publish the level the counter restarted from: Home Assistant then
-                # sees one drop (a reset) and books everything counted since.
-                self._accept(run.base, run.base_at)
-                if self.log is not None:
-                    what = "confirmed reset" if run.base < old else "confirmed jump"
-                    self.log.believed(self.name, what, old, run.base)
-                return
+                if run.base < reference:
+                    assert self.at is not None
+                    # A reset restarts from 0 after the last believed reading, so the
+                    # run cannot start higher than what was countable since; a run
+                    # that does is the true counter below a value published too
+                    # high (a plausible-sized spike): keep holding until it passes.
+                    if run.base <= self.bound(run.base_at - self.at):
+                        self._reset(reading, now, "confirmed reset")
+                        return
+                else:
+                    old = self.value
+                    self._accept(reading, now)
+                    if self.log is not None:
+                        self.log.believed(self.name, "confirmed jump", old, reading)
+                    return
         else:
             self._run = _Run(reading, now, reading, now)
         self._reject(why, reading)
+
+    def _reset(self, reading: float, now: float, what: str) -> None:
+        old, unbooked = self.value, self.reference
+        self._accept(reading, now)
+        if old is not None and unbooked is not None and unbooked > old:
+            # Still showing the previous reset's 0: Home Assistant has not seen what
+            # the meter counted after it. Publish that first; this reset shows next.
+            self.value = unbooked
+            self._reset_due = unbooked
+        else:
+            self.value = self._reset_value(old, reading)
+        if self.log is not None:
+            self.log.believed(self.name, what, old, reading)
+
+    @staticmethod
+    def _reset_value(published: float | None, reading: float) -> float:
+        """What shows a reset: Home Assistant takes only a drop below 90 % for one."""
+        if published is None or reading < HA_RESET_FRACTION * published:
+            return reading
+        return 0.0
 
     def _reject(self, why: Reject, reading: float) -> None:
         self.rejected += 1
@@ -275,6 +323,7 @@ class EnergyGuard:
             self.log.rejected(self.name, why, reading, self.value)
 
     def _accept(self, reading: float, now: float) -> None:
-        self.value, self.at = reading, now
+        self.value = self.reference = reading
+        self.at = now
         self._run = None
 
