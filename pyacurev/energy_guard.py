@@ -7,10 +7,11 @@ hundreds of millions of kWh (an all-ones "no data" word). Real meters read 0
 for several polls while booting, a wrong address or a 0xFFFF word gives huge
 values, so the guard publishes only what the meter can physically have counted:
 
-* a reading is *plausible* when it is not below the published value and rose by
-  no more than the meter can measure in the time since the last accepted reading
-  (``power_limit_kw`` x hours, plus two counts for the meter's floor rounding);
-  plausible readings are published at once;
+* a reading is *plausible* when it is not below the last believed reading and
+  rose by no more than the meter can measure in the time since it (or since the
+  believed reading before it, in case that one was a low glitch that happened to
+  fit): ``power_limit_kw`` x hours, plus two counts for the meter's floor
+  rounding. Plausible readings are published at once;
 * NaN, infinity, negatives and readings whose high word is all ones are
   *sentinels*: never published, never evidence of anything;
 * anything else (a drop, a spike) is held back: the published value stays. A
@@ -203,6 +204,7 @@ class EnergyGuard:
         self.at: float | None = None
         self.rejected = 0
         self._run: _Run | None = None
+        self._previous: tuple[float, float] | None = None  # the believed reading before
         self._reset_due: float | None = None  # published before a reset still to show
         # An announcement made before this guard existed is not news to it.
         self._seen = notice.generation if notice is not None else 0
@@ -244,7 +246,13 @@ class EnergyGuard:
             self._accept(reading, now)
         elif self._announced_reset(self.reference, reading, now):
             pass
-        elif self._plausible(self.reference, self.at, reading, now):
+        elif self._plausible(self.reference, self.at, reading, now) or (
+            # The last believed reading may itself have been a low glitch that
+            # happened to fit; then the one before it still bounds the truth.
+            self._previous is not None
+            and reading >= self.reference
+            and self._plausible(*self._previous, reading, now)
+        ):
             self._accept(reading, now)
         else:
             self._follow_run(self.reference, reading, now)
@@ -300,6 +308,7 @@ class EnergyGuard:
     def _reset(self, reading: float, now: float, what: str) -> None:
         old, unbooked = self.value, self.reference
         self._accept(reading, now)
+        self._previous = None  # the counter restarted: nothing before bounds it
         if old is not None and unbooked is not None and unbooked > old:
             # Still showing the previous reset's 0: Home Assistant has not seen what
             # the meter counted after it. Publish that first; this reset shows next.
@@ -323,7 +332,8 @@ class EnergyGuard:
             self.log.rejected(self.name, why, reading, self.value)
 
     def _accept(self, reading: float, now: float) -> None:
+        if self.reference is not None and self.at is not None:
+            self._previous = (self.reference, self.at)
         self.value = self.reference = reading
         self.at = now
         self._run = None
-
