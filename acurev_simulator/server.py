@@ -289,7 +289,8 @@ class Simulator:
 
     def _filled(self, request: Request, reply: Reply) -> Reply:
         """Overwrite the words of filled blocks inside a read reply (see ``Faults.fill``)."""
-        assert request.address is not None and request.count is not None
+        assert request.address is not None
+        assert request.count is not None
         start, end = request.address, request.address + request.count
         hits = []
         for key, word in self.faults.fill.items():

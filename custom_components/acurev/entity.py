@@ -12,7 +12,6 @@ from pyacurev.points import Point, PointValue, Quantity
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
 
-
 # float32 carries 24 bits, about 7 significant decimal digits; whatever follows them
 # is noise of the conversion (1.2 kW -> 1200.00004768372 W), not a measurement.
 FLOAT32_DIGITS = 7

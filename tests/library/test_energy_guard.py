@@ -9,6 +9,7 @@ books must equal what the meter showed it counted: zero phantom kWh.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,12 +147,12 @@ def test_announcement_before_the_guard_existed_is_not_news() -> None:
 
 
 def test_reset_of_a_small_counter_shows_as_zero_first() -> None:
-    """Home Assistant sees a reset only below 90 %: 0.5 -> 0.5 would book nothing."""
-    notice = ResetNotice()
-    g = guard(notice=notice)
-    g.update(0.5, 0.0)
-    assert feed(g, [0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.6], start=60.0)[-1] in (0.0, 0.6)
-    assert g.value is not None and g.reference is not None
+    """Home Assistant sees a reset only below 90 %: 1.0 -> 0.9 would book -0.1."""
+    g = guard()
+    g.update(1.0, 0.0)
+    published = feed(g, [0.0, 0.3, 0.6, 0.9, 0.9, 0.9, 1.1, 1.2], start=60.0)
+    assert published == [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.1, 1.2]
+    assert ha_booked([1.0, 0.0, 1.1, 1.2]) == pytest.approx(1.2)  # all since the reset
 
 
 def test_restore_continues_with_the_time_of_the_value() -> None:
@@ -239,7 +240,7 @@ def ha_booked(published: list[float]) -> float:
     any other change counts as its difference (a small drop books negative energy).
     """
     booked = 0.0
-    for prev, new in zip(published, published[1:], strict=False):
+    for prev, new in itertools.pairwise(published):
         booked += new if new < HA_RESET_FRACTION * prev else new - prev
     return booked
 
