@@ -12,8 +12,10 @@ Order in which the server applies them to a request:
 4. the request runs; ``delay`` seconds pass before the reply is sent;
 5. ``fill``: a read (FC03) overlapping a listed block key answers that block's words
    with the given word instead (0x0000: a booting meter's zeros; 0xFFFF: the "no
-   data" word), for the next ``fill_count`` such reads when that is set, else until
-   cleared. The meter itself is untouched: its counters keep the true values;
+   data" word), or with a tuple of words repeated over the block (two words: every
+   32-bit entry the same wrong value), for the next ``fill_count`` such reads when
+   that is set, else until cleared. The meter itself is untouched: its counters
+   keep the true values;
 6. ``corrupt`` garbles the reply frame (every reply, or only the next
    ``corrupt_count`` replies when that is set):
 
@@ -58,7 +60,7 @@ class Faults:
     corrupt: CorruptMode | None = None
     corrupt_count: int | None = None
     max_clients: int | None = DEFAULT_MAX_CLIENTS
-    fill: dict[str, int] = field(default_factory=dict)
+    fill: dict[str, int | tuple[int, ...]] = field(default_factory=dict)
     fill_count: int | None = None
 
     def reset(self) -> None:
@@ -77,7 +79,7 @@ class Faults:
         ):
             setattr(self, name, getattr(fresh, name))
 
-    def take_fill(self) -> dict[str, int]:
+    def take_fill(self) -> dict[str, int | tuple[int, ...]]:
         """The fills to apply to the read being answered now (counts one down)."""
         fill = self.fill
         if fill and self.fill_count is not None:

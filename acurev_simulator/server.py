@@ -301,9 +301,10 @@ class Simulator:
             return reply
         self.faults.take_fill()
         words = list(struct.unpack(f">{request.count}H", reply.pdu[2:]))
-        for blk, word in hits:
+        for blk, fill in hits:
+            pattern = (fill,) if isinstance(fill, int) else fill
             for addr in range(max(start, blk.address), min(end, blk.end)):
-                words[addr - start] = word & 0xFFFF
+                words[addr - start] = pattern[(addr - blk.address) % len(pattern)] & 0xFFFF
         pdu = reply.pdu[:2] + struct.pack(f">{request.count}H", *words)
         return Reply(pdu, registers=reply.registers)
 
