@@ -143,7 +143,7 @@ class Bench:
         assert entry is not None
         for coordinator in (entry.runtime_data.slow, entry.runtime_data.fast):
             coordinator.update_interval = None
-            coordinator._unschedule_refresh()  # noqa: SLF001 - no public way in 2025.4
+            coordinator._unschedule_refresh()  # no public way in 2025.4
 
     async def poll(self) -> None:
         entry = self.hass.config_entries.async_get_entry(self.entry_id)
