@@ -157,7 +157,8 @@ class RejectLog:
     def believed(self, name: str, what: str, old: float | None, new: float) -> None:
         """A new level was accepted (announced or confirmed reset, confirmed jump)."""
         self.accepted[what] += 1
-        _LOGGER.info("Meter %s: %s of %s: %r -> %r", self.meter, what, name, old, new)
+        # Debug: a reset moves every counter of the meter at once.
+        _LOGGER.debug("Meter %s: %s of %s: %r -> %r", self.meter, what, name, old, new)
 
     def as_dict(self) -> dict[str, object]:
         """For diagnostics."""
@@ -218,16 +219,20 @@ class EnergyGuard:
         """Most the meter can count in ``seconds`` (two counts of rounding slack)."""
         return self.max_power_kw * max(seconds, 0.0) / 3600.0 + 2 * self.resolution
 
-    def restore(self, value: float | None, at: float | None) -> None:
-        """Continue from the value published before a restart (``at``: when it was)."""
-        if (
-            value is not None
-            and math.isfinite(value)
-            and 0 <= value < self.sentinel_floor
-            and at is not None
-        ):
-            self.value = self.reference = value
-            self.at = at
+    def restore(
+        self, value: float | None, at: float | None, reference: float | None = None
+    ) -> None:
+        """Continue after a restart from the published value, the time of the last
+        believed reading (``at``) and that reading (``reference``, when it differed)."""
+        if not self._usable(value) or at is None:
+            return
+        assert value is not None
+        self.value = value
+        self.reference = reference if self._usable(reference) else value
+        self.at = at
+
+    def _usable(self, value: float | None) -> bool:
+        return value is not None and math.isfinite(value) and 0 <= value < self.sentinel_floor
 
     def update(self, reading: float | None, now: float) -> float | None:
         """Feed one reading taken at ``now``; return the value to publish."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
@@ -17,7 +19,13 @@ from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
-from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
+from .coordinator import (
+    AcuRevConfigEntry,
+    AcuRevCoordinator,
+    AcuRevRuntimeData,
+    ClockSync,
+    quiet_pymodbus,
+)
 from .entity import device_info
 from .logs import LogWatcher
 from .options import clock_sync_threshold, energy_interval, point_options, scan_interval
@@ -63,6 +71,17 @@ def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGrou
 
 async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
     """Connect, check the meter is the one configured, start polling."""
+    unquiet = quiet_pymodbus(entry.data[CONF_HOST], entry.data[CONF_PORT])
+    try:
+        return await _async_setup_entry(hass, entry, unquiet)
+    except BaseException:
+        unquiet()
+        raise
+
+
+async def _async_setup_entry(
+    hass: HomeAssistant, entry: AcuRevConfigEntry, unquiet: Callable[[], None]
+) -> bool:
     client = AcuRevClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
@@ -109,6 +128,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         energy_interval(entry.options),
         "counters",
     )
+    fast.peer, slow.peer = slow, fast
     runtime = AcuRevRuntimeData(
         client, device, fast, slow, opts, alarm_settings=alarm_settings, settings=settings
     )
@@ -135,6 +155,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     )
 
     entry.async_on_unload(entry.add_update_listener(_async_reload))
+    entry.async_on_unload(unquiet)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import voluptuous as vol
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -30,7 +31,7 @@ async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> Non
 
 
 async def test_reset_energy_is_accepted_as_a_genuine_reset(
-    hass: HomeAssistant, simulator, loaded_entry
+    hass: HomeAssistant, simulator, loaded_entry, freezer: FrozenDateTimeFactory
 ) -> None:
     meter = simulator.meter
     serial = meter.serial
@@ -56,6 +57,7 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(
     # statistics, not a glitch to be held back and not a negative step.
     assert number(hass, "sensor", serial, key) == 0
     meter.advance(3600)
+    freezer.tick(3600)
     await loaded_entry.runtime_data.slow.async_refresh()
     await hass.async_block_till_done()
     after = number(hass, "sensor", serial, key)

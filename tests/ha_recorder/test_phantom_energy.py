@@ -444,6 +444,22 @@ async def _run(
     @example([(DOWN, 3), (PANEL_RESET, 0.0), (DOWN, 2), (GOOD, 1)])
     @example(
         [
+            (FAILED_RESET, 0.0),
+            (DOWN, 9),
+            (LOAD, 1.5),
+            (ZEROS, 1),
+            (DOWN, 8),
+            (DROP, 0.817),
+            (LOAD, 11.57),
+            (RESTART, 0.0),
+            (SPIKE, 76744.5),
+            (LOAD, 1.5),
+            (OUR_RESET, 0.0),
+            (GOOD, 5),
+        ]
+    )
+    @example(
+        [
             (RESTART, 0.0),
             (GOOD, 4),
             (OUR_RESET, 0.0),

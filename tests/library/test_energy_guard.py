@@ -348,10 +348,11 @@ class Model:
                 self.publish(None)
         elif kind == RESTART:
             self.good_streak = 0  # a held reset's evidence is not kept across restarts
+            old = self.guard
             self.notice = ResetNotice()
             self.guard = guard(notice=self.notice)
-            if self.published:
-                self.guard.restore(self.published[-1], self.changed_at)
+            # What the sensor stores: the published value, the reference and its time.
+            self.guard.restore(old.value, old.at, old.reference)
         elif kind == PANEL_RESET:
             self.reset()
         elif kind == OUR_RESET:
