@@ -255,7 +255,6 @@ class Model:
     notice: ResetNotice = field(default_factory=ResetNotice)
     guard: EnergyGuard = field(init=False)
     published: list[float] = field(default_factory=list)
-    changed_at: float = 0.0
     # Per segment between resets: where it started (first reading, or 0 after a
     # reset), the last good reading, and the true reading at the last poll the
     # meter answered (glitch or not).
@@ -283,7 +282,6 @@ class Model:
         value = self.guard.update(reading, self.now)
         if value is not None and (not self.published or value != self.published[-1]):
             self.published.append(value)
-            self.changed_at = self.now
 
     def good(self) -> None:
         r, streak = self.reading, self.good_streak
