@@ -63,6 +63,7 @@ from tests.ha.helpers import device_id, entity_id
 EXAMPLES = 500
 CHANNEL = 1  # CT primary 100 A at 120 V: the guard's bound is 24 kW
 KEY = f"ch{CHANNEL:02d}_import_energy"
+KEY_ENTITY_SUFFIX = f"channel_{CHANNEL}_import_energy"  # the entity id's end (translation)
 BANK = "import_active"
 BLOCK = "import_active_energy_bank"
 POLL = 60.0
@@ -165,6 +166,7 @@ class Bench:
         self.entry_id = entry.entry_id
         self.manual()
         self.eid = entity_id(self.hass, "sensor", self.sim.meter.serial, KEY)
+        assert self.eid.endswith(KEY_ENTITY_SUFFIX)  # else the recorder would not record it
         self.last_good = self.truth
         self.periods.append(
             self.now.replace(minute=self.now.minute - self.now.minute % 5, second=0)
@@ -345,13 +347,23 @@ class Episode:
             await self.set_load(arg)
 
     async def settle(self) -> None:
-        """Enough load and time for every held state to resolve."""
+        """Load and time until Home Assistant shows what the meter shows, twice running.
+
+        Confirming a held reset takes a few minutes of counting; a value published too
+        high (a spike small enough to be possible) needs the meter to count past it,
+        for which a long stretch at load follows if needed.
+        """
         await self.set_load(MAX_LOAD_KW / 2)
+        agreeing = 0
         for _ in range(SETTLE_POLLS + 1):
             await self.good()
-        self.b.tick(3 * 3600)
-        for _ in range(3):
+            agreeing = agreeing + 1 if self.b.published == self.b.truth else 0
+            if agreeing == 2:
+                break
+        else:
+            self.b.tick(3 * 3600)
             await self.good()
+        assert self.b.published == self.b.truth
         # Into the next 5-minute period, so the last one with polls can be compiled.
         now = self.b.now
         self.b.tick(300 - (now.minute % 5) * 60 - now.second + 1)
@@ -396,6 +408,13 @@ async def play(bench: Bench, sequence: list[tuple[str, float]]) -> None:
     # The drops HA takes for resets are the genuine ones; no other drop was published.
     assert all(b < HA_RESET_FRACTION * a for a, b in itertools.pairwise(bench.trace) if b < a)
     bench.clean = True
+
+
+@pytest.fixture
+def recorder_config() -> dict[str, Any]:
+    """Record the one counter under test: each poll updates every sensor of the meter, and
+    writing all of them would be most of the run time (the statistics do not change)."""
+    return {"include": {"entity_globs": [f"sensor.*_{KEY_ENTITY_SUFFIX}"]}}
 
 
 @pytest.mark.timeout(900)
