@@ -144,13 +144,12 @@ class RejectLog:
         level = logging.WARNING if first else logging.DEBUG
         _LOGGER.log(
             level,
-            "Meter %s: %s reading %r of %s held back (%s); keeping %r. "
-            "Further rejects are counted in diagnostics",
+            "Meter %r: held back a %s reading of %s (%r), keeping %r; further ones "
+            "are counted in the diagnostics",
             self.meter,
             why.value,
-            reading,
             name,
-            why.value,
+            reading,
             published,
         )
 
