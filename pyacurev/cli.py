@@ -160,7 +160,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m custom_components.acurev``; returns the exit code."""
+    """Entry point of ``acurev`` (and ``python -m pyacurev``); returns the exit code."""
     # pymodbus logs every refused connect and exception response; the one-line
     # error below already says it, and scripts parse stderr.
     logging.getLogger("pymodbus").addHandler(logging.NullHandler())

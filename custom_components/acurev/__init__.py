@@ -6,13 +6,14 @@ from collections.abc import Callable
 
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from pyacurev.client import AcuRevClient
-from pyacurev.errors import AcuRevError, AcuRevIdentityError
+from pyacurev.energy_guard import RejectLog
+from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
 from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
@@ -21,14 +22,17 @@ from pyacurev.points import Option, build_points
 from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import (
     AcuRevConfigEntry,
-    AcuRevCoordinator,
     AcuRevRuntimeData,
     ClockSync,
+    CountersCoordinator,
+    ReadingsCoordinator,
     quiet_pymodbus,
 )
 from .entity import device_info
+from .errors import Context, translated
 from .logs import LogWatcher
-from .options import clock_sync_threshold, energy_interval, point_options, scan_interval
+from .options import clock_sync_threshold, point_options
+from .options_flow import NEEDS_UPDATE_LISTENER
 from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [
@@ -70,7 +74,7 @@ def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGrou
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
-    """Connect, check the meter is the one configured, start polling."""
+    """Connect, check the meter is the one configured, poll once, then create the entities."""
     unquiet = quiet_pymodbus(entry.data[CONF_HOST], entry.data[CONF_PORT])
     try:
         return await _async_setup_entry(hass, entry, unquiet)
@@ -90,24 +94,14 @@ async def _async_setup_entry(
         expected_serial=entry.unique_id,
     )
     try:
-        device = await client.read_device_info()
-        alarm_settings = (
-            await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
-        ).alarm_settings
-    except AcuRevIdentityError as err:
+        with translated(Context.SETUP, {"host": entry.data[CONF_HOST]}):
+            device = await client.read_device_info()
+            alarm_settings = (
+                await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
+            ).alarm_settings
+    except HomeAssistantError:
         await client.close()
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="wrong_meter",
-            translation_placeholders={"expected": err.expected, "found": err.found},
-        ) from err
-    except AcuRevError as err:
-        await client.close()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": entry.data[CONF_HOST], "error": str(err)},
-        ) from err
+        raise
 
     try:
         settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
@@ -115,34 +109,24 @@ async def _async_setup_entry(
         # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
         settings = None
 
-    opts = point_options(entry.options)
-    fast = AcuRevCoordinator(
-        hass, entry, client, device, _fast_groups(device), scan_interval(entry.options), "readings"
+    # The device exists before the first poll, so events fired by it carry its id.
+    dev = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **device_info(device)
     )
-    slow = AcuRevCoordinator(
+    logs = LogWatcher(hass, entry.entry_id, device.serial, dev.id)
+    await logs.async_load()
+    threshold = clock_sync_threshold(entry.options)
+    opts = point_options(entry.options)
+    fast = ReadingsCoordinator(hass, entry, client, device, _fast_groups(device), logs)
+    slow = CountersCoordinator(
         hass,
         entry,
         client,
         device,
         _slow_groups(device, opts.enabled),
-        energy_interval(entry.options),
-        "counters",
+        ClockSync(threshold) if threshold is not None else None,
     )
     fast.peer, slow.peer = slow, fast
-    runtime = AcuRevRuntimeData(
-        client, device, fast, slow, opts, alarm_settings=alarm_settings, settings=settings
-    )
-    entry.runtime_data = runtime
-    # The device exists before the first poll, so events fired by it carry its id.
-    dev = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **device_info(runtime)
-    )
-    fast.logs = LogWatcher(hass, entry.entry_id, device.serial)
-    fast.logs.device_id = dev.id
-    await fast.logs.async_load()
-    threshold = clock_sync_threshold(entry.options)
-    if threshold is not None:
-        slow.clock_sync = ClockSync(threshold)
     try:
         await fast.async_config_entry_first_refresh()
         await slow.async_config_entry_first_refresh()
@@ -150,11 +134,21 @@ async def _async_setup_entry(
         await client.close()
         raise
     io = fast.data.io
-    runtime.points = build_points(
-        device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
+    entry.runtime_data = AcuRevRuntimeData(
+        client=client,
+        device=device,
+        fast=fast,
+        slow=slow,
+        options=opts,
+        points=build_points(
+            device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
+        ),
+        alarm_settings=alarm_settings,
+        settings=settings,
+        energy_rejects=RejectLog(device.serial),
     )
-
-    entry.async_on_unload(entry.add_update_listener(_async_reload))
+    if NEEDS_UPDATE_LISTENER:
+        entry.async_on_unload(entry.add_update_listener(_async_reload))
     entry.async_on_unload(unquiet)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -167,7 +161,7 @@ def _enabled_alarms(settings: AlarmSettings | None) -> tuple[int, ...]:
 
 
 async def _async_reload(hass: HomeAssistant, entry: AcuRevConfigEntry) -> None:
-    """Options or connection changed: rebuild everything from the meter."""
+    """HA 2025.4-2025.7 only: options changed, rebuild everything from the meter."""
     hass.config_entries.async_schedule_reload(entry.entry_id)
 
 

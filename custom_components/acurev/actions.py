@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from pyacurev.commands import ALL_DI_MASK, Command
-from pyacurev.errors import AcuRevError, AcuRevValueError
 from pyacurev.registers import DI_COUNT
 
 from .const import DOMAIN
 from .coordinator import AcuRevRuntimeData
+from .errors import Context, translated
 
 
 class Reset(StrEnum):
@@ -37,14 +37,6 @@ COMMANDS: dict[Reset, Command] = {
 }
 
 
-def _failed(err: AcuRevError, what: str) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="command_failed",
-        translation_placeholders={"command": what, "error": str(err)},
-    )
-
-
 async def async_reset(
     runtime: AcuRevRuntimeData, reset: Reset, digital_inputs: list[int] | None = None
 ) -> None:
@@ -54,11 +46,10 @@ async def async_reset(
         mask = 0
         for n in digital_inputs:
             mask |= 1 << (n - 1)
-    try:
+    with translated(Context.COMMAND, {"command": reset.value}):
+        # A failed command raises here: nothing announced, so a later glitch cannot
+        # pass as a reset.
         await runtime.client.run_command(COMMANDS[reset], mask)
-    except AcuRevError as err:
-        # Nothing announced: a failed command must not let a later glitch pass as a reset.
-        raise _failed(err, reset.value) from err
     if reset is Reset.RESET_ENERGY:
         # Announced only now that the meter acknowledged the clear, and before the
         # refresh below: the counters' drop is then taken as the one real reset.
@@ -70,10 +61,8 @@ async def async_reset(
 
 async def async_set_clock(runtime: AcuRevRuntimeData, when: datetime) -> None:
     """Set the meter clock (naive local time)."""
-    try:
+    with translated(Context.COMMAND, {"command": "set_clock"}):
         await runtime.client.set_clock(when)
-    except AcuRevError as err:
-        raise _failed(err, "set_clock") from err
     await runtime.slow.async_refresh()
 
 
@@ -88,16 +77,12 @@ async def async_set_ct_primary(runtime: AcuRevRuntimeData, channel: int, amps: i
                 "installed": str(runtime.device.installed_channels),
             },
         )
-    try:
+    with translated(
+        Context.COMMAND,
+        {"command": "set_ct_primary", "amps": str(amps)},
+        invalid_value_key="invalid_ct_primary",
+    ):
         await runtime.client.set_ct_primary(channel, amps)
-    except AcuRevValueError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="invalid_ct_primary",
-            translation_placeholders={"amps": str(amps)},
-        ) from err
-    except AcuRevError as err:
-        raise _failed(err, "set_ct_primary") from err
 
 
 DI_RANGE = range(1, DI_COUNT + 1)

@@ -6,7 +6,7 @@ from homeassistant.components.button import ButtonEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import Reset, async_reset
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
@@ -19,7 +19,7 @@ PARALLEL_UPDATES = 1
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One button per reset."""
     runtime = entry.runtime_data
@@ -38,7 +38,7 @@ class AcuRevResetButton(ButtonEntity, Entity):
         self._reset = reset
         self._attr_unique_id = f"{runtime.device.serial}_{reset.value}"
         self._attr_translation_key = reset.value
-        self._attr_device_info = device_info(runtime)
+        self._attr_device_info = device_info(runtime.device)
         # Clearing energy or records cannot be undone: keep those out of casual dashboards.
         self._attr_entity_registry_enabled_default = reset is not Reset.RESET_ENERGY
 

@@ -9,7 +9,6 @@ import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
-from homeassistant.helpers import selector
 
 from pyacurev.client import AcuRevClient
 from pyacurev.errors import (
@@ -18,44 +17,22 @@ from pyacurev.errors import (
     AcuRevTimeoutError,
 )
 from pyacurev.models import DeviceInfo
-from pyacurev.points import Option
 
 from .const import (
-    CONF_CLOCK_SYNC,
-    CONF_CLOCK_THRESHOLD,
-    CONF_ENERGY_INTERVAL,
-    CONF_SCAN_INTERVAL,
     CONF_UNIT_ID,
-    DEFAULT_CLOCK_THRESHOLD,
     DEFAULT_PORT,
     DEFAULT_UNIT_ID,
     DOMAIN,
-    MAX_ENERGY_INTERVAL,
-    MAX_SCAN_INTERVAL,
-    MIN_ENERGY_INTERVAL,
-    MIN_SCAN_INTERVAL,
     REQUEST_TIMEOUT,
 )
 from .coordinator import AcuRevConfigEntry
-from .options import energy_interval, point_options, scan_interval
+from .options_flow import AcuRevOptionsFlow
 
 KNOWN_MODELS = (2010, 2020)
 
 
 class NotAnAcuRevError(AcuRevError):
     """Something answers Modbus there, but not with an AcuRev identity."""
-
-
-def _seconds(minimum: int, maximum: int) -> selector.NumberSelector:
-    return selector.NumberSelector(
-        selector.NumberSelectorConfig(
-            min=minimum,
-            max=maximum,
-            step=1,
-            mode=selector.NumberSelectorMode.BOX,
-            unit_of_measurement="s",
-        )
-    )
 
 
 def _connection_schema(defaults: Mapping[str, Any], with_unit: bool = True) -> vol.Schema:
@@ -150,17 +127,14 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
                 if device is not None:
                     await self.async_set_unique_id(device.serial)
                     self._abort_if_unique_id_mismatch(reason="wrong_meter")
-                    # The entry's update listener reloads it; no reload here, so
-                    # the two never race (deprecated combination since 2026.6).
-                    self.hass.config_entries.async_update_entry(
+                    return self.async_update_reload_and_abort(
                         entry,
-                        data={
+                        data_updates={
                             **data,
                             CONF_PORT: int(data[CONF_PORT]),
                             CONF_UNIT_ID: int(data[CONF_UNIT_ID]),
                         },
                     )
-                    return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=_connection_schema(user_input or entry.data),
@@ -170,43 +144,5 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: AcuRevConfigEntry) -> OptionsFlow:
-        """Polling intervals and optional groups."""
+        """Optional point groups and clock sync."""
         return AcuRevOptionsFlow()
-
-
-class AcuRevOptionsFlow(OptionsFlow):
-    """Change polling intervals and which optional groups exist."""
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; saving it reloads the entry through its update listener."""
-        if user_input is not None:
-            return self.async_create_entry(
-                data={
-                    **user_input,
-                    CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-                    CONF_ENERGY_INTERVAL: int(user_input[CONF_ENERGY_INTERVAL]),
-                    CONF_CLOCK_THRESHOLD: int(user_input[CONF_CLOCK_THRESHOLD]),
-                }
-            )
-        options = self.config_entry.options
-        enabled = point_options(options).enabled
-        schema: dict[Any, Any] = {
-            vol.Required(CONF_SCAN_INTERVAL, default=scan_interval(options)): _seconds(
-                MIN_SCAN_INTERVAL, MAX_SCAN_INTERVAL
-            ),
-            vol.Required(CONF_ENERGY_INTERVAL, default=energy_interval(options)): _seconds(
-                MIN_ENERGY_INTERVAL, MAX_ENERGY_INTERVAL
-            ),
-        }
-        for opt in Option:
-            schema[vol.Required(opt.value, default=opt in enabled)] = selector.BooleanSelector()
-        schema[vol.Required(CONF_CLOCK_SYNC, default=options.get(CONF_CLOCK_SYNC, False))] = (
-            selector.BooleanSelector()
-        )
-        schema[
-            vol.Required(
-                CONF_CLOCK_THRESHOLD,
-                default=options.get(CONF_CLOCK_THRESHOLD, DEFAULT_CLOCK_THRESHOLD),
-            )
-        ] = _seconds(5, 3600)
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "acurev"
 MANUFACTURER: Final = "Accuenergy"
 
 CONF_UNIT_ID: Final = "unit_id"
-CONF_SCAN_INTERVAL: Final = "scan_interval"
-CONF_ENERGY_INTERVAL: Final = "energy_interval"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 1
+# Polling rates are fixed (core's rule for device integrations): another rate is
+# "polling off" in the entry's system options plus homeassistant.update_entity.
 # Readings every 10 s: fast enough for a load curve, a small share of what the
 # module's single Modbus TCP server can answer (a full fast poll is 6-8 requests).
-DEFAULT_SCAN_INTERVAL: Final = 10
+READINGS_INTERVAL: Final = timedelta(seconds=10)
 # Counters and demand change slowly; a minute keeps the Energy dashboard exact
 # (statistics are 5-minute buckets) at a fraction of the traffic.
-DEFAULT_ENERGY_INTERVAL: Final = 60
-MIN_SCAN_INTERVAL: Final = 2
-MAX_SCAN_INTERVAL: Final = 300
-MIN_ENERGY_INTERVAL: Final = 5
-MAX_ENERGY_INTERVAL: Final = 3600
+COUNTERS_INTERVAL: Final = timedelta(seconds=60)
 
 # A Modbus request that takes longer than this is treated as lost.
 REQUEST_TIMEOUT: Final = 5.0

@@ -1,5 +1,10 @@
 """Polling: one client per meter, two coordinators (fast readings, slow counters).
 
+Each coordinator is complete when constructed: the readings poller owns the log watcher that
+turns the meter's alarm/SOE rings into events, the counters poller owns the clock sync. Their
+rates are fixed (``const``): users who want another rate turn polling off in the entry's
+system options and call ``homeassistant.update_entity``.
+
 Both coordinators share the entry's single client, whose lock serialises every
 request: the module accepts only a few TCP clients, and a second connection per
 poll rate would waste one of them.
@@ -16,23 +21,19 @@ from datetime import datetime, timedelta
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
 from pyacurev.energy_guard import RejectLog, ResetNotice, power_limit_kw
-from pyacurev.errors import (
-    AcuRevError,
-    AcuRevIdentityError,
-    AcuRevTimeoutError,
-    ModbusExceptionError,
-)
+from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
 from pyacurev.layouts import user_inputs
 from pyacurev.models import AlarmSettings, DeviceInfo, MeterSettings, Snapshot
 from pyacurev.points import Point, PointOptions
 
-from .const import DOMAIN
+from .const import COUNTERS_INTERVAL, DOMAIN, READINGS_INTERVAL
+from .errors import Context, translated
 from .logs import LogWatcher
 
 _LOGGER = logging.getLogger(__name__)
@@ -127,29 +128,31 @@ _ONE_VOICE = _OneVoicePerMeter()
 _LOGGER.addFilter(_ONE_VOICE)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AcuRevRuntimeData:
-    """What a loaded entry holds: the shared client, the meter and its pollers."""
+    """What a loaded entry holds, built once when the first polls have answered.
+
+    The shared client, the meter's identity, its two pollers and the points the entities are
+    made from. Nothing is attached later: entities read from it, they never register into it.
+    """
 
     client: AcuRevClient
     device: DeviceInfo
-    fast: AcuRevCoordinator
-    slow: AcuRevCoordinator
+    fast: ReadingsCoordinator
+    slow: CountersCoordinator
     options: PointOptions
-    points: tuple[Point, ...] = ()
-    alarm_settings: AlarmSettings | None = None
+    points: tuple[Point, ...]
+    alarm_settings: AlarmSettings | None
     # CT primaries and rated voltage: the energy guards' physics bound (None: unknown).
-    settings: MeterSettings | None = None
+    settings: MeterSettings | None
+    # Counts (and logs once) the readings this meter's energy guards hold back.
+    energy_rejects: RejectLog
     # State the energy guards read: set only once the meter acknowledged an energy clear.
     reset_notice: ResetNotice = field(default_factory=ResetNotice)
-    energy_rejects: RejectLog = field(init=False)
 
-    def __post_init__(self) -> None:
-        """One reject log per meter, named by its serial."""
-        self.energy_rejects = RejectLog(self.device.serial)
-
-    def power_limit_kw(self, point: Point) -> float:
-        """Most power the channels behind ``point`` can carry (see ``power_limit_kw``)."""
+    def power_limit_kw(self, key: str) -> float:
+        """Most power the channels behind point ``key`` can carry (see ``power_limit_kw``)."""
+        point = next(p for p in self.points if p.key == key)
         if point.channel is not None:
             channels: tuple[int, ...] = (point.channel,)
         elif point.user is not None:
@@ -193,66 +196,88 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         client: AcuRevClient,
         device: DeviceInfo,
         groups: Iterable[ReadGroup],
-        interval: int,
+        interval: timedelta,
         name: str,
     ) -> None:
-        """Set up a poller for ``groups`` every ``interval`` seconds."""
+        """Set up a poller for ``groups`` every ``interval``."""
         super().__init__(
             hass,
             _LOGGER,
             config_entry=entry,
             name=f"{DOMAIN} {device.serial} {name}",
-            update_interval=timedelta(seconds=interval),
+            update_interval=interval,
         )
         self.client = client
         self.device = device
         self.groups = frozenset(groups)
-        self.logs: LogWatcher | None = None
-        self.clock_sync: ClockSync | None = None
         # The meter's other poller, and whether this one's failure went unlogged.
         self.peer: AcuRevCoordinator | None = None
         self.quiet = False
         _ONE_VOICE.by_name[self.name] = self
 
     async def _async_update_data(self) -> Snapshot:
-        # Every failure becomes UpdateFailed: the coordinator then marks the
-        # entities unavailable and logs once on the way down and once on the
-        # way back, instead of a partial snapshot ever reaching an entity.
-        try:
+        # Every failure becomes UpdateFailed: the coordinator then marks the entities
+        # unavailable and logs once on the way down and once on the way back, instead of a
+        # partial snapshot ever reaching an entity.
+        with translated(Context.POLL):
             snapshot = await self.client.read_snapshot(self.groups, self.device)
-            if self.logs is not None and snapshot.log_status is not None:
-                # The rings are read only when a pointer moved (or on first contact).
-                extra = self.logs.groups_needed(snapshot.log_status)
-                if extra:
-                    rings = await self.client.read_snapshot(extra, self.device)
-                    snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
-                    await self.logs.async_process(snapshot, extra)
-        except AcuRevIdentityError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="wrong_meter",
-                translation_placeholders={"expected": err.expected, "found": err.found},
-            ) from err
-        except AcuRevTimeoutError as err:
-            raise UpdateFailed(translation_domain=DOMAIN, translation_key="timeout") from err
-        except ModbusExceptionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="modbus_exception",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        except AcuRevError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        if snapshot.clock is not None:
-            # The meter keeps naive local time; compare it in HA's time zone.
-            meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
-            snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
-            await self._maybe_sync_clock(snapshot.clock_drift)
+            await self._after_read(snapshot)
         return snapshot
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
+        """What a poller does with a fresh snapshot besides publishing it."""
+
+
+class ReadingsCoordinator(AcuRevCoordinator):
+    """The fast poll: live values, I/O, and the alarm/SOE ring pointers."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: AcuRevConfigEntry,
+        client: AcuRevClient,
+        device: DeviceInfo,
+        groups: Iterable[ReadGroup],
+        logs: LogWatcher,
+    ) -> None:
+        """A readings poller that owns the meter's log watcher."""
+        super().__init__(hass, entry, client, device, groups, READINGS_INTERVAL, "readings")
+        self.logs = logs
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
+        if snapshot.log_status is None:
+            return
+        # The rings are read only when a pointer moved (or on first contact).
+        extra = self.logs.groups_needed(snapshot.log_status)
+        if extra:
+            rings = await self.client.read_snapshot(extra, self.device)
+            snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
+            await self.logs.async_process(snapshot, extra)
+
+
+class CountersCoordinator(AcuRevCoordinator):
+    """The slow poll: energy counters, identity, clock (and its sync), optional groups."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: AcuRevConfigEntry,
+        client: AcuRevClient,
+        device: DeviceInfo,
+        groups: Iterable[ReadGroup],
+        clock_sync: ClockSync | None,
+    ) -> None:
+        """A counters poller; ``clock_sync`` None leaves the meter's clock alone."""
+        super().__init__(hass, entry, client, device, groups, COUNTERS_INTERVAL, "counters")
+        self.clock_sync = clock_sync
+
+    async def _after_read(self, snapshot: Snapshot) -> None:
+        if snapshot.clock is None:
+            return
+        # The meter keeps naive local time; compare it in HA's time zone.
+        meter_time = snapshot.clock.replace(tzinfo=dt_util.get_default_time_zone())
+        snapshot.clock_drift = (meter_time - dt_util.now()).total_seconds()
+        await self._maybe_sync_clock(snapshot.clock_drift)
 
     async def _maybe_sync_clock(self, drift: float) -> None:
         now = dt_util.now()

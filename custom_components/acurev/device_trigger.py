@@ -1,8 +1,11 @@
-"""Device triggers: alarm occurred/recovered, DI turned on/off, relay turned on/off.
+"""Device triggers: alarm occurred / recovered, optionally for one alarm channel.
 
 Alarms fire on the integration's ``acurev_alarm`` event (matching the device and,
-optionally, the alarm channel); DIs and relays are state triggers on their
-entities, so the automation editor lists them under the meter.
+optionally, the alarm channel); the alarm event entity is the entity-based alternative.
+DI and relay changes are offered by Home Assistant's own state triggers of their
+entities, so this module no longer lists ``di_turned_on/off`` / ``relay_turned_on/off``;
+automations created with them before still validate and attach (as state triggers), so
+nothing a user built breaks.
 """
 
 from __future__ import annotations
@@ -24,26 +27,30 @@ from homeassistant.const import (
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
+from pyacurev import keys
+from pyacurev.keys import Role
 from pyacurev.registers import ALARM_CHANNEL_COUNT
 
 from .const import DOMAIN, EVENT_ALARM
 
 CONF_CHANNEL = "channel"
 ALARM_TRIGGERS = {"alarm_occurred": "occurred", "alarm_recovered": "recovered"}
-ENTITY_TRIGGERS = {
-    "di_turned_on": ("binary_sensor", "_di_", STATE_ON),
-    "di_turned_off": ("binary_sensor", "_di_", STATE_OFF),
-    "relay_turned_on": ("switch", "_relay_", STATE_ON),
-    "relay_turned_off": ("switch", "_relay_", STATE_OFF),
+# Not listed any more (built-in state triggers cover them); still attached for old automations.
+LEGACY_ENTITY_TRIGGERS = {
+    "di_turned_on": STATE_ON,
+    "di_turned_off": STATE_OFF,
+    "relay_turned_on": STATE_ON,
+    "relay_turned_off": STATE_OFF,
 }
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
     {
-        vol.Required(CONF_TYPE): vol.In([*ALARM_TRIGGERS, *ENTITY_TRIGGERS]),
+        vol.Required(CONF_TYPE): vol.In([*ALARM_TRIGGERS, *LEGACY_ENTITY_TRIGGERS]),
         vol.Optional(CONF_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, ALARM_CHANNEL_COUNT)),
         vol.Optional(CONF_ENTITY_ID): cv.entity_id_or_uuid,
     }
@@ -59,30 +66,33 @@ def _base(device_id: str, trigger_type: str) -> dict[str, Any]:
     }
 
 
-def _is_point(entry: er.RegistryEntry, marker: str) -> bool:
-    # Unique ids are <serial>_di_<n> / <serial>_relay_<n>; DI counters end in _count.
-    tail = entry.unique_id.rsplit(marker, 1)
-    return len(tail) == 2 and tail[1].isdigit()
+def _alarm_channels(hass: HomeAssistant, device_id: str) -> list[int]:
+    """The alarm channels the meter has entities for (unique ids are ``<serial>_<key>``)."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        return []
+    serials = [ident for domain, ident in device.identifiers if domain == DOMAIN]
+    channels: set[int] = set()
+    for entry in er.async_entries_for_device(er.async_get(hass), device_id):
+        if entry.platform != DOMAIN:
+            continue
+        for serial in serials:
+            prefix = f"{serial}_"
+            if not entry.unique_id.startswith(prefix):
+                continue
+            ref = keys.parse(entry.unique_id.removeprefix(prefix))
+            if ref is not None and ref.role is Role.ALARM and ref.channel is not None:
+                channels.add(ref.channel)
+    return sorted(channels)
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:
-    """Every trigger the meter offers."""
+    """Every trigger the meter offers: any alarm, and each alarm channel's."""
     triggers: list[dict[str, Any]] = []
-    entities = er.async_entries_for_device(er.async_get(hass), device_id)
-    alarm_channels = sorted(
-        int(e.unique_id.rsplit("_alarm_", 1)[1])
-        for e in entities
-        if e.platform == DOMAIN and e.domain == "binary_sensor" and _is_point(e, "_alarm_")
-    )
+    channels = _alarm_channels(hass, device_id)
     for trigger_type in ALARM_TRIGGERS:
         triggers.append(_base(device_id, trigger_type))
-        triggers += [{**_base(device_id, trigger_type), CONF_CHANNEL: ch} for ch in alarm_channels]
-    for trigger_type, (domain, marker, _) in ENTITY_TRIGGERS.items():
-        triggers += [
-            {**_base(device_id, trigger_type), CONF_ENTITY_ID: e.id}
-            for e in entities
-            if e.platform == DOMAIN and e.domain == domain and _is_point(e, marker)
-        ]
+        triggers += [{**_base(device_id, trigger_type), CONF_CHANNEL: ch} for ch in channels]
     return triggers
 
 
@@ -109,7 +119,7 @@ async def async_attach_trigger(
     action: TriggerActionType,
     trigger_info: TriggerInfo,
 ) -> CALLBACK_TYPE:
-    """Attach an event trigger (alarms) or a state trigger (DIs, relays)."""
+    """Attach an event trigger (alarms) or, for old automations, a state trigger."""
     trigger_type = config[CONF_TYPE]
     if trigger_type in ALARM_TRIGGERS:
         event_data: dict[str, Any] = {
@@ -128,7 +138,7 @@ async def async_attach_trigger(
         return await event_trigger.async_attach_trigger(
             hass, event_config, action, trigger_info, platform_type="device"
         )
-    _, _, to_state = ENTITY_TRIGGERS[trigger_type]
+    to_state = LEGACY_ENTITY_TRIGGERS[trigger_type]
     state_config = await state_trigger.async_validate_trigger_config(
         hass,
         {

@@ -2,44 +2,29 @@
 
 from __future__ import annotations
 
-import math
-
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from pyacurev.points import Point, PointValue, Quantity
+from pyacurev.models import DeviceInfo as MeterInfo
+from pyacurev.points import PointValue
 
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
+from .descriptions import (
+    AcuRevBinarySensorEntityDescription,
+    AcuRevSensorEntityDescription,
+    AcuRevSwitchEntityDescription,
+)
 
-# float32 carries 24 bits, about 7 significant decimal digits; whatever follows them
-# is noise of the conversion (1.2 kW -> 1200.00004768372 W), not a measurement.
-FLOAT32_DIGITS = 7
-# Counted, not measured: scaled integers the decoder already rounded to their step.
-_EXACT = frozenset(
-    {
-        Quantity.ENERGY,
-        Quantity.REACTIVE_ENERGY,
-        Quantity.APPARENT_ENERGY,
-        Quantity.COUNT,
-        Quantity.DURATION_H,
-    }
+type _Description = (
+    AcuRevSensorEntityDescription
+    | AcuRevBinarySensorEntityDescription
+    | AcuRevSwitchEntityDescription
 )
 
 
-def meter_resolution(value: PointValue, quantity: Quantity) -> PointValue:
-    """``value`` rounded to what the meter resolves (the one place states are rounded)."""
-    if quantity in _EXACT or isinstance(value, bool) or not isinstance(value, float):
-        return value
-    if value == 0 or not math.isfinite(value):
-        return value
-    digits = FLOAT32_DIGITS - 1 - math.floor(math.log10(abs(value)))
-    return round(value, digits)
-
-
-def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
+def device_info(dev: MeterInfo) -> DeviceInfo:
     """The meter as a Home Assistant device."""
-    dev = runtime.device
     return DeviceInfo(
         identifiers={(DOMAIN, dev.serial)},
         manufacturer=MANUFACTURER,
@@ -54,25 +39,23 @@ def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
 
 
 class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
-    """An entity backed by one point of the catalogue."""
+    """An entity made from one catalogue point's description (subclasses narrow its type)."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, point: Point
+        self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, description: _Description
     ) -> None:
-        """Bind the point to its coordinator."""
+        """Bind the description to its coordinator; unique id ``<serial>_<point key>``."""
         super().__init__(coordinator)
-        self.point = point
-        self._attr_unique_id = f"{runtime.device.serial}_{point.key}"
-        self._attr_translation_key = point.translation_key
-        self._attr_translation_placeholders = dict(point.placeholders)
-        self._attr_entity_registry_enabled_default = point.enabled_default
-        self._attr_device_info = device_info(runtime)
+        self.entity_description = description
+        self._value_fn = description.value_fn
+        self._attr_unique_id = f"{runtime.device.serial}_{description.key}"
+        self._attr_device_info = device_info(runtime.device)
 
     @property
     def point_value(self) -> PointValue:
         """The point's value in the latest snapshot (None when absent)."""
         if self.coordinator.data is None:
             return None
-        return meter_resolution(self.point.value(self.coordinator.data), self.point.quantity)
+        return self._value_fn(self.coordinator.data)

@@ -6,7 +6,7 @@ from typing import Any
 
 from homeassistant.components.event import EventEntity
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVENT_ALARM, EVENT_SOE
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
@@ -19,7 +19,7 @@ PARALLEL_UPDATES = 0
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One event entity per log."""
     runtime = entry.runtime_data
@@ -45,7 +45,7 @@ class AcuRevLogEvent(EventEntity):
         self._attr_unique_id = f"{self._serial}_{key}"
         self._attr_translation_key = key
         self._attr_event_types = event_types
-        self._attr_device_info = device_info(runtime)
+        self._attr_device_info = device_info(runtime.device)
 
     async def async_added_to_hass(self) -> None:
         """Subscribe while the entity exists (entity-event-setup)."""

@@ -53,11 +53,11 @@ def di_numbers(bitmap: int) -> list[int]:
 class LogWatcher:
     """Follows one meter's alarm and SOE rings and fires the events."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str, serial: str) -> None:
-        """Trackers start unknown until ``async_load``."""
+    def __init__(self, hass: HomeAssistant, entry_id: str, serial: str, device_id: str) -> None:
+        """Trackers start unknown until ``async_load``; events carry ``device_id``."""
         self.hass = hass
         self.serial = serial
-        self.device_id: str | None = None
+        self.device_id = device_id
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.logs"
         )

@@ -10,11 +10,7 @@ from pyacurev.points import Option, PointOptions
 from .const import (
     CONF_CLOCK_SYNC,
     CONF_CLOCK_THRESHOLD,
-    CONF_ENERGY_INTERVAL,
-    CONF_SCAN_INTERVAL,
     DEFAULT_CLOCK_THRESHOLD,
-    DEFAULT_ENERGY_INTERVAL,
-    DEFAULT_SCAN_INTERVAL,
 )
 
 # Optional groups that are on when the user has not chosen.
@@ -26,16 +22,6 @@ def point_options(options: Mapping[str, Any]) -> PointOptions:
     return PointOptions(
         frozenset(opt for opt in Option if options.get(opt.value, opt in DEFAULT_GROUPS))
     )
-
-
-def scan_interval(options: Mapping[str, Any]) -> int:
-    """Seconds between fast polls."""
-    return int(options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL))
-
-
-def energy_interval(options: Mapping[str, Any]) -> int:
-    """Seconds between counter polls."""
-    return int(options.get(CONF_ENERGY_INTERVAL, DEFAULT_ENERGY_INTERVAL))
 
 
 def clock_sync_threshold(options: Mapping[str, Any]) -> float | None:

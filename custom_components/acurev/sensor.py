@@ -8,101 +8,52 @@ from typing import Any
 
 from homeassistant.components.sensor import (
     RestoreSensor,
-    SensorDeviceClass,
     SensorEntity,
     SensorExtraStoredData,
-    SensorStateClass,
 )
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from pyacurev.energy_guard import EnergyGuard
-from pyacurev.points import Kind, Point, Poll, Quantity
+from pyacurev.points import Poll
 
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
+from .descriptions import AcuRevSensorEntityDescription, sensor_descriptions
 from .entity import AcuRevEntity
 
 # Coordinator-based, read only: the coordinators already serialise the polls.
 PARALLEL_UPDATES = 0
 
-# Reactive energy got a device class in HA 2025.6; on older cores the sensor
-# still records kvarh, just without the class.
-_REACTIVE_ENERGY = getattr(SensorDeviceClass, "REACTIVE_ENERGY", None)
-
-LOAD_NATURE_OPTIONS = ["inductive", "capacitive", "resistive"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Style:
-    device_class: SensorDeviceClass | None
-    state_class: SensorStateClass | None
-    precision: int | None
-
-
-_MEASURE = SensorStateClass.MEASUREMENT
-_TOTAL_INC = SensorStateClass.TOTAL_INCREASING
-STYLES: dict[Quantity, _Style] = {
-    Quantity.VOLTAGE: _Style(SensorDeviceClass.VOLTAGE, _MEASURE, 1),
-    Quantity.CURRENT: _Style(SensorDeviceClass.CURRENT, _MEASURE, 2),
-    Quantity.ACTIVE_POWER: _Style(SensorDeviceClass.POWER, _MEASURE, 0),
-    Quantity.REACTIVE_POWER: _Style(SensorDeviceClass.REACTIVE_POWER, _MEASURE, 0),
-    Quantity.APPARENT_POWER: _Style(SensorDeviceClass.APPARENT_POWER, _MEASURE, 0),
-    Quantity.POWER_FACTOR: _Style(SensorDeviceClass.POWER_FACTOR, _MEASURE, 3),
-    Quantity.FREQUENCY: _Style(SensorDeviceClass.FREQUENCY, _MEASURE, 2),
-    Quantity.PERCENT: _Style(None, _MEASURE, 1),
-    Quantity.LOAD_NATURE: _Style(SensorDeviceClass.ENUM, None, None),
-    Quantity.ENERGY: _Style(SensorDeviceClass.ENERGY, _TOTAL_INC, 2),
-    Quantity.REACTIVE_ENERGY: _Style(_REACTIVE_ENERGY, _TOTAL_INC, 2),
-    Quantity.APPARENT_ENERGY: _Style(None, _TOTAL_INC, 2),
-    Quantity.COUNT: _Style(None, _TOTAL_INC, 0),
-    Quantity.RATIO: _Style(None, _MEASURE, 2),
-    Quantity.DURATION_H: _Style(SensorDeviceClass.DURATION, _TOTAL_INC, 1),
-    Quantity.DURATION_S: _Style(SensorDeviceClass.DURATION, _MEASURE, 0),
-    Quantity.TIMESTAMP: _Style(SensorDeviceClass.TIMESTAMP, None, None),
-}
-
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create one sensor per sensor-like point of the meter."""
     runtime = entry.runtime_data
     entities: list[SensorEntity] = []
-    for point in runtime.points:
-        if point.kind in (Kind.BINARY, Kind.RELAY):
+    for description in sensor_descriptions(runtime.points):
+        coordinator = runtime.slow if description.poll is Poll.SLOW else runtime.fast
+        if not description.exists_fn(coordinator.data):
             continue
-        if point.kind is Kind.COUNTER and point.quantity is not Quantity.COUNT:
-            entities.append(AcuRevEnergySensor(runtime, point))
-        else:
-            entities.append(AcuRevSensor(runtime, point))
+        cls = AcuRevEnergySensor if description.guarded else AcuRevSensor
+        entities.append(cls(runtime, description))
     async_add_entities(entities)
 
 
 class AcuRevSensor(AcuRevEntity, SensorEntity):
     """A point shown as a sensor."""
 
-    def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
-        """Style the sensor from the point's quantity."""
-        coordinator = runtime.slow if point.poll is Poll.SLOW else runtime.fast
-        super().__init__(runtime, coordinator, point)
-        style = STYLES[point.quantity]
-        self._attr_device_class = style.device_class
-        self._attr_native_unit_of_measurement = point.unit
-        self._attr_suggested_display_precision = style.precision
-        # A previous month's total is a fixed number, not a growing counter.
-        self._attr_state_class = (
-            None
-            if (point.quantity is Quantity.ENERGY and point.kind is Kind.MEASUREMENT)
-            else style.state_class
-        )
-        if point.quantity is Quantity.LOAD_NATURE:
-            self._attr_options = LOAD_NATURE_OPTIONS
-        if point.diagnostic:
-            self._attr_entity_category = EntityCategory.DIAGNOSTIC
+    entity_description: AcuRevSensorEntityDescription
+
+    def __init__(
+        self, runtime: AcuRevRuntimeData, description: AcuRevSensorEntityDescription
+    ) -> None:
+        """Bind the description to the poller that reads its point."""
+        coordinator = runtime.slow if description.poll is Poll.SLOW else runtime.fast
+        super().__init__(runtime, coordinator, description)
 
     @property
     def native_value(self) -> float | str | datetime | None:
@@ -132,12 +83,14 @@ class _GuardStoredData(SensorExtraStoredData):
 class AcuRevEnergySensor(AcuRevSensor, RestoreSensor):
     """A cumulative counter that never goes backwards except on a genuine reset."""
 
-    def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
+    def __init__(
+        self, runtime: AcuRevRuntimeData, description: AcuRevSensorEntityDescription
+    ) -> None:
         """Start the guard empty; it is restored when the entity is added."""
-        super().__init__(runtime, point)
+        super().__init__(runtime, description)
         self.guard = EnergyGuard(
-            point.key,
-            max_power_kw=runtime.power_limit_kw(point),
+            description.key,
+            max_power_kw=runtime.power_limit_kw(description.key),
             notice=runtime.reset_notice,
             log=runtime.energy_rejects,
         )

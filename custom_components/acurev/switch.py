@@ -7,41 +7,44 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
-
-from pyacurev.errors import AcuRevError, ModbusExceptionError
-from pyacurev.points import Kind, Point
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
+from .descriptions import AcuRevSwitchEntityDescription, switch_descriptions
 from .entity import AcuRevEntity
+from .errors import Context, translated
 
 # One relay command at a time per meter: writes share the meter's single link.
 PARALLEL_UPDATES = 1
-
-_EXC_DEVICE_FAILURE = 4  # the meter refuses to force a relay in alarm/event mode
 
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: AcuRevConfigEntry,
-    async_add_entities: AddEntitiesCallback,
+    async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One switch per relay."""
     runtime = entry.runtime_data
     async_add_entities(
-        AcuRevRelaySwitch(runtime, p) for p in runtime.points if p.kind is Kind.RELAY
+        AcuRevRelaySwitch(runtime, description)
+        for description in switch_descriptions(runtime.points)
+        if description.exists_fn(runtime.fast.data)
     )
 
 
 class AcuRevRelaySwitch(AcuRevEntity, SwitchEntity):
     """Relay n of the meter (FC05 write, FC01 read back)."""
 
-    def __init__(self, runtime: AcuRevRuntimeData, point: Point) -> None:
+    entity_description: AcuRevSwitchEntityDescription
+
+    def __init__(
+        self, runtime: AcuRevRuntimeData, description: AcuRevSwitchEntityDescription
+    ) -> None:
         """Remember which relay this is."""
-        super().__init__(runtime, runtime.fast, point)
+        super().__init__(runtime, runtime.fast, description)
         self._runtime = runtime
-        self._relay = int(point.placeholders["number"])
+        self._relay = description.relay
         self._read_back: bool | None = None
 
     @property
@@ -67,22 +70,8 @@ class AcuRevRelaySwitch(AcuRevEntity, SwitchEntity):
         await self._switch(False)
 
     async def _switch(self, on: bool) -> None:
-        try:
+        with translated(Context.RELAY, {"relay": str(self._relay)}):
             state = await self._runtime.client.set_relay(self._relay, on)
-        except ModbusExceptionError as err:
-            refused = err.exception_code == _EXC_DEVICE_FAILURE
-            key = "relay_not_remote" if refused else "write_failed"
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key=key,
-                translation_placeholders={"relay": str(self._relay), "error": str(err)},
-            ) from err
-        except AcuRevError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_failed",
-                translation_placeholders={"relay": str(self._relay), "error": str(err)},
-            ) from err
         self._read_back = state
         self.async_write_ha_state()
         if state is not on:

@@ -253,40 +253,26 @@ async def ensure_entry(ha: HA, host: str, port: int, unit: int) -> str:
     return entry_id
 
 
-def _field_value(field: dict[str, Any]) -> Any:
-    """The form's current value for one field: its default (voluptuous_serialize puts it
-    in "default"; HA's own selectors carry it there too)."""
-    return field.get("default")
+async def faster_counters(ha: HA, meter: Meter) -> None:
+    """Energy counters every ENERGY_INTERVAL_S, the way Home Assistant core wants it.
 
-
-async def set_options(ha: HA, entry_id: str) -> None:
-    """Energy counters every ENERGY_INTERVAL_S through the options flow.
-
-    The form is read, not assumed: every field is sent back with the value the form proposes,
-    except the energy interval, found by its name in the returned schema."""
-    form = await ha.rest(
-        "POST", "/api/config/config_entries/options/flow", body={"handler": entry_id}
-    )
-    if form.get("type") != "form":
-        raise DemoError(f"options flow did not show its form: {form}")
-    schema = form.get("data_schema", [])
-    names = [f["name"] for f in schema]
-    energy = [n for n in names if n == "energy_interval"] or [
-        n for n in names if "energy" in n and "interval" in n
-    ]
-    if len(energy) != 1:
-        raise DemoError(f"options form has no single energy-interval field: {names}")
-    data = {f["name"]: _field_value(f) for f in schema if _field_value(f) is not None}
-    if data.get(energy[0]) == ENERGY_INTERVAL_S:
-        await ha.rest("DELETE", f"/api/config/config_entries/options/flow/{form['flow_id']}")
-        return
-    data[energy[0]] = ENERGY_INTERVAL_S
-    result = await ha.rest(
-        "POST", f"/api/config/config_entries/options/flow/{form['flow_id']}", body=data
-    )
-    if result.get("type") != "create_entry":
-        raise DemoError(f"options flow did not save: {result}")
-    say(f"options: {energy[0]} = {ENERGY_INTERVAL_S} s (the entry reloads)")
+    The integration's polling rates are fixed; another rate is an automation that calls
+    ``homeassistant.update_entity`` (the counters poller refreshes for any of its entities).
+    Written through the automation config API, so it shows in the UI like one a user made."""
+    target = meter.entity_id("import_energy")
+    if target is None:
+        raise DemoError("no import_energy entity to refresh")
+    config = {
+        "id": "acurev_demo_counters",
+        "alias": f"AcuRev demo: read the counters every {ENERGY_INTERVAL_S} s",
+        "description": "The integration polls counters once a minute; the demo wants faster.",
+        "mode": "single",
+        "triggers": [{"trigger": "time_pattern", "seconds": f"/{ENERGY_INTERVAL_S}"}],
+        "conditions": [],
+        "actions": [{"action": "homeassistant.update_entity", "target": {"entity_id": [target]}}],
+    }
+    await ha.rest("POST", "/api/config/automation/config/acurev_demo_counters", body=config)
+    say(f"automation: counters refreshed every {ENERGY_INTERVAL_S} s through update_entity")
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,12 +493,10 @@ async def cmd_provision(args: argparse.Namespace) -> int:
             return 0
         entry_id = await ensure_entry(ha, args.host, args.port, args.unit)
         await wait_entry_loaded(ha, entry_id)
-        await set_options(ha, entry_id)
-        await asyncio.sleep(1)  # let the reload the options triggered begin
-        await wait_entry_loaded(ha, entry_id)
         _, meter = await wait_for_entities(
             ha, entry_id, ["import_energy", "export_energy", "ch01_import_energy"]
         )
+        await faster_counters(ha, meter)
         prefs = energy_prefs(meter)
         await ha.ws("energy/save_prefs", **prefs)
         nested = sum(1 for d in prefs["device_consumption"] if d.get("included_in_stat"))
@@ -648,15 +632,15 @@ class Checks:
 
 
 def snapshot_cli_available() -> bool:
-    return (REPO / "custom_components" / "acurev" / "__main__.py").exists()
+    return (REPO / "pyacurev" / "__main__.py").exists()
 
 
 async def simulator_relay(args: argparse.Namespace, relay: int) -> bool | None:
-    """Relay state as the simulator has it, read over Modbus by the integration's own CLI."""
+    """Relay state as the simulator has it, read over Modbus by the library's own CLI."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "custom_components.acurev",
+        "pyacurev",
         "snapshot",
         "--host",
         args.host,
@@ -808,9 +792,11 @@ def check_log(chk: Checks, log: Path) -> None:
         logger, _, message = head.partition("] ")
         return (
             "custom_components.acurev" in logger
+            or "pyacurev" in logger
             or "pymodbus" in logger
             or "acurev" in message.split(" /")[0]
             or "/custom_components/acurev/" in body
+            or "/pyacurev/" in body
         )
 
     ours = [r for r in records if " ERROR " in r.split("\n")[0] and about_us(r)]
@@ -818,7 +804,7 @@ def check_log(chk: Checks, log: Path) -> None:
         r.split("\n")[0]
         for r in records
         if " WARNING " in r.split("\n")[0]
-        and "custom_components.acurev" in r
+        and ("custom_components.acurev" in r or "[pyacurev" in r)
         and "has not been tested by Home Assistant" not in r
     ]
     for r in ours[:5]:
@@ -865,7 +851,7 @@ async def check_relay(ha: HA, args: argparse.Namespace, chk: Checks, relay_id: s
                 chk.result(sim == (want == "on"), f"simulator relay 1 (Modbus read-back): {sim}")
     if not cli:
         print(
-            "  [--] simulator side not read: custom_components/acurev has no snapshot CLI yet",
+            "  [--] simulator side not read: pyacurev has no snapshot CLI",
             flush=True,
         )
 

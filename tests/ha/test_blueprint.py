@@ -24,6 +24,7 @@ BLUEPRINT = (
 
 
 def test_blueprint_validates() -> None:
+    """The shipped blueprint passes Home Assistant's own blueprint validation."""
     blueprint = models.Blueprint(
         load_yaml_dict(str(BLUEPRINT)),
         expected_domain="automation",
@@ -38,6 +39,7 @@ def _install(target: Path) -> None:
 
 
 async def test_blueprint_automation_runs(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """An automation from the blueprint runs its action when the meter's alarm fires."""
     target = Path(hass.config.path("blueprints", "automation", "acurev"))
     await hass.async_add_executor_job(_install, target)
     calls = async_mock_service(hass, "test", "automation")

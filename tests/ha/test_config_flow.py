@@ -9,10 +9,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.acurev.const import (
-    CONF_ENERGY_INTERVAL,
-    CONF_SCAN_INTERVAL,
     CONF_UNIT_ID,
+    COUNTERS_INTERVAL,
     DOMAIN,
+    READINGS_INTERVAL,
 )
 
 from .conftest import HOST, SimFactory, entry_for, free_port, setup_entry
@@ -152,7 +152,9 @@ async def test_reconfigure_refuses_a_different_meter(
 
 
 async def test_options_change_reloads_entry(hass: HomeAssistant, simulator) -> None:
-    entry = await setup_entry(hass, entry_for(simulator))
+    """Saving the options reloads the entry; old polling options are dropped, rates fixed."""
+    entry = await setup_entry(hass, entry_for(simulator, scan_interval=7, energy_interval=30))
+    assert entry.runtime_data.fast.update_interval == READINGS_INTERVAL  # old option ignored
     before = entry.runtime_data
     assert not any(p.key == "demand_active_power" for p in before.points)
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -160,8 +162,6 @@ async def test_options_change_reloads_entry(hass: HomeAssistant, simulator) -> N
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
-            CONF_SCAN_INTERVAL: 7,
-            CONF_ENERGY_INTERVAL: 30,
             "per_phase": True,
             "demand": True,
             "tou": False,
@@ -171,8 +171,9 @@ async def test_options_change_reloads_entry(hass: HomeAssistant, simulator) -> N
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options[CONF_SCAN_INTERVAL] == 7
-    # Reloaded: a new runtime, with the new interval and the demand group polled.
+    assert "scan_interval" not in entry.options
+    assert "energy_interval" not in entry.options
+    # Reloaded: a new runtime, with the demand group polled.
     assert entry.runtime_data is not before
-    assert entry.runtime_data.fast.update_interval.total_seconds() == 7
+    assert entry.runtime_data.slow.update_interval == COUNTERS_INTERVAL
     assert any(p.key == "demand_active_power" for p in entry.runtime_data.points)

@@ -26,6 +26,7 @@ from .helpers import device_id, state
 async def test_different_meter_at_same_address_is_an_error_not_data(
     hass: HomeAssistant, simulator, loaded_entry, caplog
 ) -> None:
+    """Another meter at the configured address is reported as an error, never read as data."""
     serial = simulator.meter.serial
     port = simulator.port
     await simulator.stop()
@@ -43,6 +44,7 @@ async def test_different_meter_at_same_address_is_an_error_not_data(
 
 
 async def test_set_clock_refused(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """A refused set_clock raises the translated command error."""
     simulator.faults.exceptions["clock_year"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
@@ -55,6 +57,7 @@ async def test_set_clock_refused(hass: HomeAssistant, simulator, loaded_entry) -
 
 
 async def test_set_ct_primary_refused(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """A refused set_ct_primary raises the translated command error."""
     simulator.faults.exceptions["ct_primary_ch1"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
@@ -69,6 +72,7 @@ async def test_set_ct_primary_refused(hass: HomeAssistant, simulator, loaded_ent
 async def test_action_on_a_device_of_another_integration(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """An action aimed at another integration's device is refused as a validation error."""
     other = MockConfigEntry(domain="other")
     other.add_to_hass(hass)
     device = dr.async_get(hass).async_get_or_create(
@@ -82,6 +86,7 @@ async def test_action_on_a_device_of_another_integration(
 
 
 async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulator, caplog) -> None:
+    """A failing clock write is logged and retried; the readings stay available."""
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=600)
     entry = entry_for(simulator, clock_sync=True, clock_drift_threshold=60)
@@ -92,6 +97,7 @@ async def test_failed_clock_sync_keeps_the_readings(hass: HomeAssistant, simulat
 
 
 async def test_alarm_trigger_capabilities(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Alarm triggers offer a channel field; old DI/relay trigger types validate without one."""
     trigger = {
         "platform": "device",
         "domain": DOMAIN,
@@ -110,6 +116,7 @@ async def test_alarm_trigger_capabilities(hass: HomeAssistant, simulator, loaded
 async def test_settings_without_alarms_give_no_alarm_sensors(
     hass: HomeAssistant, simulator
 ) -> None:
+    """With alarms disabled globally, no alarm binary sensors are created."""
     simulator.meter.set_setting("alarm_global_enable", 0)
     entry = await setup_entry(hass, entry_for(simulator))
     assert not any(p.key.startswith("alarm_") for p in entry.runtime_data.points)

@@ -211,3 +211,13 @@ async def test_optional_groups_equal_ground_truth(
         meter.energy_counts("import_active", 1) / 10
     )
     assert entry.runtime_data.device.is_333mv
+
+
+def test_descriptions_publish_the_catalogue_units() -> None:
+    """Every quantity's HA unit (UnitOf* enums) equals the unit the library catalogue publishes."""
+    from custom_components.acurev.descriptions import STYLES
+    from pyacurev.points import UNITS, Quantity
+
+    assert set(STYLES) == set(Quantity) - {Quantity.STATE}
+    for quantity, style in STYLES.items():
+        assert style.unit == UNITS[quantity], quantity

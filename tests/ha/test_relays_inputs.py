@@ -14,6 +14,7 @@ from .helpers import entity_id, state
 async def test_relay_switch_toggles_the_coil(
     hass: HomeAssistant, simulator, loaded_entry, relay: int
 ) -> None:
+    """Turning a relay switch on and off moves the simulator's coil, and the state follows."""
     serial = simulator.meter.serial
     eid = entity_id(hass, "switch", serial, f"relay_{relay}")
     await hass.services.async_call("switch", "turn_on", {"entity_id": eid}, blocking=True)
@@ -27,6 +28,7 @@ async def test_relay_switch_toggles_the_coil(
 async def test_relay_state_is_read_back_not_assumed(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """The switch shows the state the meter reads back, not the one that was asked for."""
     serial = simulator.meter.serial
     # Someone else switches relay 3 on the meter: HA shows it after the next poll.
     simulator.meter.set_relay(3, True)
@@ -36,6 +38,7 @@ async def test_relay_state_is_read_back_not_assumed(
 
 
 async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """A relay driven by the meter's alarm logic refuses remote control with a translated error."""
     serial = simulator.meter.serial
     simulator.meter.relay_mode |= 1 << 4  # relay 5 driven by alarms, not remote
     eid = entity_id(hass, "switch", serial, "relay_5")
@@ -48,6 +51,7 @@ async def test_relay_in_alarm_mode_is_refused(hass: HomeAssistant, simulator, lo
 async def test_relay_write_fails_when_meter_silent(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """A relay command to a silent meter fails with a translated error and changes no state."""
     serial = simulator.meter.serial
     eid = entity_id(hass, "switch", serial, "relay_6")
     simulator.faults.silent = True
@@ -59,6 +63,7 @@ async def test_relay_write_fails_when_meter_silent(
 async def test_digital_input_follows_the_simulator(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """A digital input's binary sensor follows the simulator's input after the next poll."""
     serial = simulator.meter.serial
     initial = simulator.meter.digital_inputs[3]
     assert state(hass, "binary_sensor", serial, "di_4").state == (

@@ -8,7 +8,7 @@ import struct
 import pytest
 from homeassistant.core import HomeAssistant
 
-from custom_components.acurev.entity import meter_resolution
+from custom_components.acurev.descriptions import meter_resolution
 from pyacurev.points import Quantity
 
 from .helpers import number, state

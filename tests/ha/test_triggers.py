@@ -26,22 +26,30 @@ async def _poll(hass: HomeAssistant, entry) -> None:
 
 
 async def test_triggers_offered_for_the_meter(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Alarm triggers per enabled channel; DI/relay changes are HA's own state triggers."""
     serial = simulator.meter.serial
     dev_id = device_id(hass, serial)
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, dev_id)
-    offered = {(t["type"], t.get("channel"), t.get("entity_id")) for t in triggers}
-    reg = er.async_get(hass)  # device triggers name entities by registry id
-    for kind in ("alarm_occurred", "alarm_recovered"):
-        assert (kind, None, None) in offered
-        for channel in (1, 2, 3, 4):  # the alarm channels the simulator has enabled
-            assert (kind, channel, None) in offered
+    offered = {
+        (t["type"], t.get("channel"), t.get("entity_id")) for t in triggers if t["domain"] == DOMAIN
+    }
+    enabled = [a.channel for a in simulator.meter.alarm_settings() if a.enabled]
+    assert enabled == [1, 2, 3, 4]  # the alarm channels the simulator has enabled
+    expected = {
+        (kind, channel, None)
+        for kind in ("alarm_occurred", "alarm_recovered")
+        for channel in (None, *enabled)
+    }
+    # Exactly these: DI and relay changes are Home Assistant's own state triggers of their
+    # entities, which the automation editor offers under the device already.
+    assert offered == expected
+    reg = er.async_get(hass)
+    builtin = {(t["domain"], t["type"], t.get("entity_id")) for t in triggers}
     for n in range(1, 9):
-        di = reg.async_get(entity_id(hass, "binary_sensor", serial, f"di_{n}")).id
         relay = reg.async_get(entity_id(hass, "switch", serial, f"relay_{n}")).id
-        assert ("di_turned_on", None, di) in offered
-        assert ("di_turned_off", None, di) in offered
-        assert ("relay_turned_on", None, relay) in offered
-        assert ("relay_turned_off", None, relay) in offered
+        di = reg.async_get(entity_id(hass, "binary_sensor", serial, f"di_{n}")).id
+        assert ("switch", "turned_on", relay) in builtin
+        assert ("binary_sensor", "turned_on", di) in builtin
 
 
 async def test_alarm_3_notifies_and_switches_relay_2_off(
@@ -82,6 +90,7 @@ async def test_alarm_3_notifies_and_switches_relay_2_off(
 async def test_di_and_relay_triggers_run_their_actions(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Automations made with the old DI/relay trigger types still fire on real changes."""
     meter = simulator.meter
     serial = meter.serial
     dev_id = device_id(hass, serial)

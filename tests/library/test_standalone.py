@@ -12,6 +12,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -104,8 +105,18 @@ def test_one_version_everywhere() -> None:
     assert library["dependencies"] == ["pymodbus>=3.8.3"]
 
 
+def _copies(tmp_path: Path) -> tuple[Path, Path]:
+    """The two package directories, copied: building writes build/ and egg-info beside them."""
+    ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    return (
+        Path(shutil.copytree(LIBRARY, tmp_path / "src" / "pyacurev", ignore=ignore)),
+        Path(shutil.copytree(SIMULATOR, tmp_path / "src" / "acurev_simulator", ignore=ignore)),
+    )
+
+
 def _fresh_venv(tmp_path: Path) -> Path:
     """A venv with nothing but what uv installs from the repository path (not editable)."""
+    library, simulator = _copies(tmp_path)
     venv = tmp_path / "venv"
     uv = [sys.executable, "-m", "uv"]
     subprocess.run(
@@ -119,8 +130,8 @@ def _fresh_venv(tmp_path: Path) -> Path:
             "-q",
             "--python",
             str(venv / "bin" / "python"),
-            str(LIBRARY),
-            str(SIMULATOR),
+            str(library),
+            str(simulator),
         ],
         check=True,
         timeout=600,
@@ -210,7 +221,7 @@ def test_installed_into_a_fresh_venv_the_probe_works_without_home_assistant(
 @pytest.mark.packaging
 def test_release_artifacts_pass_twine_check(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    for package in (LIBRARY, SIMULATOR):
+    for package in _copies(tmp_path):
         subprocess.run(
             [
                 sys.executable,
