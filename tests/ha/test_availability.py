@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from pyacurev.client import Command
 from pyacurev.codec import encode_uint32
+from pyacurev.energy_guard import FALLBACK_CHANNEL_KW
 from pyacurev.registers import bank_entry_channel, block
 
 from .conftest import SimFactory, entry_for, free_port, setup_entry
@@ -198,3 +199,16 @@ async def test_unload_closes_the_connection(hass: HomeAssistant, simulator, load
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
     assert not client.connected
+
+
+async def test_unknown_ct_settings_fall_back_to_the_fixed_bound(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Settings the meter refuses leave the guards on their conservative fixed bound."""
+    simulator.faults.exceptions["rated_voltage"] = 2
+    entry = await setup_entry(hass, entry_for(simulator))
+    assert entry.state is ConfigEntryState.LOADED  # the counters still work
+    assert entry.runtime_data.settings is None
+    eid = entity_id(hass, "sensor", simulator.meter.serial, "ch01_import_energy")
+    sensor = hass.data["entity_components"]["sensor"].get_entity(eid)
+    assert sensor.guard.max_power_kw == FALLBACK_CHANNEL_KW
