@@ -10,7 +10,13 @@ Order in which the server applies them to a request:
    its function code) or a listed (function code, address) is answered with the
    mapped exception code, and a write is not applied;
 4. the request runs; ``delay`` seconds pass before the reply is sent;
-5. ``corrupt`` garbles the reply frame (every reply, or only the next
+5. ``fill``: a read (FC03) overlapping a listed block key answers that block's words
+   with the given word instead (0x0000: a booting meter's zeros; 0xFFFF: the "no
+   data" word), or with a tuple of words repeated over the block (two words: every
+   32-bit entry the same wrong value), for the next ``fill_count`` such reads when
+   that is set, else until cleared. The meter itself is untouched: its counters
+   keep the true values;
+6. ``corrupt`` garbles the reply frame (every reply, or only the next
    ``corrupt_count`` replies when that is set):
 
    * "short": the PDU is cut in half, MBAP length consistent with the cut PDU;
@@ -54,6 +60,8 @@ class Faults:
     corrupt: CorruptMode | None = None
     corrupt_count: int | None = None
     max_clients: int | None = DEFAULT_MAX_CLIENTS
+    fill: dict[str, int | tuple[int, ...]] = field(default_factory=dict)
+    fill_count: int | None = None
 
     def reset(self) -> None:
         """Back to a well-behaved meter (max_clients back to the default as well)."""
@@ -66,8 +74,19 @@ class Faults:
             "corrupt",
             "corrupt_count",
             "max_clients",
+            "fill",
+            "fill_count",
         ):
             setattr(self, name, getattr(fresh, name))
+
+    def take_fill(self) -> dict[str, int | tuple[int, ...]]:
+        """The fills to apply to the read being answered now (counts one down)."""
+        fill = self.fill
+        if fill and self.fill_count is not None:
+            self.fill_count -= 1
+            if self.fill_count <= 0:
+                self.fill, self.fill_count = {}, None
+        return fill
 
     def take_corruption(self) -> CorruptMode | None:
         """The corruption to apply to the reply being sent now (counts one down)."""

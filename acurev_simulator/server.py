@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from pyacurev.registers import block
+from pyacurev.registers import Space, block
 
 from .errors import GATEWAY_TARGET_FAILED
 from .faults import CorruptMode, Faults
@@ -254,6 +254,8 @@ class Simulator:
             reply = Reply(exception_pdu(request.function, code), exception=code)
         else:
             reply = handle(self.meter, pdu)
+            if faults.fill and reply.exception is None and request.function == 3:
+                reply = self._filled(request, reply)
         if reply.exception is not None:
             self.stats.exceptions[reply.exception] += 1
         else:
@@ -284,6 +286,27 @@ class Simulator:
             elif target[0] == request.function and start <= target[1] < end:
                 return code
         return None
+
+    def _filled(self, request: Request, reply: Reply) -> Reply:
+        """Overwrite the words of filled blocks inside a read reply (see ``Faults.fill``)."""
+        assert request.address is not None
+        assert request.count is not None
+        start, end = request.address, request.address + request.count
+        hits = []
+        for key, word in self.faults.fill.items():
+            blk = block(key)
+            if blk.space is Space.HOLDING and blk.address < end and start < blk.end:
+                hits.append((blk, word))
+        if not hits:
+            return reply
+        self.faults.take_fill()
+        words = list(struct.unpack(f">{request.count}H", reply.pdu[2:]))
+        for blk, fill in hits:
+            pattern = (fill,) if isinstance(fill, int) else fill
+            for addr in range(max(start, blk.address), min(end, blk.end)):
+                words[addr - start] = pattern[(addr - blk.address) % len(pattern)] & 0xFFFF
+        pdu = reply.pdu[:2] + struct.pack(f">{request.count}H", *words)
+        return Reply(pdu, registers=reply.registers)
 
     def _frame(self, tid: int, unit: int, pdu: bytes, mode: CorruptMode | None) -> bytes:
         if mode == "short":

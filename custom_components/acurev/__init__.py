@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
@@ -10,6 +12,8 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from pyacurev.client import AcuRevClient
+from pyacurev.energy_guard import RejectLog
+from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
 from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
@@ -23,6 +27,7 @@ from .coordinator import (
     ClockSync,
     CountersCoordinator,
     ReadingsCoordinator,
+    quiet_pymodbus,
 )
 from .entity import device_info
 from .errors import Context, translated
@@ -71,6 +76,17 @@ def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGrou
 
 async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
     """Connect, check the meter is the one configured, poll once, then create the entities."""
+    unquiet = quiet_pymodbus(entry.data[CONF_HOST], entry.data[CONF_PORT])
+    try:
+        return await _async_setup_entry(hass, entry, unquiet)
+    except BaseException:
+        unquiet()
+        raise
+
+
+async def _async_setup_entry(
+    hass: HomeAssistant, entry: AcuRevConfigEntry, unquiet: Callable[[], None]
+) -> bool:
     client = AcuRevClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
@@ -87,6 +103,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
     except HomeAssistantError:
         await client.close()
         raise
+
+    try:
+        settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
+    except AcuRevError:
+        # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
+        settings = None
 
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(
@@ -110,6 +132,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         ClockSync(threshold) if threshold is not None else None,
         backfill,
     )
+    fast.peer, slow.peer = slow, fast
     try:
         await fast.async_config_entry_first_refresh()
         await slow.async_config_entry_first_refresh()
@@ -127,10 +150,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
             device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
         ),
         alarm_settings=alarm_settings,
+        settings=settings,
+        energy_rejects=RejectLog(device.serial),
         backfill=backfill,
     )
     if NEEDS_UPDATE_LISTENER:
         entry.async_on_unload(entry.add_update_listener(_async_reload))
+    entry.async_on_unload(unquiet)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if backfill is not None:
         # From the next slow poll on: the sensors (and their statistic ids) exist now.

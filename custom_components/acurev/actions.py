@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 
 from pyacurev.commands import ALL_DI_MASK, Command
 from pyacurev.registers import DI_COUNT
@@ -45,12 +46,14 @@ async def async_reset(
         mask = 0
         for n in digital_inputs:
             mask |= 1 << (n - 1)
-    if reset is Reset.RESET_ENERGY:
-        # Announced before it happens, so the counters' drop is taken as a real reset
-        # and the Energy dashboard books no negative or doubled energy.
-        runtime.expect_energy_reset()
     with translated(Context.COMMAND, {"command": reset.value}):
+        # A failed command raises here: nothing announced, so a later glitch cannot
+        # pass as a reset.
         await runtime.client.run_command(COMMANDS[reset], mask)
+    if reset is Reset.RESET_ENERGY:
+        # Announced only now that the meter acknowledged the clear, and before the
+        # refresh below: the counters' drop is then taken as the one real reset.
+        runtime.reset_notice.announce(dt_util.utcnow().timestamp())
     # Refreshed now, not debounced: whoever pressed it wants to see the effect.
     await runtime.slow.async_refresh()
     await runtime.fast.async_refresh()

@@ -118,22 +118,41 @@ class Chain:
 
     @classmethod
     def build(cls, points: Sequence[tuple[datetime, float]]) -> Chain:
-        """Guard the counter exactly like the sensor does; E grows by what the guard publishes.
+        """Judge the counter exactly like the sensor's guard; E grows by what it believes.
 
+        The guard holds a low or high reading back until it is confirmed (a reset must be
+        seen counting up for minutes). Live, the held energy shows when it is confirmed;
+        here the whole history is known, so the held records on the confirmed level are
+        put back where they were taken and each hour gets the energy of its own records.
         ``points`` must be in time order (the buffer is kept sorted).
         """
         chain = cls()
         guard = EnergyGuard()
-        published: float | None = None
+        believed: float | None = None  # the last reading the guard believed
+        held: list[tuple[datetime, float]] = []
         total = 0.0
         for when, value in points:
-            now = guard.update(value)
-            if now is None:
+            t = when.timestamp()
+            guard.update(value, t)
+            if guard.at != t:  # held back (or refused): judged once the guard decides
+                held.append((when, value))
                 continue
-            if published is not None:
-                # A lower published value is an accepted reset: it counted up from zero.
-                total += now - published if now >= published else now
-            published = now
+            if believed is None:
+                start = value  # E starts at 0 on the first believed record
+            elif value >= believed:
+                start = believed  # counting on: E grows by the difference
+            else:
+                start = 0.0  # a confirmed reset: the meter counted up from 0
+            base, last = total, start
+            for held_when, held_value in held:
+                if last <= held_value <= value:  # on the confirmed level, in order
+                    chain.times.append(held_when)
+                    chain.counter.append(held_value)
+                    chain.index.append(base + held_value - start)
+                    last = held_value
+            held = []
+            total = base + value - start
+            believed = value
             chain.times.append(when)
             chain.counter.append(value)
             chain.index.append(total)

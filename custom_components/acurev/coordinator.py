@@ -13,7 +13,9 @@ poll rate would waste one of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,10 +25,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
-from pyacurev.energy_guard import EnergyGuard
+from pyacurev.energy_guard import RejectLog, ResetNotice, power_limit_kw
 from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
-from pyacurev.models import AlarmSettings, DeviceInfo, Snapshot
+from pyacurev.layouts import user_inputs
+from pyacurev.models import AlarmSettings, DeviceInfo, MeterSettings, Snapshot
 from pyacurev.points import Point, PointOptions
 
 from .backfill import Backfill, import_kwh_by_entry
@@ -35,6 +38,95 @@ from .errors import Context, translated
 from .logs import LogWatcher
 
 _LOGGER = logging.getLogger(__name__)
+# pymodbus logs every failed connect at WARNING through this one logger.
+_PYMODBUS_LOGGER = logging.getLogger("pymodbus.logging")
+
+
+def _demote(record: logging.LogRecord) -> None:
+    """Keep a record for debug logging only (handlers at INFO and above skip it)."""
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+
+
+class _QuietPymodbus(logging.Filter):
+    """pymodbus's per-poll connect warnings for our meters' endpoints, demoted to debug.
+
+    While a meter is down, pymodbus would log one warning per poll and coordinator
+    (hundreds an hour); the coordinators already say once that the meter dropped
+    and once that it returned. Endpoints of other pymodbus users stay untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.endpoints: Counter[tuple[str, int]] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno <= logging.DEBUG or not self.endpoints:
+            return True
+        text = record.getMessage()
+        if any(
+            f"{host!r}, {port})" in text or f"{host}:{port}" in text
+            for host, port in self.endpoints
+        ):
+            _demote(record)
+        return True
+
+
+_QUIET = _QuietPymodbus()
+
+
+def quiet_pymodbus(host: str, port: int) -> Callable[[], None]:
+    """Demote pymodbus's warnings about ``host:port``; call the result to stop."""
+    if not _QUIET.endpoints:
+        _PYMODBUS_LOGGER.addFilter(_QUIET)
+    _QUIET.endpoints[(host, port)] += 1
+
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if stopped:  # setup failures may run it twice (on_unload and our own except)
+            return
+        stopped = True
+        _QUIET.endpoints[(host, port)] -= 1
+        if _QUIET.endpoints[(host, port)] <= 0:
+            del _QUIET.endpoints[(host, port)]
+        if not _QUIET.endpoints:
+            _PYMODBUS_LOGGER.removeFilter(_QUIET)
+
+    return stop
+
+
+class _OneVoicePerMeter(logging.Filter):
+    """One line when a meter drops and one when it returns, not one per coordinator.
+
+    Both pollers of a meter fail together when it drops; the one that fails while
+    its peer is already failing is demoted to debug, and so is its recovery. A
+    failure of one poller alone (say, only the counters' block) still logs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_name: weakref.WeakValueDictionary[str, AcuRevCoordinator] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        coordinator = self.by_name.get(name) if isinstance(name, str) else None
+        if coordinator is None or coordinator.peer is None:
+            return True
+        if record.levelno >= logging.WARNING:
+            coordinator.quiet = not coordinator.peer.last_update_success
+            if coordinator.quiet:
+                _demote(record)
+        elif str(record.msg).endswith("recovered") and coordinator.quiet:
+            coordinator.quiet = False
+            _demote(record)
+        return True
+
+
+_ONE_VOICE = _OneVoicePerMeter()
+_LOGGER.addFilter(_ONE_VOICE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +144,29 @@ class AcuRevRuntimeData:
     options: PointOptions
     points: tuple[Point, ...]
     alarm_settings: AlarmSettings | None
-    # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
-    energy_guards: list[EnergyGuard] = field(default_factory=list)
+    # CT primaries and rated voltage: the energy guards' physics bound (None: unknown).
+    settings: MeterSettings | None
+    # Counts (and logs once) the readings this meter's energy guards hold back.
+    energy_rejects: RejectLog
+    # State the energy guards read: set only once the meter acknowledged an energy clear.
+    reset_notice: ResetNotice = field(default_factory=ResetNotice)
     backfill: Backfill | None = None
 
-    def expect_energy_reset(self) -> None:
-        """The next lower energy readings are a genuine reset, not a glitch."""
-        for guard in self.energy_guards:
-            guard.expect_reset()
+    def power_limit_kw(self, key: str) -> float:
+        """Most power the channels behind point ``key`` can carry (see ``power_limit_kw``)."""
+        point = next(p for p in self.points if p.key == key)
+        if point.channel is not None:
+            channels: tuple[int, ...] = (point.channel,)
+        elif point.user is not None:
+            channels = user_inputs(point.user, self.device.wiring)
+        else:
+            # Phase and system totals: bounded by every installed channel together.
+            channels = tuple(range(1, self.device.installed_channels + 1))
+        s = self.settings
+        if s is None:
+            return power_limit_kw(None, [None] * len(channels))
+        pt_ratio = s.pt_primary / s.pt_secondary if s.pt_primary and s.pt_secondary else 0.0
+        return power_limit_kw(s.rated_voltage, [s.ct_primary[ch - 1] for ch in channels], pt_ratio)
 
 
 @dataclass(slots=True)
@@ -105,6 +212,10 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
         self.client = client
         self.device = device
         self.groups = frozenset(groups)
+        # The meter's other poller, and whether this one's failure went unlogged.
+        self.peer: AcuRevCoordinator | None = None
+        self.quiet = False
+        _ONE_VOICE.by_name[self.name] = self
 
     async def _async_update_data(self) -> Snapshot:
         # Every failure becomes UpdateFailed: the coordinator then marks the entities

@@ -9,6 +9,7 @@ the one place that turns a point into a Home Assistant entity description: devic
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -84,6 +85,38 @@ STYLES: dict[Quantity, _Style] = {
 }
 
 
+# float32 carries 24 bits, about 7 significant decimal digits; whatever follows them
+# is noise of the conversion (1.2 kW -> 1200.00004768372 W), not a measurement.
+FLOAT32_DIGITS = 7
+# Counted, not measured: scaled integers the decoder already rounded to their step.
+_EXACT = frozenset(
+    {
+        Quantity.ENERGY,
+        Quantity.REACTIVE_ENERGY,
+        Quantity.APPARENT_ENERGY,
+        Quantity.COUNT,
+        Quantity.DURATION_H,
+    }
+)
+
+
+def meter_resolution(value: PointValue, quantity: Quantity) -> PointValue:
+    """``value`` rounded to what the meter resolves (the one place states are rounded)."""
+    if quantity in _EXACT or isinstance(value, bool) or not isinstance(value, float):
+        return value
+    if value == 0 or not math.isfinite(value):
+        return value
+    digits = FLOAT32_DIGITS - 1 - math.floor(math.log10(abs(value)))
+    return round(value, digits)
+
+
+def _resolved(point: Point) -> Callable[[Snapshot], PointValue]:
+    """The point's value function, rounded to the meter's resolution."""
+    if point.quantity in _EXACT:
+        return point.value
+    return lambda snapshot: meter_resolution(point.value(snapshot), point.quantity)
+
+
 def _always(_snapshot: Snapshot) -> bool:
     return True
 
@@ -140,7 +173,7 @@ def sensor_description(point: Point) -> AcuRevSensorEntityDescription:
         state_class=None if fixed_total else style.state_class,
         suggested_display_precision=style.precision,
         options=LOAD_NATURE_OPTIONS if point.quantity is Quantity.LOAD_NATURE else None,
-        value_fn=point.value,
+        value_fn=_resolved(point),
         poll=point.poll,
         guarded=guarded,
     )

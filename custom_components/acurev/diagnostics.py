@@ -46,6 +46,8 @@ async def async_get_config_entry_diagnostics(
         "readings": _jsonable(runtime.fast.data),
         "counters": _jsonable(runtime.slow.data),
         "client_stats": _jsonable(client.stats),
+        # Readings the energy guards held back, by kind and by counter.
+        "energy_guard": runtime.energy_rejects.as_dict(),
         "raw_registers": raw,
         "probe": probe,
         "backfill": runtime.backfill.as_dict() if runtime.backfill else "disabled",

@@ -3,7 +3,8 @@
 The ring pointers are read with every fast poll (three registers); the rings
 themselves only when a pointer moved. The trackers' positions are stored per
 entry, so a restart resumes where it stopped instead of replaying the ring or
-skipping what happened while Home Assistant was down.
+skipping what happened while Home Assistant was down. The positions are saved
+before the events are fired, so no crash can make a record fire twice.
 """
 
 from __future__ import annotations
@@ -83,28 +84,31 @@ class LogWatcher:
         return groups
 
     async def async_process(self, snapshot: Snapshot, read: set[ReadGroup]) -> None:
-        """Fire one event per new record and persist the new positions."""
+        """Persist the new positions, then fire one event per new record.
+
+        Persisted first: a crash after the save loses at most the events of this one
+        poll, while firing first would replay them after every crash in between -
+        and an automation that switches a relay on an alarm must not run twice.
+        """
         status = snapshot.log_status
         if status is None:
             return
-        changed = False
+        fire: list[tuple[str, dict[str, Any]]] = []
         if ReadGroup.ALARMS in read:
             update = self.alarms.update(status.latest_alarm, snapshot.alarms)
             self._report(update, "alarm")
-            for alarm in update.new:
-                self.hass.bus.async_fire(EVENT_ALARM, self._alarm_data(alarm))
-            changed = True
+            fire += [(EVENT_ALARM, self._alarm_data(alarm)) for alarm in update.new]
         if ReadGroup.SOE in read:
             soe_update = self.soe.update(status.latest_soe, snapshot.soe)
             self._report(soe_update, "soe")
-            for record in soe_update.new:
-                self.hass.bus.async_fire(EVENT_SOE, self._soe_data(record))
-            changed = True
-        if changed:
-            # Saved right away: a restart after this point must not fire these again.
-            await self._store.async_save(
-                {"serial": self.serial, "alarms": self.alarms.state, "soe": self.soe.state}
-            )
+            fire += [(EVENT_SOE, self._soe_data(record)) for record in soe_update.new]
+        if not read & {ReadGroup.ALARMS, ReadGroup.SOE}:
+            return
+        await self._store.async_save(
+            {"serial": self.serial, "alarms": self.alarms.state, "soe": self.soe.state}
+        )
+        for event_type, data in fire:
+            self.hass.bus.async_fire(event_type, data)
 
     def _report(self, update: RingUpdate[Any], ring: str) -> None:
         if not update.lost:

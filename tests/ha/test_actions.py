@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import voluptuous as vol
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
@@ -30,7 +31,7 @@ async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> Non
 
 
 async def test_reset_energy_is_accepted_as_a_genuine_reset(
-    hass: HomeAssistant, simulator, loaded_entry
+    hass: HomeAssistant, simulator, loaded_entry, freezer: FrozenDateTimeFactory
 ) -> None:
     meter = simulator.meter
     serial = meter.serial
@@ -56,6 +57,7 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(
     # statistics, not a glitch to be held back and not a negative step.
     assert number(hass, "sensor", serial, key) == 0
     meter.advance(3600)
+    freezer.tick(3600)
     await loaded_entry.runtime_data.slow.async_refresh()
     await hass.async_block_till_done()
     after = number(hass, "sensor", serial, key)
@@ -178,3 +180,42 @@ async def test_clock_sync_option(hass: HomeAssistant, simulator) -> None:
     await entry.runtime_data.slow.async_refresh()
     await hass.async_block_till_done()
     assert abs(number(hass, "sensor", meter.serial, "clock_drift")) < 3
+
+
+async def test_failed_reset_energy_primes_nothing(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
+    """A refused energy clear announces no reset: the next bank of zeros is still a glitch."""
+    meter = simulator.meter
+    key = "ch01_import_energy"
+    high = number(hass, "sensor", meter.serial, key)
+    assert high > 0
+    simulator.faults.exceptions["clear_energy"] = 4
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, "reset_energy", device_id=device_id(hass, meter.serial))
+    simulator.faults.reset()
+    assert loaded_entry.runtime_data.reset_notice.generation == 0
+    assert meter.energy_counts("import_active", bank_entry_channel(1)) > 0  # not cleared
+    simulator.faults.fill = {"import_active_energy_bank": 0x0000}
+    await loaded_entry.runtime_data.slow.async_refresh()
+    await hass.async_block_till_done()
+    assert number(hass, "sensor", meter.serial, key) == high
+
+
+async def test_reset_energy_announces_only_after_the_meter_confirmed(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
+    """The announcement is made once the command was acknowledged, before the re-read."""
+    notice = loaded_entry.runtime_data.reset_notice
+    seen_at_command: list[int] = []
+    real = loaded_entry.runtime_data.client.run_command
+
+    async def spy(*args, **kwargs) -> None:
+        seen_at_command.append(notice.generation)
+        await real(*args, **kwargs)
+        seen_at_command.append(notice.generation)
+
+    loaded_entry.runtime_data.client.run_command = spy  # type: ignore[method-assign]
+    await _call(hass, "reset_energy", device_id=device_id(hass, simulator.meter.serial))
+    assert seen_at_command == [0, 0]  # not primed before, nor while it ran
+    assert notice.generation == 1

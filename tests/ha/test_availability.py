@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_mock_restore_state_shutdown_restart,
@@ -13,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from pyacurev.client import Command
 from pyacurev.codec import encode_uint32
+from pyacurev.energy_guard import FALLBACK_CHANNEL_KW
 from pyacurev.registers import bank_entry_channel, block
 
 from .conftest import SimFactory, entry_for, free_port, setup_entry
@@ -44,6 +51,11 @@ async def test_setup_refuses_a_different_meter(
     assert entry.state is ConfigEntryState.SETUP_ERROR
 
 
+def _lines(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    """Log lines a user sees (INFO and up) containing ``text``."""
+    return sum(1 for r in caplog.records if r.levelno >= logging.INFO and text in r.getMessage())
+
+
 async def test_unavailable_while_silent_then_back(
     hass: HomeAssistant, simulator, loaded_entry, caplog
 ) -> None:
@@ -58,18 +70,42 @@ async def test_unavailable_while_silent_then_back(
     assert state(hass, "sensor", serial, energy_key).state == STATE_UNAVAILABLE
     assert state(hass, "switch", serial, "relay_1").state == STATE_UNAVAILABLE
     await _poll(hass, loaded_entry)  # a second failure is not logged again
-    assert caplog.text.count("Error fetching acurev") == 2  # once per coordinator
+    assert _lines(caplog, "Error fetching acurev") == 1  # once per meter, not per poller
 
     simulator.faults.silent = False
     meter.advance(3600)  # an hour passes on the meter while HA could not see it
-    await _poll(hass, loaded_entry)
+    # ... and for Home Assistant (frozen only now: a silent meter needs a running clock
+    # for its timeouts to fire).
+    with freeze_time(dt_util.utcnow() + timedelta(hours=1)):
+        await _poll(hass, loaded_entry)
     after = number(hass, "sensor", serial, energy_key)
     assert after == pytest.approx(meter.energy_counts("import_active", bank_entry_channel(1)) / 10)
     assert after >= before
     assert number(hass, "sensor", serial, "ch01_active_power") == pytest.approx(
         meter.channel(1).active_power * 1000, rel=1e-5
     )
-    assert caplog.text.count("data recovered") == 2  # and once when it returns
+    assert _lines(caplog, "data recovered") == 1  # and once when it returns
+
+
+async def test_meter_refusing_connections_logs_once_not_per_poll(
+    hass: HomeAssistant, simulator, loaded_entry, caplog
+) -> None:
+    """pymodbus warns on every failed connect; for our meter that stays at debug."""
+    simulator.faults.max_clients = 0
+    simulator.drop_connections()
+    for _ in range(5):
+        await _poll(hass, loaded_entry)
+    assert state(hass, "sensor", simulator.meter.serial, "ch01_active_power").state == (
+        STATE_UNAVAILABLE
+    )
+    pymodbus = [r for r in caplog.records if r.name.startswith("pymodbus")]
+    assert pymodbus, "pymodbus said nothing: the test no longer provokes its warning"
+    assert all(r.levelno == logging.DEBUG for r in pymodbus)
+    assert _lines(caplog, "Error fetching acurev") == 1
+    simulator.faults.reset()
+    await _poll(hass, loaded_entry)
+    assert _lines(caplog, "data recovered") == 1
+    assert sum(1 for r in caplog.records if r.levelno >= logging.WARNING) == 1
 
 
 async def test_energy_never_zero_or_decreasing_through_faults(
@@ -125,8 +161,9 @@ async def test_restart_keeps_the_guard(hass: HomeAssistant, simulator, loaded_en
 
 
 async def test_genuine_energy_reset_is_accepted(
-    hass: HomeAssistant, simulator, loaded_entry
+    hass: HomeAssistant, simulator, loaded_entry, freezer: FrozenDateTimeFactory
 ) -> None:
+    """A reset from the front panel (not announced) is believed once the meter counts up."""
     serial = simulator.meter.serial
     high = number(hass, "sensor", serial, "ch04_import_energy")
     assert high > 1
@@ -134,8 +171,10 @@ async def test_genuine_energy_reset_is_accepted(
     await _poll(hass, loaded_entry)
     # One low reading alone could be a glitch: the old value holds.
     assert number(hass, "sensor", serial, "ch04_import_energy") == pytest.approx(high)
-    simulator.meter.advance(600)
-    await _poll(hass, loaded_entry)
+    for _ in range(3):  # counting up from the low value, over more than five minutes
+        simulator.meter.advance(150)
+        freezer.tick(150)
+        await _poll(hass, loaded_entry)
     low = number(hass, "sensor", serial, "ch04_import_energy")
     assert low < high
     assert low == pytest.approx(
@@ -160,3 +199,16 @@ async def test_unload_closes_the_connection(hass: HomeAssistant, simulator, load
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     assert loaded_entry.state is ConfigEntryState.NOT_LOADED
     assert not client.connected
+
+
+async def test_unknown_ct_settings_fall_back_to_the_fixed_bound(
+    hass: HomeAssistant, simulator
+) -> None:
+    """Settings the meter refuses leave the guards on their conservative fixed bound."""
+    simulator.faults.exceptions["rated_voltage"] = 2
+    entry = await setup_entry(hass, entry_for(simulator))
+    assert entry.state is ConfigEntryState.LOADED  # the counters still work
+    assert entry.runtime_data.settings is None
+    eid = entity_id(hass, "sensor", simulator.meter.serial, "ch01_import_energy")
+    sensor = hass.data["entity_components"]["sensor"].get_entity(eid)
+    assert sensor.guard.max_power_kw == FALLBACK_CHANNEL_KW

@@ -158,3 +158,27 @@ async def test_cleared_alarm_log_is_not_an_event(
     _clear(meter)  # the first record after a clear lands in slot 1 and is new
     await _poll(hass, loaded_entry)
     assert [e.data["state"] for e in events] == ["occurred", "recovered"]
+
+
+async def test_position_is_saved_before_the_event_fires(
+    hass: HomeAssistant, simulator, loaded_entry, hass_storage
+) -> None:
+    """A crash right after an event fired must not replay it: it is already stored."""
+    meter = simulator.meter
+    key = f"{DOMAIN}.{loaded_entry.entry_id}.logs"
+    stored_when_fired: list[int | None] = []
+
+    @callback
+    def record(event: Event) -> None:
+        stored_when_fired.append(hass_storage[key]["data"]["alarms"]["latest"])
+
+    hass.bus.async_listen(EVENT_ALARM, record)
+    _trip(meter)
+    await _poll(hass, loaded_entry)
+    assert stored_when_fired == [meter.latest_alarm_record]
+    # The "crash": everything in memory is gone, only the store survives.
+    events = _capture(hass, EVENT_ALARM)
+    await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    await _poll(hass, loaded_entry)
+    assert events == []

@@ -209,3 +209,26 @@ async def test_frozen_simulator_stands_still(sim: Simulator, client: RawClient) 
     await asyncio.sleep(0.6)
     assert await client.read_registers(0x2000, 72) == first
     assert sim.meter.clock == START
+
+
+async def test_fill_answers_wrong_words_and_leaves_the_meter_alone(
+    sim: Simulator, client: RawClient
+) -> None:
+    from pyacurev.registers import block
+
+    bank = block("import_active_energy_bank")
+    true = await client.read_registers(bank.address, 4)
+    assert any(true)
+    other = block("apparent_energy_bank")
+    other_true = await client.read_registers(other.address, 4)
+    # Zeros for the next two reads touching the bank; other blocks are untouched.
+    sim.faults.fill, sim.faults.fill_count = {"import_active_energy_bank": 0x0000}, 2
+    assert await client.read_registers(bank.address, 4) == [0, 0, 0, 0]
+    assert await client.read_registers(other.address, 4) == other_true  # not counted
+    assert await client.read_registers(bank.address + 2, 2) == [0, 0]
+    assert await client.read_registers(bank.address, 4) == true  # count used up
+    # A pattern repeats over the block: every 32-bit entry the same value.
+    sim.faults.fill = {"import_active_energy_bank": (0x0001, 0x0002)}
+    assert await client.read_registers(bank.address, 4) == [1, 2, 1, 2]
+    sim.faults.fill = {}
+    assert await client.read_registers(bank.address, 4) == true
