@@ -35,7 +35,7 @@ from pyacurev.points import Point, PointOptions
 from .backfill import Backfill, import_kwh_by_entry
 from .const import COUNTERS_INTERVAL, DOMAIN, READINGS_INTERVAL
 from .errors import Context, translated
-from .logs import LogWatcher
+from .logs import LogEvent, LogWatcher
 
 _LOGGER = logging.getLogger(__name__)
 # pymodbus logs every failed connect at WARNING through this one logger.
@@ -245,6 +245,10 @@ class ReadingsCoordinator(AcuRevCoordinator):
         """A readings poller that owns the meter's log watcher."""
         super().__init__(hass, entry, client, device, groups, READINGS_INTERVAL, "readings")
         self.logs = logs
+        # The records that became events in the latest poll that found any, numbered so the
+        # event entities take each batch once (a failed poll notifies them too).
+        self.log_events: tuple[LogEvent, ...] = ()
+        self.log_batch = 0
 
     async def _after_read(self, snapshot: Snapshot) -> None:
         if snapshot.log_status is None:
@@ -254,7 +258,10 @@ class ReadingsCoordinator(AcuRevCoordinator):
         if extra:
             rings = await self.client.read_snapshot(extra, self.device)
             snapshot.alarms, snapshot.soe = rings.alarms, rings.soe
-            await self.logs.async_process(snapshot, extra)
+            events = await self.logs.async_process(snapshot, extra)
+            if events:
+                self.log_events = tuple(events)
+                self.log_batch += 1
 
 
 class CountersCoordinator(AcuRevCoordinator):

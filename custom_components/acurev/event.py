@@ -1,18 +1,25 @@
-"""Event entities: the latest alarm record and the latest SOE record of a meter."""
+"""Event entities: the latest alarm record and the latest SOE record of a meter.
+
+Fed directly by the readings poller, which owns the log watcher: each poll that turned ring
+records into events hands them over as a numbered batch, and each entity takes every batch once.
+The ``acurev_alarm`` / ``acurev_soe`` bus events (and the device triggers built on them) carry
+the same records; the entities do not listen to our own bus.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeassistant.components.event import EventEntity
-from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import EVENT_ALARM, EVENT_SOE
-from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
+from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData, ReadingsCoordinator
 from .entity import device_info
 
-# Fed by events, no polling of their own.
+# Fed by the readings poller, no polling of their own.
 PARALLEL_UPDATES = 0
 
 
@@ -31,39 +38,43 @@ async def async_setup_entry(
     )
 
 
-class AcuRevLogEvent(EventEntity):
-    """Mirrors the meter's acurev_alarm / acurev_soe events for the UI and history."""
+def _event_type(bus_event: str, data: dict[str, Any]) -> str:
+    if bus_event == EVENT_ALARM:
+        return str(data["state"])
+    states = list(data.get("states", {}).values())
+    return ("on" if states[0] else "off") if len(states) == 1 else "changed"
+
+
+class AcuRevLogEvent(CoordinatorEntity[ReadingsCoordinator], EventEntity):
+    """The meter's alarm log or SOE log, one event per new record."""
 
     _attr_has_entity_name = True
 
     def __init__(
         self, runtime: AcuRevRuntimeData, key: str, bus_event: str, event_types: list[str]
     ) -> None:
-        """Listen to ``bus_event`` for this meter."""
-        self._serial = runtime.device.serial
+        """Take the records of ``bus_event``'s kind from the readings poller."""
+        super().__init__(runtime.fast)
         self._bus_event = bus_event
-        self._attr_unique_id = f"{self._serial}_{key}"
+        # Batches before the entity existed were fired on the bus already; not replayed.
+        self._seen_batch = runtime.fast.log_batch
+        self._attr_unique_id = f"{runtime.device.serial}_{key}"
         self._attr_translation_key = key
         self._attr_event_types = event_types
         self._attr_device_info = device_info(runtime.device)
 
-    async def async_added_to_hass(self) -> None:
-        """Subscribe while the entity exists (entity-event-setup)."""
-        self.async_on_remove(
-            self.hass.bus.async_listen(self._bus_event, self._handle, self._for_me)
-        )
-
     @callback
-    def _for_me(self, event_data: Any) -> bool:
-        return bool(event_data.get("serial") == self._serial)
-
-    @callback
-    def _handle(self, event: Event[Any]) -> None:
-        data = dict(event.data)
-        if self._bus_event == EVENT_ALARM:
-            event_type = data["state"]
-        else:
-            states = list(data.get("states", {}).values())
-            event_type = ("on" if states[0] else "off") if len(states) == 1 else "changed"
-        self._trigger_event(event_type, {k: v for k, v in data.items() if k != "device_id"})
-        self.async_write_ha_state()
+    def _handle_coordinator_update(self) -> None:
+        batch = self.coordinator.log_batch
+        if batch == self._seen_batch:
+            super()._handle_coordinator_update()  # availability may have changed
+            return
+        self._seen_batch = batch
+        for bus_event, data in self.coordinator.log_events:
+            if bus_event == self._bus_event:
+                self._trigger_event(
+                    _event_type(bus_event, data),
+                    {k: v for k, v in data.items() if k != "device_id"},
+                )
+                # One state per record, so history and automations see every one.
+                self.async_write_ha_state()

@@ -27,6 +27,8 @@ from pyacurev.ring import RingTracker, RingUpdate
 from .const import DOMAIN, EVENT_ALARM, EVENT_SOE
 
 _LOGGER = logging.getLogger(__name__)
+# One record turned into an event: the bus event type and its data.
+type LogEvent = tuple[str, dict[str, Any]]
 STORAGE_VERSION = 1
 # Unchanged pointers skip reading the rings (4 requests saved per poll); every this many
 # polls they are read anyway, to catch a ring that went round exactly to the same slot.
@@ -83,8 +85,8 @@ class LogWatcher:
             groups.add(ReadGroup.SOE)
         return groups
 
-    async def async_process(self, snapshot: Snapshot, read: set[ReadGroup]) -> None:
-        """Persist the new positions, then fire one event per new record.
+    async def async_process(self, snapshot: Snapshot, read: set[ReadGroup]) -> list[LogEvent]:
+        """Persist the new positions, then fire one event per new record; return them.
 
         Persisted first: a crash after the save loses at most the events of this one
         poll, while firing first would replay them after every crash in between -
@@ -92,8 +94,8 @@ class LogWatcher:
         """
         status = snapshot.log_status
         if status is None:
-            return
-        fire: list[tuple[str, dict[str, Any]]] = []
+            return []
+        fire: list[LogEvent] = []
         if ReadGroup.ALARMS in read:
             update = self.alarms.update(status.latest_alarm, snapshot.alarms)
             self._report(update, "alarm")
@@ -103,12 +105,13 @@ class LogWatcher:
             self._report(soe_update, "soe")
             fire += [(EVENT_SOE, self._soe_data(record)) for record in soe_update.new]
         if not read & {ReadGroup.ALARMS, ReadGroup.SOE}:
-            return
+            return []
         await self._store.async_save(
             {"serial": self.serial, "alarms": self.alarms.state, "soe": self.soe.state}
         )
         for event_type, data in fire:
             self.hass.bus.async_fire(event_type, data)
+        return fire
 
     def _report(self, update: RingUpdate[Any], ring: str) -> None:
         if not update.lost:

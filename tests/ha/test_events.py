@@ -182,3 +182,20 @@ async def test_position_is_saved_before_the_event_fires(
     await hass.async_block_till_done()
     await _poll(hass, loaded_entry)
     assert events == []
+
+
+async def test_event_entity_shows_every_record_of_a_poll_once(
+    hass: HomeAssistant, simulator, loaded_entry
+) -> None:
+    """Two records in one poll give the alarm event entity two states; later polls none."""
+    meter = simulator.meter
+    eid = entity_id(hass, "event", meter.serial, "alarm_log")
+    changes = _capture(hass, "state_changed")
+    _trip(meter)
+    _clear(meter)
+    await _poll(hass, loaded_entry)
+    await _poll(hass, loaded_entry)
+    mine = [e.data["new_state"] for e in changes if e.data["entity_id"] == eid]
+    assert [s.attributes["event_type"] for s in mine] == ["occurred", "recovered"]
+    assert mine[-1].attributes["serial"] == meter.serial
+    assert "device_id" not in mine[-1].attributes
