@@ -33,6 +33,7 @@ from pyacurev.codec import (
 )
 from pyacurev.layouts import (
     MAX_MIN_PARAMS,
+    WIRING_CODES,
     Phase,
     Wiring,
     channel_phase,
@@ -40,7 +41,6 @@ from pyacurev.layouts import (
     user_inputs,
 )
 from pyacurev.models import (
-    ENERGY_BANKS,
     AlarmRecord,
     DemandValues,
     MaxMin,
@@ -65,7 +65,7 @@ from . import image, tou, writes
 from .alarms import AlarmEngine, AlarmSetting, decode_settings
 from .config import ConfigStore
 from .demand import DemandTracker, Values
-from .energy import ALL_BANKS, REALTIME_BANK_KEYS, EnergyStore
+from .energy import ALL_BANKS, BANK_ROW_ENTRIES, EnergyStore
 from .errors import (
     ILLEGAL_DATA_ADDRESS,
     ILLEGAL_DATA_VALUE,
@@ -112,7 +112,7 @@ DRIFT_STEP_US = US_PER_SECOND
 UINT32_SPAN = 1 << 32
 MODELS = ("ct", "333mv")
 WIRINGS = (Wiring.ONE_LN, Wiring.TWO_LN, Wiring.THREE_LN)
-DEMAND_KEYS = frozenset({"demand_method", "demand_period", "demand_subperiod"})
+DEMAND_KEYS = frozenset({"demand_method", "demand_interval", "demand_subinterval"})
 LOG_WINDOW_KEYS = frozenset({"log_select", "log_window_status", "log_window_offset"})
 QUIET_KEYS = LOG_WINDOW_KEYS | {"current_harmonic_channel_select"}
 
@@ -231,8 +231,8 @@ class MeterModel:
 
     @property
     def wiring(self) -> Wiring:
-        """User wiring mode (register 0x0880)."""
-        return WIRINGS[self.config.value("user_wiring_mode")]
+        """User wiring mode (register 0x0888: 0 = 1LN, 1 = 3LN, 2 = 2LN)."""
+        return WIRING_CODES[self.config.value("wiring_mode")]
 
     @property
     def unit_id(self) -> int:
@@ -254,18 +254,11 @@ class MeterModel:
         self.write_registers(block(key).address, regs)
 
     def ct_primary(self, channel: int) -> int:
-        """CT primary rating (A) of input channel 1..18 (0x0889 + 2(n-1))."""
+        """CT primary rating (A) of input channel 1..18 (0x0889 + (n-1))."""
         _check_channel(channel)
         if channel == 1:
             return self.config.value("ct_primary_ch1")
-        return self.config.value("ct_pairs_ch2_18", 2 * (channel - 2))
-
-    def ct_secondary(self, channel: int) -> int:
-        """CT secondary rating (5 A, 1 A or 333 mV) of input channel 1..18 (0x088A + 2(n-1))."""
-        _check_channel(channel)
-        if channel == 1:
-            return self.config.value("ct_secondary_ch1")
-        return self.config.value("ct_pairs_ch2_18", 2 * (channel - 2) + 1)
+        return self.config.value("ct_primary_ch2_18", channel - 2)
 
     def alarm_settings(self) -> list[AlarmSetting]:
         """The 16 alarm channels, decoded (disabled when alarm_global_enable is 0)."""
@@ -450,7 +443,7 @@ class MeterModel:
 
     def set_di(self, n: int, on: bool) -> None:
         """Change DI 1..8: writes an SOE record, counts a rising edge in counter mode,
-        and syncs demand when the DI is the demand sync source."""
+        (the designed DI demand-sync registers were contradicted by the vendor map)."""
         if not 1 <= n <= DI_COUNT:
             raise ValueError(f"DI out of range: {n}")
         if self._dis[n - 1] == bool(on):
@@ -464,11 +457,6 @@ class MeterModel:
             if self._di_pulses[n - 1] >= self.config.value("di_pulse_constant", n - 1):
                 self._di_pulses[n - 1] = 0
                 self._di_counts[n - 1] = (self._di_counts[n - 1] + 1) % UINT32_SPAN
-        edge = self.config.value("demand_sync_edge")
-        if self.config.value("demand_sync_source") == n and (
-            edge == 3 or (edge == 1 and on) or (edge == 2 and not on)
-        ):
-            self.demand_tracker.sync()
 
     def soe_records(self) -> list[SoeRecord]:
         """SOE records, oldest first (``index`` is the ring slot)."""
@@ -618,8 +606,8 @@ class MeterModel:
     def _configure_demand(self) -> None:
         self.demand_tracker.configure(
             self.config.value("demand_method"),
-            self.config.value("demand_period"),
-            self.config.value("demand_subperiod"),
+            self.config.value("demand_interval"),
+            self.config.value("demand_subinterval"),
         )
 
     def _start_history(self, hours: float) -> None:
@@ -841,9 +829,10 @@ class MeterModel:
                 events.add(EVENT_PARAMETER_CHANGE)
             self._meas = None
             self._alarm_cache = None
-        elif key in _BANK_OF_BLOCK:
+        elif key in BANK_ROW_ENTRIES:
+            bank, first = BANK_ROW_ENTRIES[key]
             for i in range(offset // 2, (offset + len(new)) // 2):
-                self.energy.preset(_BANK_OF_BLOCK[key], i, decode_uint32(regs[2 * i : 2 * i + 2]))
+                self.energy.preset(bank, first + i, decode_uint32(regs[2 * i : 2 * i + 2]))
             events.add(EVENT_ENERGY_PRESET)
         elif key == "di_pulse_count":
             for i in range(offset // 2, (offset + len(new)) // 2):
@@ -856,6 +845,4 @@ class MeterModel:
         return [r for c in self._di_counts for r in encode_uint32(c)]
 
 
-_BANK_OF_BLOCK: dict[str, str] = {v: k for k, v in REALTIME_BANK_KEYS.items()}
-if set(_BANK_OF_BLOCK.values()) != set(ENERGY_BANKS):  # pragma: no cover
-    raise RuntimeError("energy bank names drifted from models.ENERGY_BANKS")
+

@@ -21,7 +21,6 @@ from .codec import (
     decode_uint32,
     finite,
 )
-from .errors import AcuRevProtocolError
 from .groups import (
     CLOCK_KEYS,
     DI_KEYS,
@@ -311,9 +310,7 @@ def decode_user(image: RegisterImage, user: int, device: DeviceInfo) -> UserValu
     """
     v = _record_floats(image, "user_record", user - 1, USER_FIELDS)
     inputs = user_inputs(user, device.wiring)
-    members = {
-        phase: decode_channel(image, n) for phase, n in zip(_PHASES, inputs, strict=False)
-    }
+    members = {phase: decode_channel(image, n) for phase, n in zip(_PHASES, inputs, strict=False)}
     return UserValues(
         user=user,
         inputs=inputs,
@@ -612,9 +609,8 @@ def decode_snapshot(
 
     ``snapshot.device`` is the DeviceInfo the decoding used (read now or passed in).
     """
-    if ReadGroup.DEVICE in groups or ReadGroup.BUILD in groups or device is None:
-        if ReadGroup.DEVICE in groups or ReadGroup.BUILD in groups:
-            device = decode_device_info(image, device)
+    if ReadGroup.DEVICE in groups or ReadGroup.BUILD in groups:
+        device = decode_device_info(image, device)
     if device is None and any(g in NEEDS_DEVICE for g in groups):
         raise ValueError("channels/users/demand/harmonics need DeviceInfo or the BUILD group")
     snap = Snapshot(device=device)

@@ -158,8 +158,8 @@ def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
     def get(s: Snapshot) -> PointValue:
         if s.energy is None:
             return None
-        bank: EnergyBank = getattr(s.energy, name)
-        return pick(bank)
+        bank: EnergyBank | None = getattr(s.energy, name)
+        return None if bank is None else pick(bank)
 
     return get
 
@@ -184,18 +184,6 @@ def _system_points(opts: PointOptions) -> list[Point]:
             "apparent_power", Quantity.APPARENT_POWER, _sys(lambda v: _kilo(v.apparent_power_total))
         ),
         sysp("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor_total)),
-        sysp(
-            "voltage_unbalance",
-            Quantity.PERCENT,
-            _sys(lambda v: v.voltage_unbalance),
-            enabled=False,
-        ),
-        sysp(
-            "current_unbalance",
-            Quantity.PERCENT,
-            _sys(lambda v: v.current_unbalance),
-            enabled=False,
-        ),
         sysp(
             "load_nature",
             Quantity.LOAD_NATURE,
@@ -666,7 +654,26 @@ def _harmonic_points(installed: int) -> list[Point]:
             enabled_default=enabled,
         )
 
-    pts: list[Point] = []
+    # The unbalance factors live in the power-quality block (0x3200/0x325F), not
+    # the 0x2000 table; their keys are unchanged from when they were system points.
+    pts: list[Point] = [
+        hp(
+            "voltage_unbalance",
+            Quantity.PERCENT,
+            "voltage_unbalance",
+            _harm(lambda h: h.voltage_unbalance),
+            {},
+            enabled=False,
+        ),
+        hp(
+            "current_unbalance",
+            Quantity.PERCENT,
+            "current_unbalance",
+            _harm(lambda h: h.current_unbalance),
+            {},
+            enabled=False,
+        ),
+    ]
     for ph in PHASES:
         placeholders = {"phase": ph.upper()}
         pts += [

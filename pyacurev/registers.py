@@ -538,7 +538,7 @@ REGISTER_MAP: tuple[Block, ...] = (
        note="x0.1 kVAh; same 28-entry layout | S9, S11"),
     _b("reserved_2b70", Space.HOLDING, 0x2B70, 12, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
        note="reads 0 (2100: users 7-9 kvarh at 0x2B70, kVAh at 0x2B76) | 2100-only users 7-9"),
-    _b("demand_system", Space.HOLDING, 0x2D00, 27, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, unit="kW", record=9,
+    _b("demand_system", Space.HOLDING, 0x2D00, 27, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, unit="kW", record=27,
        note="P kW at 0x2D00, Q kvar 0x2D09, S kVA 0x2D12; record: +0 demand,+2 predicted,+4 max,+6..8 max time | S9, S11; 3-register peak time matches S1 p.191; max-time packing unknown"),
     _b("demand_phase", Space.HOLDING, 0x2D1B, 108, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, record=36,
        note="phase A at 0x2D1B, B 0x2D3F, C 0x2D63; each I,P,Q,S record of 9 regs as above | S9, S11 (S9 notes the EPICS sheet labels 0x2D1B phase-A current demand)"),

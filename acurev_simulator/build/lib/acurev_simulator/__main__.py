@@ -1,5 +1,0 @@
-"""``python -m acurev_simulator``."""
-
-from .cli import main
-
-raise SystemExit(main())
