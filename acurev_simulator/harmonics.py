@@ -63,6 +63,4 @@ def odd_thd(spectrum: tuple[float, ...]) -> float:
 
 def even_thd(spectrum: tuple[float, ...]) -> float:
     """THD of the even orders 2..30 in %."""
-    return math.sqrt(
-        sum(h * h for h, order in zip(spectrum, ORDERS, strict=True) if not order % 2)
-    )
+    return math.sqrt(sum(h * h for h, order in zip(spectrum, ORDERS, strict=True) if not order % 2))

@@ -61,7 +61,7 @@ from pyacurev.registers import (
     is_mapped,
 )
 
-from . import image, tou, writes
+from . import firmware, image, tou, writes
 from .alarms import AlarmEngine, AlarmSetting, decode_settings
 from .config import ConfigStore
 from .demand import DemandTracker, Values
@@ -170,6 +170,7 @@ class MeterModel:
         *,
         clock: datetime | None = None,
         run_hours: float | None = None,
+        map_profile: str = "full",
     ) -> None:
         """A meter that has run ``run_hours`` (seeded when None) at its default loads.
 
@@ -188,6 +189,9 @@ class MeterModel:
             raise ValueError("serial must be at most 16 ASCII characters")
         self.serial: str = serial
         self.model: str = model
+        # How the firmware lays out its registers (firmware.MapProfile); the
+        # measurements are the same whatever the profile.
+        self.map_profile: firmware.MapProfile = firmware.MapProfile(map_profile)
         self.installed_channels: int = channels
         self.seed: int = seed
         self.device_model: int = 2020
@@ -580,7 +584,7 @@ class MeterModel:
         for address in self.config.get("datalog_register_list"):
             if address in UNUSED_ENTRIES:
                 continue
-            values.append(self.read_registers(address, 1)[0] if is_mapped(address) else 0)
+            values.append(self.full_registers(address, 1)[0] if is_mapped(address) else 0)
         self.logs.data.append([*encode_time3(self._clock), *values])
 
     def _sample(self) -> None:
@@ -725,7 +729,21 @@ class MeterModel:
     # ----------------------------------------------------------------- register access
 
     def read_registers(self, address: int, count: int) -> list[int]:
-        """FC03: ``count`` holding registers from ``address`` (ModbusError 02 outside the map)."""
+        """FC03: ``count`` holding registers from ``address`` (ModbusError 02 outside the map).
+
+        The map is the one of ``map_profile``: our whole table (``full``) or a
+        firmware whose map differs from ours (see ``firmware.py``).
+        """
+        if self.map_profile is not firmware.MapProfile.FULL:
+            return firmware.read(self, self.map_profile, address, count)
+        return self.full_registers(address, count)
+
+    def full_map_answers(self, address: int, count: int) -> bool:
+        """True when our whole table (the ``full`` profile) maps every register of the range."""
+        return count >= 1 and is_mapped(address, count)
+
+    def full_registers(self, address: int, count: int) -> list[int]:
+        """FC03 against our whole table (the ``full`` profile)."""
         if count < 1 or not is_mapped(address, count):
             raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x}")
         out: list[int] = []
@@ -767,6 +785,7 @@ class MeterModel:
         """FC16: validate the whole frame, then apply it (nothing is applied on an exception)."""
         values = list(values)
         count = len(values)
+        firmware.check_write(self.map_profile, address, count)
         if count < 1 or not is_mapped(address, count):
             raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x}")
         if any(not 0 <= v <= 0xFFFF for v in values):
@@ -843,6 +862,3 @@ class MeterModel:
     def di_count_registers(self) -> list[int]:
         """The 16 registers of di_pulse_count."""
         return [r for c in self._di_counts for r in encode_uint32(c)]
-
-
-
