@@ -104,12 +104,20 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
         "users": [_user_json(u, imp, exp) for u in snap.users],
         "relays": list(snap.io.relays) if snap.io else None,
         "digital_inputs": list(snap.io.digital_inputs) if snap.io else None,
+        "failed_groups": sorted(snap.failed_groups),
     }
+
+
+# Without these there is no snapshot worth printing; other groups may fail (and are named).
+CORE_GROUPS = frozenset({ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.ENERGY})
 
 
 async def _snapshot(args: argparse.Namespace) -> int:
     async with AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout) as client:
         snap = await client.read_snapshot(SNAPSHOT_GROUPS)
+    core_failed = sorted(g for g in snap.failed_groups if g in CORE_GROUPS)
+    if core_failed:
+        raise AcuRevError(f"{', '.join(core_failed)} did not answer (a Modbus exception)")
     print(json.dumps(snapshot_json(snap), indent=2))
     return EXIT_OK
 

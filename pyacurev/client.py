@@ -325,8 +325,12 @@ class AcuRevClient:
         its own terms; a block that answers an exception just leaves its fields
         at their fallback (see ``decoders.decode_device_info``).
         """
+        await self.connect()  # no connection at all (or a gateway refusing the unit): raise
         keys = [*GROUP_BLOCKS[ReadGroup.DEVICE], *GROUP_BLOCKS[ReadGroup.BUILD]]
-        image, _failures = await self.read_blocks_tolerant(keys)
+        image, failures = await self.read_blocks_tolerant(keys)
+        for error in failures.values():
+            if isinstance(error, AcuRevConnectionError):
+                raise error
         return decode_device_info(image)
 
     async def read_snapshot(
@@ -348,6 +352,8 @@ class AcuRevClient:
         try:
             await self._read_groups_into(image, wanted, device)
         except (ModbusExceptionError, AcuRevProtocolError) as first_error:
+            if len(wanted) == 1:
+                raise
             image, failed = RegisterImage(), set[ReadGroup]()
             for group in sorted(wanted):
                 part = RegisterImage()

@@ -200,7 +200,19 @@ async def test_cli_errors_are_one_line(sim: Simulator, capsys: pytest.CaptureFix
     assert err.err.startswith(f"error: {HOST}:{port} unit 1: ")
     sim.faults.exceptions["channel_record"] = 2
     assert await run(["snapshot", "--host", HOST, "--port", str(sim.port)]) == 1
-    assert "exception 2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "channels did not answer" in err
+    assert err.count("\n") == 1
+    # A designed group that does not answer is named, not fatal.
+    sim.faults.reset()
+    sim.faults.exceptions["export_active_energy_bank"] = 2
+    assert await run(["snapshot", "--host", HOST, "--port", str(sim.port)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["failed_groups"] == ["export_energy"]
+    assert doc["channels"][0]["export_energy"] is None
+    assert doc["channels"][0]["import_energy"] == pytest.approx(
+        sim.meter.energy_counts("import_active", 4) / 10
+    )
 
 
 async def test_python_dash_m(sim: Simulator) -> None:
