@@ -323,16 +323,28 @@ EVIDENCE_BITS = 8
 IDENTITY_RANGE = (0x1000, 0x1054)
 
 
-def _range_of(address: int, count: int) -> tuple[int, int, Words] | None:
-    for start, size, words in EVIDENCE_LAYOUT:
-        if start <= address and address + count <= start + size:
-            return start, size, words
+def _covering(address: int, count: int) -> list[tuple[int, int, Words]] | None:
+    """The layout ranges a request touches, or None when any register of it is not held.
+
+    Adjacent ranges answer together (0x2100 channels run straight into 0x21D8
+    users; 0x2B00 kvarh into 0x2B38 kVAh), as the firmware's map is one table.
+    """
+    if count < 1:
+        return None
+    parts: list[tuple[int, int, Words]] = []
+    at, end = address, address + count
+    for start, size, words in sorted(EVIDENCE_LAYOUT, key=lambda r: r[0]):
+        if start <= at < start + size:
+            parts.append((start, size, words))
+            at = start + size
+            if at >= end:
+                return parts
     return None
 
 
 def evidence_answers(address: int, count: int) -> bool:
     """True when the evidence layout holds every register of the request."""
-    return count >= 1 and _range_of(address, count) is not None
+    return _covering(address, count) is not None
 
 
 def _garbage(address: int) -> int:
@@ -342,11 +354,15 @@ def _garbage(address: int) -> int:
 
 def read(m: MeterModel, profile: MapProfile, address: int, count: int) -> list[int]:
     """FC03 as the profile's firmware answers it (``full`` is handled by the meter)."""
-    found = _range_of(address, count) if count >= 1 else None
-    if found is not None:
-        start, _size, words = found
-        regs = words(m)
-        return regs[address - start : address - start + count]
+    parts = _covering(address, count)
+    if parts is not None:
+        out: list[int] = []
+        for start, size, words in parts:
+            regs = words(m)
+            lo = max(start, address)
+            hi = min(start + size, address + count)
+            out += regs[lo - start : hi - start]
+        return out
     if profile is MapProfile.DIVERGENT and m.full_map_answers(address, count):
         lo, hi = IDENTITY_RANGE
         return [0 if lo <= a < hi else _garbage(a) for a in range(address, address + count)]
@@ -363,7 +379,7 @@ def check_write(profile: MapProfile, address: int, count: int) -> None:
     """FC16 outside the evidence layout: exception 02 (the firmware has no such register)."""
     if profile is MapProfile.FULL:
         return
-    if _range_of(address, count) is None:
+    if _covering(address, count) is None:
         raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x} ({profile})")
 
 

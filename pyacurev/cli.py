@@ -123,8 +123,13 @@ async def _snapshot(args: argparse.Namespace) -> int:
 
 
 async def _probe(args: argparse.Namespace) -> int:
-    async with AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout) as client:
+    # Not ``async with``: entering connects, and the probe must see (and report)
+    # a refused identity or a wrong unit id itself.
+    client = AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout)
+    try:
         report = await run_probe(client, interval=args.interval)
+    finally:
+        await client.close()
     print(report.to_json() if args.json else report.format_table())
     return EXIT_OK if report.talked else EXIT_METER_ERROR
 
