@@ -52,9 +52,9 @@ async def test_drop_next_closes_the_connection(sim: Simulator, client: RawClient
 
 async def test_injected_exception_by_block_key(sim: Simulator, client: RawClient) -> None:
     sim.faults.exceptions["psum"] = 0x04
-    assert await client.exception_of(read_pdu(3, 0x2000, 72)) == 0x04  # touches 0x2022
-    assert await client.exception_of(read_pdu(3, 0x2023, 1)) == 0x04
-    assert len(await client.read_registers(0x2000, 0x22)) == 0x22  # stops just before
+    assert await client.exception_of(read_pdu(3, 0x2000, 66)) == 0x04  # touches 0x201A
+    assert await client.exception_of(read_pdu(3, 0x201B, 1)) == 0x04
+    assert len(await client.read_registers(0x2000, 0x1A)) == 0x1A  # stops just before
     sim.faults.exceptions = {"relay_3": 0x06}
     assert await client.exception_of(read_pdu(1, 0, 8)) == 0x06
     # DIs are another data space: unaffected.
