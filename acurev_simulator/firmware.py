@@ -363,7 +363,7 @@ def read(m: MeterModel, profile: MapProfile, address: int, count: int) -> list[i
             hi = min(start + size, address + count)
             out += regs[lo - start : hi - start]
         return out
-    if profile is MapProfile.DIVERGENT and m.full_map_answers(address, count):
+    if profile is MapProfile.DIVERGENT and m.designed_map_answers(address, count):
         lo, hi = IDENTITY_RANGE
         return [0 if lo <= a < hi else _garbage(a) for a in range(address, address + count)]
     raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x} ({profile})")

@@ -52,10 +52,12 @@ from pyacurev.registers import (
     CHANNEL_COUNT,
     COMMAND_MAGIC,
     DI_COUNT,
+    REGISTER_MAP,
     RELAY_COUNT,
     USER_COUNT,
     Access,
     Block,
+    Provenance,
     Space,
     block,
     is_mapped,
@@ -742,6 +744,13 @@ class MeterModel:
         """True when our whole table (the ``full`` profile) maps every register of the range."""
         return count >= 1 and is_mapped(address, count)
 
+    def designed_map_answers(self, address: int, count: int) -> bool:
+        """True when the range lies in our table and touches no UNKNOWN row."""
+        end = address + count
+        return self.full_map_answers(address, count) and not any(
+            b.address < end and address < b.end for b in _UNKNOWN_ROWS
+        )
+
     def full_registers(self, address: int, count: int) -> list[int]:
         """FC03 against our whole table (the ``full`` profile)."""
         if count < 1 or not is_mapped(address, count):
@@ -862,3 +871,8 @@ class MeterModel:
     def di_count_registers(self) -> list[int]:
         """The 16 registers of di_pulse_count."""
         return [r for c in self._di_counts for r in encode_uint32(c)]
+
+
+_UNKNOWN_ROWS: tuple[Block, ...] = tuple(
+    b for b in REGISTER_MAP if b.space is Space.HOLDING and b.provenance is Provenance.UNKNOWN
+)

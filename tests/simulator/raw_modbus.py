@@ -264,5 +264,6 @@ class SyncRawClient:
     def read_exception(self, address: int, count: int) -> int:
         """The exception code an FC03 read is answered with (fails if it succeeds)."""
         pdu = self._read_pdu(address, count)
-        assert pdu[0] == 0x83 and len(pdu) == 2, f"expected an exception, got {pdu.hex()}"
+        assert pdu[0] == 0x83, f"expected an exception, got {pdu.hex()}"
+        assert len(pdu) == 2
         return pdu[1]

@@ -151,7 +151,8 @@ async def test_a_short_excursion_does_not_trip(sim: Simulator, client: RawClient
 
 
 async def test_alarm_ring_wraps(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x1210 + 8 * 15, alarm_channel(1, 13, 1, 20.0, 0, 0))  # Psum > 20 (label 13: Psum at 0x201A)
+    # Psum > 20 (label 13: Psum is the 14th float of the vendor 0x2000 table)
+    await client.write_registers(0x1210 + 8 * 15, alarm_channel(1, 13, 1, 20.0, 0, 0))
     for k in range(12):  # 12 trips + 12 recoveries = 24 records
         sim.meter.set_channel_load(1, 30.0, 0.0)
         sim.meter.advance(1)

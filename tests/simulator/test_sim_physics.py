@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from acurev_simulator import MeterModel, Simulator
+from acurev_simulator import Simulator
 from acurev_simulator.profile import DEFAULT_LOADS
 
 from .conftest import START
