@@ -10,13 +10,14 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from pyacurev.client import AcuRevClient
+from pyacurev.discovery import Discovery, discover
 from pyacurev.errors import AcuRevError, AcuRevIdentityError
 from pyacurev.groups import ReadGroup
 from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
-from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
+from .const import CONF_CAPABILITIES, CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
 from .logs import LogWatcher
@@ -39,17 +40,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def _fast_groups(device: DeviceInfo) -> set[ReadGroup]:
+def _fast_groups(device: DeviceInfo, capable: frozenset[ReadGroup]) -> set[ReadGroup]:
     # The ring pointers ride along every fast poll: a new alarm shows within one interval.
-    groups = {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.IO, ReadGroup.LOG_STATUS}
+    groups = {
+        ReadGroup.SYSTEM,
+        ReadGroup.CHANNELS,
+        ReadGroup.IO,
+        ReadGroup.IO_CONFIG,
+        ReadGroup.LOG_STATUS,
+    }
     if device.wiring is not Wiring.ONE_LN:
         groups.add(ReadGroup.USERS)
-    return groups
+    # Only what answered when the meter was probed is polled.
+    return groups & capable
 
 
-def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGroup]:
-    # DEVICE and CLOCK share one mapped run (0x1000-0x1059): one request for both.
-    groups = {ReadGroup.ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
+def _slow_groups(
+    device: DeviceInfo, options: frozenset[Option], capable: frozenset[ReadGroup]
+) -> set[ReadGroup]:
+    groups = {ReadGroup.ENERGY, ReadGroup.EXPORT_ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
     optional = {
         Option.DEMAND: ReadGroup.DEMAND,
         Option.MONTHLY: ReadGroup.MONTHLY,
@@ -58,23 +67,35 @@ def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGrou
     groups |= {group for opt, group in optional.items() if opt in options}
     if device.is_333mv and Option.HARMONICS in options:
         groups.add(ReadGroup.HARMONICS)
-    return groups
+    return groups & capable
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
-    """Connect, check the meter is the one configured, start polling."""
+    """Connect, check the meter is the one configured, probe what it answers, start polling.
+
+    The probe runs on every load (set-up, reload, "re-scan meter"), so a
+    firmware update that adds or drops a block changes the entities with it.
+    """
     client = AcuRevClient(
         entry.data[CONF_HOST],
         entry.data[CONF_PORT],
         entry.data[CONF_UNIT_ID],
         timeout=REQUEST_TIMEOUT,
-        expected_serial=entry.unique_id,
+        # Only a real serial can be checked; a fallback id never matches one.
+        expected_serial=entry.unique_id
+        if CONF_CAPABILITIES not in entry.data or ReadGroup.DEVICE in entry.data[CONF_CAPABILITIES]
+        else None,
     )
     try:
-        device = await client.read_device_info()
-        alarm_settings = (
-            await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
-        ).alarm_settings
+        found = await discover(client)
+        if not found.core_ok:
+            raise AcuRevError("; ".join(found.core_problems))
+        device = found.device
+        alarm_settings = None
+        if ReadGroup.ALARM_SETTINGS in found.capabilities:
+            alarm_settings = (
+                await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
+            ).alarm_settings
     except AcuRevIdentityError as err:
         await client.close()
         raise ConfigEntryError(
@@ -90,26 +111,37 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
             translation_placeholders={"host": entry.data[CONF_HOST], "error": str(err)},
         ) from err
 
+    _store_capabilities(hass, entry, found)
+    capable = found.capabilities
     opts = point_options(entry.options)
     fast = AcuRevCoordinator(
-        hass, entry, client, device, _fast_groups(device), scan_interval(entry.options), "readings"
+        hass,
+        entry,
+        client,
+        device,
+        _fast_groups(device, capable),
+        scan_interval(entry.options),
+        "readings",
     )
     slow = AcuRevCoordinator(
         hass,
         entry,
         client,
         device,
-        _slow_groups(device, opts.enabled),
+        _slow_groups(device, opts.enabled, capable),
         energy_interval(entry.options),
         "counters",
     )
-    runtime = AcuRevRuntimeData(client, device, fast, slow, opts, alarm_settings=alarm_settings)
+    meter_id = entry.unique_id or device.serial
+    runtime = AcuRevRuntimeData(
+        client, device, fast, slow, opts, meter_id, found, alarm_settings=alarm_settings
+    )
     entry.runtime_data = runtime
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **device_info(runtime)
     )
-    fast.logs = LogWatcher(hass, entry.entry_id, device.serial)
+    fast.logs = LogWatcher(hass, entry.entry_id, meter_id)
     fast.logs.device_id = dev.id
     await fast.logs.async_load()
     threshold = clock_sync_threshold(entry.options)
@@ -123,12 +155,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         raise
     io = fast.data.io
     runtime.points = build_points(
-        device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
+        device,
+        opts,
+        io.di_counter_mode if io else (),
+        _enabled_alarms(alarm_settings),
+        capable,
     )
 
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _store_capabilities(hass: HomeAssistant, entry: AcuRevConfigEntry, found: Discovery) -> None:
+    """Keep what the meter answered in the entry (the update listener is not yet attached)."""
+    stored = sorted(found.capabilities)
+    if entry.data.get(CONF_CAPABILITIES) != stored:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_CAPABILITIES: stored}
+        )
 
 
 def _enabled_alarms(settings: AlarmSettings | None) -> tuple[int, ...]:

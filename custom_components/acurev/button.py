@@ -23,7 +23,9 @@ async def async_setup_entry(
 ) -> None:
     """One button per reset."""
     runtime = entry.runtime_data
-    async_add_entities(AcuRevResetButton(runtime, reset) for reset in Reset)
+    buttons: list[ButtonEntity] = [AcuRevResetButton(runtime, reset) for reset in Reset]
+    buttons.append(AcuRevRescanButton(hass, entry, runtime))
+    async_add_entities(buttons)
 
 
 class AcuRevResetButton(ButtonEntity, Entity):
@@ -36,7 +38,7 @@ class AcuRevResetButton(ButtonEntity, Entity):
         """Bind the button to its command."""
         self._runtime = runtime
         self._reset = reset
-        self._attr_unique_id = f"{runtime.device.serial}_{reset.value}"
+        self._attr_unique_id = f"{runtime.meter_id}_{reset.value}"
         self._attr_translation_key = reset.value
         self._attr_device_info = device_info(runtime)
         # Clearing energy or records cannot be undone: keep those out of casual dashboards.
@@ -50,3 +52,27 @@ class AcuRevResetButton(ButtonEntity, Entity):
     async def async_press(self) -> None:
         """Send the command."""
         await async_reset(self._runtime, self._reset)
+
+
+class AcuRevRescanButton(ButtonEntity, Entity):
+    """Probe the meter again: reload the entry, which re-reads what every block answers.
+
+    After a firmware update a block may start (or stop) answering; the reload
+    runs the same discovery as set-up and rebuilds the entities from it.
+    """
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_translation_key = "rescan_meter"
+
+    def __init__(
+        self, hass: HomeAssistant, entry: AcuRevConfigEntry, runtime: AcuRevRuntimeData
+    ) -> None:
+        """Bind the button to its entry."""
+        self._entry_id = entry.entry_id
+        self._attr_unique_id = f"{runtime.meter_id}_rescan_meter"
+        self._attr_device_info = device_info(runtime)
+
+    async def async_press(self) -> None:
+        """Reload the entry (its set-up probes the meter)."""
+        self.hass.config_entries.async_schedule_reload(self._entry_id)

@@ -8,6 +8,8 @@ DOMAIN: Final = "acurev"
 MANUFACTURER: Final = "Accuenergy"
 
 CONF_UNIT_ID: Final = "unit_id"
+# What the meter answered when it was last probed (set-up, reload, "re-scan meter").
+CONF_CAPABILITIES: Final = "capabilities"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_ENERGY_INTERVAL: Final = "energy_interval"
 
@@ -31,5 +33,18 @@ EVENT_ALARM: Final = "acurev_alarm"
 EVENT_SOE: Final = "acurev_soe"
 
 CONF_CLOCK_SYNC: Final = "clock_sync"
+
+
+def fallback_meter_id(host: str, port: int, unit_id: int) -> str:
+    """Unique id of a meter whose (designed) serial register does not answer.
+
+    Stable for as long as the meter keeps its address, so the same meter cannot
+    be added twice; a meter that later answers a serial keeps this id (its
+    entities keep their history).
+    """
+    safe = "".join(c if c.isalnum() else "-" for c in host.lower())
+    return f"acurev-{safe}-{port}-{unit_id}"
+
+
 CONF_CLOCK_THRESHOLD: Final = "clock_drift_threshold"
 DEFAULT_CLOCK_THRESHOLD: Final = 30

@@ -18,6 +18,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
+from pyacurev.discovery import Discovery
 from pyacurev.energy_guard import EnergyGuard
 from pyacurev.errors import (
     AcuRevError,
@@ -44,6 +45,9 @@ class AcuRevRuntimeData:
     fast: AcuRevCoordinator
     slow: AcuRevCoordinator
     options: PointOptions
+    # The entry's unique id: the serial, or a stable fallback when it does not answer.
+    meter_id: str
+    discovery: Discovery
     points: tuple[Point, ...] = ()
     alarm_settings: AlarmSettings | None = None
     # Guards of this meter's energy sensors: an energy-clear command announces the reset to them.
@@ -92,7 +96,7 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {device.serial} {name}",
+            name=f"{DOMAIN} {entry.unique_id} {name}",
             update_interval=timedelta(seconds=interval),
         )
         self.client = client

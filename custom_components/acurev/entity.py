@@ -12,18 +12,20 @@ from .coordinator import AcuRevCoordinator, AcuRevRuntimeData
 
 
 def device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
-    """The meter as a Home Assistant device."""
+    """The meter as a Home Assistant device (identified by the entry's meter id)."""
     dev = runtime.device
+    identified = runtime.discovery.identified
+    model = dev.model if identified else 2020
     return DeviceInfo(
-        identifiers={(DOMAIN, dev.serial)},
+        identifiers={(DOMAIN, runtime.meter_id)},
         manufacturer=MANUFACTURER,
-        model=f"AcuRev {dev.model}",
+        model=f"AcuRev {model}",
         # The build, which decides the entities: CT input type and number of channels.
-        model_id=f"{dev.model}-{'333MV' if dev.is_333mv else 'CT'}-{dev.installed_channels}",
-        name=f"AcuRev {dev.model} {dev.serial}",
-        serial_number=dev.serial,
-        sw_version=dev.firmware_version,
-        hw_version=dev.hardware_version,
+        model_id=f"{model}-{'333MV' if dev.is_333mv else 'CT'}-{dev.installed_channels}",
+        name=f"AcuRev {model} {dev.serial if identified else runtime.meter_id}",
+        serial_number=dev.serial if identified else None,
+        sw_version=dev.firmware_version if identified else None,
+        hw_version=dev.hardware_version if identified else None,
     )
 
 
@@ -38,11 +40,25 @@ class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
         """Bind the point to its coordinator."""
         super().__init__(coordinator)
         self.point = point
-        self._attr_unique_id = f"{runtime.device.serial}_{point.key}"
+        self._attr_unique_id = f"{runtime.meter_id}_{point.key}"
         self._attr_translation_key = point.translation_key
         self._attr_translation_placeholders = dict(point.placeholders)
         self._attr_entity_registry_enabled_default = point.enabled_default
         self._attr_device_info = device_info(runtime)
+
+    @property
+    def available(self) -> bool:
+        """Available while the coordinator polls and this point's read group answers.
+
+        A group that stops answering (a refused block) takes only its own
+        entities down; the core readings stay available.
+        """
+        if not super().available:
+            return False
+        data = self.coordinator.data
+        return (
+            data is None or self.point.group is None or self.point.group not in data.failed_groups
+        )
 
     @property
     def point_value(self) -> PointValue:

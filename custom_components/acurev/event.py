@@ -40,7 +40,7 @@ class AcuRevLogEvent(EventEntity):
         self, runtime: AcuRevRuntimeData, key: str, bus_event: str, event_types: list[str]
     ) -> None:
         """Listen to ``bus_event`` for this meter."""
-        self._serial = runtime.device.serial
+        self._serial = runtime.meter_id
         self._bus_event = bus_event
         self._attr_unique_id = f"{self._serial}_{key}"
         self._attr_translation_key = key
