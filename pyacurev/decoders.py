@@ -466,8 +466,17 @@ def decode_harmonics(image: RegisterImage) -> Harmonics:
 
 def decode_io(image: RegisterImage) -> IOStatus:
     """Relays (FC01), DIs (FC02), DI/relay mode bitmaps and DI pulse counts."""
-    relays = [image.bits(Space.COIL, block(k).address, 1)[0] for k in RELAY_KEYS]
-    dis = [image.bits(Space.DISCRETE_INPUT, block(k).address, 1)[0] for k in DI_KEYS]
+    # IO (FC01/FC02, seed) and IO_CONFIG (designed holding registers) are read
+    # groups of their own; either may be absent from the image.
+    have_bits = all(image.has_block(k) for k in (*RELAY_KEYS, *DI_KEYS))
+    relays = (
+        [image.bits(Space.COIL, block(k).address, 1)[0] for k in RELAY_KEYS] if have_bits else []
+    )
+    dis = (
+        [image.bits(Space.DISCRETE_INPUT, block(k).address, 1)[0] for k in DI_KEYS]
+        if have_bits
+        else []
+    )
     if not image.has(block("relay_mode_bitmap").address):
         # The DESIGNED I/O configuration did not answer: relays and DIs only.
         return IOStatus(relays=tuple(relays), digital_inputs=tuple(dis))

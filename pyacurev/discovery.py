@@ -50,6 +50,8 @@ OPTIONAL_GROUPS: tuple[ReadGroup, ...] = (
     ReadGroup.ALARM_SETTINGS,
 )
 FREQUENCY_RANGE = (45.0, 65.0)
+# Prefix of a verdict for a group this build does not have (not a missing block).
+NOT_APPLICABLE = "n/a: "
 KNOWN_MODELS = frozenset({2010, 2020, 2100})
 
 
@@ -82,8 +84,12 @@ class Discovery:
 
     @property
     def missing(self) -> list[str]:
-        """Groups (optional ones included) that did not answer plausibly."""
-        return sorted(g for g, why in self.groups.items() if why != "ok")
+        """Groups this build should have that did not answer plausibly."""
+        return sorted(
+            g
+            for g, why in self.groups.items()
+            if why != "ok" and not why.startswith(NOT_APPLICABLE)
+        )
 
     @property
     def identified(self) -> bool:
@@ -104,7 +110,7 @@ def _finite(values: Iterable[float | None]) -> bool:
 
 
 def judge(group: ReadGroup, snap: Snapshot, device: DeviceInfo) -> str:
-    """ "ok", or why what ``group`` answered is not plausible."""
+    """Return "ok", or why what ``group`` answered is not plausible."""
     if group is ReadGroup.SYSTEM:
         f = snap.system.frequency if snap.system else None
         lo, hi = FREQUENCY_RANGE
@@ -136,14 +142,14 @@ def judge(group: ReadGroup, snap: Snapshot, device: DeviceInfo) -> str:
             return "identity registers hold no plausible serial/model"
     elif group is ReadGroup.USERS:
         if device.wiring is Wiring.ONE_LN:
-            return "no user circuits in 1LN"
+            return NOT_APPLICABLE + "no user circuits in 1LN"
         if not snap.users or not all(
             _finite((u.active_power_total, u.apparent_power_total)) for u in snap.users
         ):
             return "user records are not plausible"
     elif group is ReadGroup.HARMONICS:
         if not device.is_333mv:
-            return "current-output build: no power quality"
+            return NOT_APPLICABLE + "current-output build has no power quality"
         h = snap.harmonics
         if h is None or any((v or 0.0) > 100 for v in h.thd_voltage.values()):
             return "power-quality values are not plausible"
@@ -173,6 +179,12 @@ async def discover(client: AcuRevClient) -> Discovery:
     groups: dict[str, str] = {}
     capabilities: set[ReadGroup] = set()
     for group in (*CORE_GROUPS, *OPTIONAL_GROUPS):
+        if group is ReadGroup.USERS and device.wiring is Wiring.ONE_LN:
+            groups[group] = NOT_APPLICABLE + "no user circuits in 1LN"
+            continue
+        if group is ReadGroup.HARMONICS and not device.is_333mv:
+            groups[group] = NOT_APPLICABLE + "current-output build has no power quality"
+            continue
         try:
             snap = await client.read_snapshot({group}, device)
         except AcuRevConnectionError:
