@@ -8,6 +8,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from pyacurev.groups import ReadGroup
+
 from .actions import Reset, async_reset
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
 from .entity import device_info
@@ -23,7 +25,11 @@ async def async_setup_entry(
 ) -> None:
     """One button per reset."""
     runtime = entry.runtime_data
-    buttons: list[ButtonEntity] = [AcuRevResetButton(runtime, reset) for reset in Reset]
+    buttons: list[ButtonEntity] = []
+    # The command registers sit in the designed 0x10xx block beside the identity:
+    # a meter that does not answer that block gets no reset buttons.
+    if ReadGroup.DEVICE in runtime.discovery.capabilities:
+        buttons += [AcuRevResetButton(runtime, reset) for reset in Reset]
     buttons.append(AcuRevRescanButton(hass, entry, runtime))
     async_add_entities(buttons)
 

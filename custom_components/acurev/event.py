@@ -8,6 +8,8 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from pyacurev.groups import ReadGroup
+
 from .const import EVENT_ALARM, EVENT_SOE
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData
 from .entity import device_info
@@ -21,8 +23,10 @@ async def async_setup_entry(
     entry: AcuRevConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """One event entity per log."""
+    """One event entity per log, when the meter answers the (designed) ring pointers."""
     runtime = entry.runtime_data
+    if ReadGroup.LOG_STATUS not in runtime.discovery.capabilities:
+        return
     async_add_entities(
         [
             AcuRevLogEvent(runtime, "alarm_log", EVENT_ALARM, ["occurred", "recovered"]),
