@@ -17,7 +17,13 @@ from pyacurev.layouts import Wiring
 from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
-from .const import CONF_CAPABILITIES, CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
+from .const import (
+    CONF_CAPABILITIES,
+    CONF_UNIT_ID,
+    DOMAIN,
+    REQUEST_TIMEOUT,
+    is_fallback_meter_id,
+)
 from .coordinator import AcuRevConfigEntry, AcuRevCoordinator, AcuRevRuntimeData, ClockSync
 from .entity import device_info
 from .logs import LogWatcher
@@ -82,9 +88,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bo
         entry.data[CONF_UNIT_ID],
         timeout=REQUEST_TIMEOUT,
         # Only a real serial can be checked; a fallback id never matches one.
-        expected_serial=entry.unique_id
-        if CONF_CAPABILITIES not in entry.data or ReadGroup.DEVICE in entry.data[CONF_CAPABILITIES]
-        else None,
+        expected_serial=None if is_fallback_meter_id(entry.unique_id) else entry.unique_id,
     )
     try:
         found = await discover(client)

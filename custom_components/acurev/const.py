@@ -43,7 +43,15 @@ def fallback_meter_id(host: str, port: int, unit_id: int) -> str:
     entities keep their history).
     """
     safe = "".join(c if c.isalnum() else "-" for c in host.lower())
-    return f"acurev-{safe}-{port}-{unit_id}"
+    return f"{FALLBACK_ID_PREFIX}{safe}-{port}-{unit_id}"
+
+
+FALLBACK_ID_PREFIX: Final = "acurev-"
+
+
+def is_fallback_meter_id(unique_id: str | None) -> bool:
+    """True for an id made by ``fallback_meter_id`` (no serial to check the meter by)."""
+    return unique_id is None or unique_id.startswith(FALLBACK_ID_PREFIX)
 
 
 CONF_CLOCK_THRESHOLD: Final = "clock_drift_threshold"

@@ -194,3 +194,25 @@ async def test_rescan_button_reprobes_and_diagnostics_carry_the_capability_set(
     assert blocks["export_active_energy_bank"]["exception_code"] == 2
     assert blocks["channel_record"]["status"] == "ok"
     assert blocks["channel_record"]["plausible"] is True
+
+
+async def test_a_meter_keyed_by_address_that_later_answers_a_serial_still_loads(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
+    """A firmware update makes the identity block answer: same entry and ids, more entities."""
+    from acurev_simulator.firmware import MapProfile
+
+    sim = await make_simulator(wiring="3LN", channels=18, map_profile="evidence")
+    entry = await add_through_flow(hass, sim)
+    meter_id = entry.unique_id
+    assert "device" not in entry.data[CONF_CAPABILITIES]
+    sim.meter.map_profile = MapProfile.FULL
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.unique_id == meter_id  # the id (and the entities' history) is kept
+    assert "device" in entry.data[CONF_CAPABILITIES]
+    assert f"{meter_id}_ch01_export_energy" in unique_ids(hass, entry.entry_id)
+    assert number(hass, "sensor", meter_id, "ch01_active_power") == pytest.approx(
+        sim.meter.channel(1).active_power * 1000, rel=REL, abs=1e-3
+    )
