@@ -289,6 +289,7 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     report.checks.append(unit_check)
     report.checks.append(await check_energy_monotonic(client, image, interval))
     report.checks.append(await _check_2012_layout(client))
+    report.checks.append(await check_model_profile(client))
 
     report.transactions = client.stats.transactions - tx_before
     report.duration_s = round(time.monotonic() - started, 3)
@@ -573,6 +574,38 @@ async def check_energy_monotonic(
     return Check("energy_monotonic", PASS, f"no counter decreased over {interval:g} s")
 
 
+# AcuRev 2100 user records 7-9 (vendor map v1.02): 3 x 10 registers after the 2020's six.
+USERS_7_9_ADDRESS = 0x2214
+USERS_7_9_COUNT = 30
+
+
+async def check_model_profile(client: AcuRevClient) -> Check:
+    """Which model profile fits: does the 2100's user-record range 0x2214-0x2231 answer?
+
+    Exception 02 there means the meter has the 2020's six users; plausible
+    non-zero floats mean a 2100 with users 7-9; zeros say nothing.
+    """
+    where = f"0x{USERS_7_9_ADDRESS:04X}"
+    try:
+        regs = await client.read_holding(USERS_7_9_ADDRESS, USERS_7_9_COUNT)
+    except ModbusExceptionError as exc:
+        return Check(
+            "model_profile",
+            INFO,
+            f"AcuRev 2020 (six users): {where} answers exception {exc.exception_code:02d}",
+        )
+    except AcuRevError as exc:
+        return Check("model_profile", INFO, f"unknown: {where} could not be read: {exc}")
+    values = [decode_float32(regs[i : i + 2]) for i in range(0, len(regs), 2)]
+    if not any(regs):
+        return Check(
+            "model_profile", INFO, f"unknown: {where} reads zeros (2020 or unused 2100 users)"
+        )
+    if all(math.isfinite(v) for v in values):
+        return Check("model_profile", INFO, f"AcuRev 2100 (users 7-9 answer at {where})")
+    return Check("model_profile", INFO, f"unknown: {where} holds no float records")
+
+
 async def _check_2012_layout(client: AcuRevClient) -> Check:
     where = f"0x{LEGACY_2012_ENERGY_ADDRESS:04X}"
     try:
@@ -601,6 +634,7 @@ __all__ = [
     "Check",
     "ProbeReport",
     "check_energy_monotonic",
+    "check_model_profile",
     "guess_power_unit",
     "run_probe",
 ]

@@ -273,3 +273,33 @@ async def test_a_wrong_address_in_our_table_is_caught(
     monkeypatch.undo()
     right = await client.read_snapshot({ReadGroup.USERS}, dev)
     assert all(near(u.active_power_total, m.user(u.user).active_power) for u in right.users)
+
+
+async def test_probe_says_which_model_profile_fits(
+    make_sim: SimFactory, make_client: ClientFactory
+) -> None:
+    """Issue #15 groundwork: the 2100's user records 7-9 (0x2214) tell the models apart."""
+    from pyacurev.probe import check_model_profile
+
+    evidence = await make_sim(map_profile="evidence")
+    check = await check_model_profile(make_client(evidence))
+    assert check.detail.startswith("AcuRev 2020 (six users)")
+    full = await make_sim()  # our table maps 0x2214 as an UNKNOWN row that reads 0
+    check = await check_model_profile(make_client(full))
+    assert check.detail.startswith("unknown: 0x2214 reads zeros")
+
+
+async def test_model_profile_of_a_2100_answer() -> None:
+    """No 2100 simulator exists yet (issue #15): a stand-in answers the 0x2214 read with floats."""
+    import struct
+
+    from pyacurev.probe import check_model_profile
+
+    class UsersSevenToNine:
+        async def read_holding(self, address: int, count: int) -> list[int]:
+            assert (address, count) == (0x2214, 30)
+            floats = [1.5, 0.2, 1.6, 0.94, 76.0] * 3  # P, Q, S, PF, load nature per user
+            return [w for f in floats for w in struct.unpack(">HH", struct.pack(">f", f))]
+
+    check = await check_model_profile(UsersSevenToNine())  # type: ignore[arg-type]
+    assert check.detail == "AcuRev 2100 (users 7-9 answer at 0x2214)"
