@@ -53,6 +53,8 @@ FREQUENCY_RANGE = (45.0, 65.0)
 # Prefix of a verdict for a group this build does not have (not a missing block).
 NOT_APPLICABLE = "n/a: "
 KNOWN_MODELS = frozenset({2010, 2020, 2100})
+# 100 GWh: far beyond any sub-meter counter; garbage in a uint32 bank lands above it.
+MAX_PLAUSIBLE_KWH = 1.0e8
 
 
 class WrongUnitIdError(AcuRevConnectionError):
@@ -129,10 +131,20 @@ def judge(group: ReadGroup, snap: Snapshot, device: DeviceInfo) -> str:
         bank = getattr(energy, name) if energy else None
         if bank is None:
             return f"{name} bank missing"
-        if any(v < 0 or v > 4.3e8 for v in bank.values):
-            return f"{name} bank out of range"
-        if group is ReadGroup.EXPORT_ENERGY and bank.values and max(bank.values) >= 4.0e8:
-            return "export bank reads like garbage"
+        if max(bank.values) > MAX_PLAUSIBLE_KWH:
+            return f"{name} bank beyond {MAX_PLAUSIBLE_KWH:g} kWh"
+    elif group in (ReadGroup.MONTHLY, ReadGroup.TOU):
+        banks = [*snap.monthly.values(), *snap.tou.values()]
+        if not banks or any(max(b.values) > MAX_PLAUSIBLE_KWH for b in banks):
+            return f"a bank beyond {MAX_PLAUSIBLE_KWH:g} kWh"
+    elif group is ReadGroup.LOG_STATUS:
+        st = snap.log_status
+        if st is None or not (0 <= st.latest_alarm <= 20 and 0 <= st.latest_soe <= 20):
+            return "ring pointers outside 0-20"
+    elif group is ReadGroup.ALARM_SETTINGS:
+        al = snap.alarm_settings
+        if al is None or any(not 0 <= ch.relay <= 8 or ch.parameter > 64 for ch in al.channels):
+            return "alarm channels hold impossible settings"
     elif group is ReadGroup.IO:
         if snap.io is None or len(snap.io.relays) != 8 or len(snap.io.digital_inputs) != 8:
             return "relays/DIs missing"

@@ -122,6 +122,8 @@ async def test_divergent_profile_sets_up_without_trusting_designed_data(
     caps = set(entry.data[CONF_CAPABILITIES])
     assert "device" not in caps  # zeros are no identity
     assert "export_energy" not in caps  # garbage is no energy
+    assert not caps & {"monthly", "tou", "alarm_settings"}  # garbage banks and set-points
+    assert {"system", "channels", "users", "energy", "demand", "build"} <= caps
     for ch in (1, 9, 18):
         assert number(hass, "sensor", meter_id, f"ch{ch:02d}_active_power") == pytest.approx(
             meter.channel(ch).active_power * 1000, rel=REL, abs=1e-3
