@@ -30,6 +30,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--channels", type=int, choices=(9, 18), default=18)
     parser.add_argument("--unit", type=int, default=1, help="Modbus unit id (1-247)")
     parser.add_argument("--model", choices=("ct", "333mv"), default="ct")
+    parser.add_argument(
+        "--map-profile",
+        choices=("full", "evidence", "divergent"),
+        default="full",
+        help="register layout the firmware answers: full (our whole map, default), "
+        "evidence (only evidence-backed addresses; the rest exception 02), "
+        "divergent (evidence layout; designed blocks answer zeros/garbage)",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
     parser.add_argument("--frozen", action="store_true", help="measurements and time stand still")
     parser.add_argument("--serial", default="AR2020-00001234")
@@ -65,6 +73,7 @@ async def serve(args: argparse.Namespace) -> None:
         wiring=args.wiring,
         channels=args.channels,
         model=args.model,
+        map_profile=args.map_profile,
         serial=args.serial,
         unit_id=args.unit,
         seed=args.seed,

@@ -42,11 +42,14 @@ from .logs import UNUSED_ENTRIES
 if TYPE_CHECKING:
     from .meter import MeterModel
 
-ENERGY_BANK_KEY = "import_active_energy_bank"
+# The import bank's first block: entry n is at its address + 2n (phases and system, then the
+# channels and users that follow it contiguously in the vendor layout).
+ENERGY_BANK_KEY = "import_active_energy_phases"
 ENERGY_BANK = "import_active"
 
-# Psum, U1 and F (two registers each, the floats' words in order).
-FACTORY_FLOATS = (0x2022, 0x2023, 0x2002, 0x2003, 0x2000, 0x2001)
+# Psum, U1 and F (two registers each, the floats' words in order; Psum at 0x201A in the
+# vendor order).
+FACTORY_FLOATS = (0x201A, 0x201B, 0x2002, 0x2003, 0x2000, 0x2001)
 
 
 def energy_entries() -> tuple[int, ...]:
@@ -70,7 +73,7 @@ def valid_entries(register_list: list[int]) -> list[int]:
 def record_now(meter: MeterModel) -> list[int]:
     """The record the meter takes at its present clock."""
     values = [
-        meter.read_registers(a, 1)[0] if is_mapped(a) else 0
+        meter.full_registers(a, 1)[0] if is_mapped(a) else 0
         for a in valid_entries(meter.config.get("datalog_register_list"))
     ]
     return [*encode_time3(meter.clock), *values]
@@ -89,7 +92,7 @@ def prefill(meter: MeterModel, span: timedelta) -> int:
     last = midnight + ((now - midnight) // step) * step
     count = min(int(span // step), meter.logs.data.maxlen or 0)
     entries = valid_entries(meter.config.get("datalog_register_list"))
-    present = {a: meter.read_registers(a, 1)[0] for a in entries if is_mapped(a)}
+    present = {a: meter.full_registers(a, 1)[0] for a in entries if is_mapped(a)}
     rates = _import_rates_kw(meter)
     bank = block(ENERGY_BANK_KEY)
     for k in range(count - 1, -1, -1):

@@ -1,10 +1,11 @@
 """Demand: sliding-window averages of I, P, Q and S per bank entry, with peaks.
 
-Method codes (register 0x0808; the sub-interval is how often the window moves):
+Method codes (register 0x080A, vendor codes 1 rolling / 2 fixed; 0 and 3 follow
+the manual's list of four methods; the sub-interval is how often the window moves):
 
-* 0 sliding: window = demand period, moves every minute;
-* 1 fixed: window = sub-interval = demand period (block demand);
-* 2 rolling: window = demand period, moves every ``demand_subperiod`` minutes;
+* 0 sliding: window = demand interval, moves every minute;
+* 1 rolling: window = demand interval, moves every sub-interval;
+* 2 fixed: window = sub-interval = demand interval (block demand);
 * 3 thermal: not modelled; behaves like sliding.
 
 The window always spans the whole period: after a clear or a restart the
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 
 QUANTITIES = 4  # current, active, reactive, apparent
 US_PER_MINUTE = 60_000_000
-SLIDING, FIXED, ROLLING, THERMAL = 0, 1, 2, 3
+SLIDING, ROLLING, FIXED, THERMAL = 0, 1, 2, 3
 
 PEAK_EPSILON = 1e-9
 
@@ -144,10 +145,14 @@ class DemandTracker:
 
     def predicted_active(self, entry: int) -> float:
         """Active-power demand expected at the end of the running sub-interval."""
+        return self.predicted(entry, 1)
+
+    def predicted(self, entry: int, quantity: int) -> float:
+        """Demand of quantity 0..3 (I, P, Q, S) expected at the end of the running sub-interval."""
         window = list(self._window[entry])
         kept = window[len(window) - self.slots + 1 :] if len(window) >= self.slots else window
         if self._elapsed_us:
-            running = self._acc[entry][1] / self._elapsed_us
+            running = self._acc[entry][quantity] / self._elapsed_us
         else:
-            running = self._last[entry][1]
-        return (sum(v[1] for v in kept) + running) / self.slots
+            running = self._last[entry][quantity]
+        return (sum(v[quantity] for v in kept) + running) / self.slots

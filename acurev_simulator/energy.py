@@ -19,24 +19,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from pyacurev.groups import ENERGY_BANK_ROWS
 from pyacurev.models import ENERGY_BANKS
-from pyacurev.registers import BANK_ENTRIES
+from pyacurev.registers import BANK_ENTRIES, block
 
 from .physics import Power
 from .tou import TARIFF_NAMES
 
 UINT32_SPAN = 1 << 32
 
-# models.ENERGY_BANKS name -> register block key.
-REALTIME_BANK_KEYS: dict[str, str] = {
-    "import_active": "import_active_energy_bank",
-    "export_active": "export_active_energy_bank",
-    "import_reactive": "import_reactive_energy_bank",
-    "export_reactive": "export_reactive_energy_bank",
-    "apparent": "apparent_energy_bank",
-}
+# models.ENERGY_BANKS name -> the register block key of its first row.
+REALTIME_BANK_KEYS: dict[str, str] = {name: rows[0] for name, rows in ENERGY_BANK_ROWS.items()}
 if tuple(REALTIME_BANK_KEYS) != ENERGY_BANKS:  # pragma: no cover - the map changed
     raise RuntimeError("models.ENERGY_BANKS and the bank keys disagree")
+# Register block key of every bank row -> (bank name, index of its first entry).
+BANK_ROW_ENTRIES: dict[str, tuple[str, int]] = {
+    key: (name, (block(key).address - block(rows[0]).address) // 2)
+    for name, rows in ENERGY_BANK_ROWS.items()
+    for key in rows
+}
 # Monthly bank -> the real-time bank it follows.
 MONTHLY_SOURCES: dict[str, str] = {
     "import_kwh": "import_active",

@@ -54,3 +54,13 @@ class Harmonics:
         voltage = tuple(_spectrum(rng, 1.8) for _ in range(3))
         channel = tuple(_spectrum(rng, rng.uniform(4.0, 30.0)) for _ in range(CHANNEL_COUNT))
         return cls(voltage, channel)
+
+
+def odd_thd(spectrum: tuple[float, ...]) -> float:
+    """THD of the odd orders 3..31 in %."""
+    return math.sqrt(sum(h * h for h, order in zip(spectrum, ORDERS, strict=True) if order % 2))
+
+
+def even_thd(spectrum: tuple[float, ...]) -> float:
+    """THD of the even orders 2..30 in %."""
+    return math.sqrt(sum(h * h for h, order in zip(spectrum, ORDERS, strict=True) if not order % 2))

@@ -8,14 +8,17 @@ Choices where the map leaves room:
 
 * channels beyond the installed ones (9-channel build) and user records that
   are not circuits of the wiring (all of them in 1LN) read all zero;
-* in 2LN a user record's phase-C fields read 0 (its PF field too);
-* the neutral current (0x201A) reads 0: the AcuRev has no neutral CT input;
-* harmonics blocks stay mapped on the current-output ("ct") build but read 0,
-  so a client's read plan does not depend on the build; ``ct_input_type``
-  (0x0881) tells whether they mean anything;
-* command registers read 0; reserved registers read 0;
-* max/min records read 0 with a zero time after ``clear_max_min`` until the
-  next sample; empty alarm/SOE ring slots read 0.
+* power-quality blocks (0x3200-0x3535) stay mapped on the current-output
+  ("ct") build but read 0, so a client's read plan does not depend on the build;
+  ``ct_type`` (0x080D) tells whether they mean anything; THFF reads 0 (not
+  modelled); phase angles (0x3600) are served on both builds;
+* command registers read 0; reserved and UNKNOWN registers read 0 (this is the
+  ``full`` map profile; ``firmware.py`` serves profiles that differ);
+* empty alarm/SOE ring slots read 0.
+
+This encoder follows our own table, so it proves decoding, never addresses:
+the ``evidence`` and ``divergent`` profiles in ``firmware.py`` lay the
+evidence-backed blocks out from the vendor sources independently.
 """
 
 from __future__ import annotations
@@ -31,28 +34,33 @@ from pyacurev.codec import (
     encode_time7,
     encode_uint32,
 )
+from pyacurev.groups import ENERGY_BANK_ROWS
 from pyacurev.layouts import (
     ALARM_RECORD_SIZE,
-    DEMAND_RECORD_SIZE,
-    MAX_MIN_PARAMS,
+    CREST_FACTOR_SCALE,
+    DEMAND_FULL,
+    DEMAND_POWER,
+    K_FACTOR_SCALE,
+    PQ_PERCENT_SCALE,
     SOE_RECORD_SIZE,
     SYSTEM_FLOAT_KEYS,
     USER_FIELDS,
-    DemandOffset,
-    Phase,
+    DemandQuantity,
 )
 from pyacurev.registers import (
-    BANK_ENTRIES,
     CHANNEL_COUNT,
+    ENTRY_SYSTEM,
+    FIRST_CHANNEL_ENTRY,
+    FIRST_USER_ENTRY,
     USER_COUNT,
     Access,
     Block,
     block,
 )
 
-from .energy import ALL_BANKS, bank_block_key
-from .harmonics import crest_factor, k_factor, thd
-from .physics import LOAD_NATURE_FLOAT, PHASES, ChannelReading, Power, unbalance
+from .energy import ALL_BANKS, REALTIME_BANK_KEYS, bank_block_key
+from .harmonics import crest_factor, even_thd, k_factor, odd_thd, thd
+from .physics import LOAD_NATURE_FLOAT, VOLTAGE_ANGLE, ChannelReading, current_angle
 
 if TYPE_CHECKING:
     from .meter import MeterModel
@@ -95,33 +103,26 @@ def _channels(m: MeterModel, _blk: Block) -> list[int]:
     return [reg for n in range(1, CHANNEL_COUNT + 1) for reg in _channel_record(m.channel(n))]
 
 
-def _user_values(members: dict[Phase, Power], totals: Power) -> list[float]:
-    """The 20 user-record floats; a phase the user lacks (2LN phase C) reads 0, its PF too."""
-    phases = [members.get(ph, Power()) for ph in PHASES]
-    values = {
-        "current": [p.current for p in phases],
-        "active_power": [p.active for p in phases] + [totals.active],
-        "reactive_power": [p.reactive for p in phases] + [totals.reactive],
-        "apparent_power": [p.apparent for p in phases] + [totals.apparent],
-        "power_factor": [members[ph].power_factor if ph in members else 0.0 for ph in PHASES]
-        + [totals.power_factor],
-    }
-    out = [v for group in values.values() for v in group]
-    out.append(LOAD_NATURE_FLOAT[totals.load_nature])
+def user_values(m: MeterModel, u: int) -> list[float]:
+    """The 5 user-record floats (totals only, as the vendor map has them)."""
+    totals = m.user(u).totals
+    out = [
+        totals.active,
+        totals.reactive,
+        totals.apparent,
+        totals.power_factor,
+        LOAD_NATURE_FLOAT[totals.load_nature],
+    ]
     if len(out) != len(USER_FIELDS):  # pragma: no cover - layouts changed
         raise RuntimeError("user record layout drifted from layouts.USER_FIELDS")
     return out
 
 
-def _users(m: MeterModel, _blk: Block) -> list[int]:
+def _users(m: MeterModel, blk: Block) -> list[int]:
     out: list[int] = []
     users = m.users()
     for u in range(1, USER_COUNT + 1):
-        if u not in users:
-            out += [0] * 40
-            continue
-        reading = m.user(u)
-        out += floats(_user_values(reading.phases, reading.totals))
+        out += floats(user_values(m, u)) if u in users else [0] * blk.record
     return out
 
 
@@ -133,46 +134,50 @@ def _alias(m: MeterModel, _blk: Block) -> list[int]:
     return m.read_registers(SYSTEM_START, ALIAS_SPAN)
 
 
-def _bank(bank: str) -> Encoder:
-    return lambda m, _blk: [r for c in m.energy.bank_counts(bank) for r in encode_uint32(c)]
+def _bank(bank: str, first: int = 0, entries: int | None = None) -> Encoder:
+    def encode(m: MeterModel, blk: Block) -> list[int]:
+        n = entries if entries is not None else blk.count // 2
+        counts = m.energy.bank_counts(bank)[first : first + n]
+        return [r for c in counts for r in encode_uint32(c)]
+
+    return encode
 
 
-def _demand(m: MeterModel, _blk: Block) -> list[int]:
-    out: list[int] = []
-    for entry in range(BANK_ENTRIES):
-        d = m.demand(entry)
-        rec = [0] * DEMAND_RECORD_SIZE
-        rec[DemandOffset.CURRENT : DemandOffset.CURRENT + 2] = encode_float32(d.current or 0.0)
-        rec[DemandOffset.ACTIVE : DemandOffset.ACTIVE + 2] = encode_float32(d.active or 0.0)
-        rec[DemandOffset.REACTIVE : DemandOffset.REACTIVE + 2] = encode_float32(d.reactive or 0.0)
-        rec[DemandOffset.APPARENT : DemandOffset.APPARENT + 2] = encode_float32(d.apparent or 0.0)
-        rec[DemandOffset.PREDICTED_ACTIVE : DemandOffset.PREDICTED_ACTIVE + 2] = encode_float32(
-            d.predicted_active or 0.0
-        )
-        for offset, peak in (
-            (DemandOffset.PEAK_CURRENT, d.peak_current),
-            (DemandOffset.PEAK_ACTIVE, d.peak_active),
-            (DemandOffset.PEAK_REACTIVE, d.peak_reactive),
-            (DemandOffset.PEAK_APPARENT, d.peak_apparent),
-        ):
-            rec[offset : offset + 5] = [
-                *encode_float32(peak.value or 0.0),
-                *encode_time3(peak.time),
-            ]
-        out += rec
-    return out
+def demand_quantities(m: MeterModel, entry: int) -> dict[DemandQuantity, list[int]]:
+    """The 9-register demand record of every quantity of bank entry ``entry``."""
+    d = m.demand(entry)
+    tracker = m.demand_tracker
+    present = {
+        DemandQuantity.CURRENT: (d.current, d.peak_current, 0),
+        DemandQuantity.ACTIVE: (d.active, d.peak_active, 1),
+        DemandQuantity.REACTIVE: (d.reactive, d.peak_reactive, 2),
+        DemandQuantity.APPARENT: (d.apparent, d.peak_apparent, 3),
+    }
+    return {
+        q: [
+            *encode_float32(value or 0.0),
+            *encode_float32(tracker.predicted(entry, index)),
+            *encode_float32(peak.value or 0.0),
+            *encode_time3(peak.time),
+        ]
+        for q, (value, peak, index) in present.items()
+    }
 
 
-def _max_min(m: MeterModel, _blk: Block) -> list[int]:
-    out: list[int] = []
-    for param in MAX_MIN_PARAMS:
-        rec = m.max_min_record(param)
-        if rec is None:
-            out += [0] * 10
-            continue
-        hi, hi_t, lo, lo_t = rec
-        out += [*encode_float32(hi), *encode_time3(hi_t), *encode_float32(lo), *encode_time3(lo_t)]
-    return out
+def _demand_entry(m: MeterModel, entry: int, quantities: tuple[DemandQuantity, ...]) -> list[int]:
+    recs = demand_quantities(m, entry)
+    return [r for q in quantities for r in recs[q]]
+
+
+def _demand_block(first_entry: int, quantities: tuple[DemandQuantity, ...]) -> Encoder:
+    def encode(m: MeterModel, blk: Block) -> list[int]:
+        return [
+            r
+            for i in range(blk.count // blk.record)
+            for r in _demand_entry(m, first_entry + i, quantities)
+        ]
+
+    return encode
 
 
 def _alarm_records(m: MeterModel, _blk: Block) -> list[int]:
@@ -213,52 +218,73 @@ def _clock_field(index: int) -> Encoder:
     return encode
 
 
-# ---------------------------------------------------------------- harmonics (333 mV only)
+# ---------------------------------------------------------------- power quality (333 mV only)
 
 
-def _pq(m: MeterModel, blk: Block, values: Callable[[MeterModel], list[float]]) -> list[int]:
-    return floats(values(m)) if m.model == "333mv" else _zeros(blk)
+def u16(value: float, scale: float) -> int:
+    """A non-negative value as the meter's scaled uint16 (clipped to the register)."""
+    return max(0, min(0xFFFF, round(value / scale)))
 
 
-def _voltage_thd(m: MeterModel) -> list[float]:
-    per_phase = [thd(s) for s in m.harmonics.voltage]
-    return [*per_phase, sum(per_phase) / 3]
+def _channel_spectrum(m: MeterModel, n: int) -> tuple[float, ...]:
+    return m.harmonics.channel[n - 1] if m.channel(n).current > 0 else (0.0,) * 30
 
 
-def _channel_thd(m: MeterModel, n: int) -> float:
-    return thd(m.harmonics.channel[n - 1]) if m.channel(n).current > 0 else 0.0
+def pq_values(m: MeterModel) -> dict[str, list[int]]:
+    """Every power-quality block as registers (ground truth through the vendor scales)."""
+    v = m.harmonics.voltage
+    floats_now = m.system_floats()
+    thd_v = [thd(s) for s in v]
+    pct = PQ_PERCENT_SCALE
+    channels = [_channel_spectrum(m, n) for n in range(1, CHANNEL_COUNT + 1)]
+    return {
+        "voltage_unbalance": [u16(floats_now["u_unbalance"], 0.1)],
+        "thd_voltage": [u16(x, pct) for x in [*thd_v, sum(thd_v) / 3]],
+        "ua_harmonic": [u16(h, pct) for h in v[0]],
+        "ub_harmonic": [u16(h, pct) for h in v[1]],
+        "uc_harmonic": [u16(h, pct) for h in v[2]],
+        "current_unbalance": [u16(floats_now["i_unbalance"], 0.1)],
+        "voltage_thd_detail": [
+            r
+            for s in v
+            for r in (
+                u16(odd_thd(s), pct),
+                u16(even_thd(s), pct),
+                u16(crest_factor(thd(s)), CREST_FACTOR_SCALE),
+                0,
+            )
+        ],
+        "channel_thd_detail": [
+            r
+            for s in channels
+            for r in (
+                u16(odd_thd(s), pct),
+                u16(even_thd(s), pct),
+                u16(k_factor(s) if any(s) else 0.0, K_FACTOR_SCALE),
+            )
+        ],
+        "channel_harmonic": [
+            r for s in channels for r in (u16(thd(s), pct), *(u16(h, pct) for h in s))
+        ],
+        "user_current_unbalance": [0] * USER_COUNT,
+    }
 
 
-def _channel_k(m: MeterModel, n: int) -> float:
-    return k_factor(m.harmonics.channel[n - 1]) if m.channel(n).current > 0 else 0.0
+def _pq(key: str) -> Encoder:
+    def encode(m: MeterModel, blk: Block) -> list[int]:
+        return pq_values(m)[key] if m.model == "333mv" else _zeros(blk)
+
+    return encode
 
 
-def _selected(m: MeterModel) -> int:
-    return m.config.value("current_harmonic_channel_select")
-
-
-def _selected_spectrum(m: MeterModel) -> list[float]:
-    n = _selected(m)
-    return list(m.harmonics.channel[n - 1]) if m.channel(n).current > 0 else [0.0] * 30
-
-
-HARMONICS: dict[str, Callable[[MeterModel], list[float]]] = {
-    "thd_voltage": _voltage_thd,
-    "crest_factor": lambda m: [crest_factor(thd(s)) for s in m.harmonics.voltage],
-    "voltage_unbalance": lambda m: [unbalance((m.voltage(1), m.voltage(2), m.voltage(3)))],
-    "u1_harmonic": lambda m: list(m.harmonics.voltage[0]),
-    "u2_harmonic": lambda m: list(m.harmonics.voltage[1]),
-    "u3_harmonic": lambda m: list(m.harmonics.voltage[2]),
-    "selected_channel_thd": lambda m: [_channel_thd(m, _selected(m))],
-    "selected_channel_k_factor": lambda m: [_channel_k(m, _selected(m))],
-    "selected_channel_harmonic": _selected_spectrum,
-    "channel_thd": lambda m: [_channel_thd(m, n) for n in range(1, CHANNEL_COUNT + 1)],
-    "channel_k_factor": lambda m: [_channel_k(m, n) for n in range(1, CHANNEL_COUNT + 1)],
-}
-
-
-def _harmonics(key: str) -> Encoder:
-    return lambda m, blk: _pq(m, blk, HARMONICS[key])
+def phase_angles(m: MeterModel) -> list[int]:
+    """Ub, Uc and the 18 channel current angles in 0.1 degree."""
+    out = [u16(VOLTAGE_ANGLE[ph], 0.1) for ph in VOLTAGE_ANGLE if ph.value != "a"]
+    for n in range(1, CHANNEL_COUNT + 1):
+        r = m.channel(n)
+        angle = current_angle(r.phase, r.active_power, r.reactive_power) if r.installed else 0.0
+        out.append(u16(angle, 0.1) % 3600)
+    return out
 
 
 ENCODERS: dict[str, Encoder] = {
@@ -270,7 +296,6 @@ ENCODERS: dict[str, Encoder] = {
     "meter_run_time": lambda m, _b: encode_uint32(
         math.floor(m.run_time_hours * 100 + 1e-9) % (1 << 32)
     ),
-    "ct_input_type": _u16(lambda m: 1 if m.model == "333mv" else 0),
     "installed_channels": _u16(lambda m: m.installed_channels),
     "io_module_status": _u16(lambda m: 0b11 if m.installed_channels == 18 else 0b01),
     "display_module_present": _u16(lambda m: 1),
@@ -283,8 +308,11 @@ ENCODERS: dict[str, Encoder] = {
     "di_pulse_count": lambda m, _b: m.di_count_registers(),
     "channel_record": _channels,
     "user_record": _users,
-    "demand_record": _demand,
-    "max_min_record": _max_min,
+    "demand_system": _demand_block(ENTRY_SYSTEM, DEMAND_POWER),
+    "demand_phase": _demand_block(0, DEMAND_FULL),
+    "demand_channel": _demand_block(FIRST_CHANNEL_ENTRY, DEMAND_FULL),
+    "demand_user": _demand_block(FIRST_USER_ENTRY, DEMAND_POWER),
+    "phase_angle": lambda m, _b: phase_angles(m),
     "alarm_record": _alarm_records,
     "soe_record": _soe_records,
     "log_window_status": _u16(lambda m: m.logs.window_status),
@@ -294,8 +322,26 @@ ENCODERS: dict[str, Encoder] = {
     "alias_system_floats": _alias,
 }
 ENCODERS.update({key: _system_float(key) for key in SYSTEM_FLOAT_KEYS})
-ENCODERS.update({bank_block_key(bank): _bank(bank) for bank in ALL_BANKS})
-ENCODERS.update({key: _harmonics(key) for key in HARMONICS})
+ENCODERS.update(
+    {bank_block_key(bank): _bank(bank) for bank in ALL_BANKS if bank not in REALTIME_BANK_KEYS}
+)
+for _name, _rows in ENERGY_BANK_ROWS.items():
+    for _key in _rows:
+        _first = (block(_key).address - block(_rows[0]).address) // 2
+        ENCODERS[_key] = _bank(_name, _first, block(_key).count // 2)
+for _key in (
+    "voltage_unbalance",
+    "thd_voltage",
+    "ua_harmonic",
+    "ub_harmonic",
+    "uc_harmonic",
+    "current_unbalance",
+    "voltage_thd_detail",
+    "channel_thd_detail",
+    "channel_harmonic",
+    "user_current_unbalance",
+):
+    ENCODERS[_key] = _pq(_key)
 ENCODERS.update(
     {
         key: _clock_field(i)

@@ -32,6 +32,7 @@ from pyacurev.codec import (
 )
 from pyacurev.layouts import (
     MAX_MIN_PARAMS,
+    WIRING_CODES,
     Phase,
     Wiring,
     channel_phase,
@@ -39,7 +40,6 @@ from pyacurev.layouts import (
     user_inputs,
 )
 from pyacurev.models import (
-    ENERGY_BANKS,
     AlarmRecord,
     DemandValues,
     MaxMin,
@@ -51,20 +51,22 @@ from pyacurev.registers import (
     CHANNEL_COUNT,
     COMMAND_MAGIC,
     DI_COUNT,
+    REGISTER_MAP,
     RELAY_COUNT,
     USER_COUNT,
     Access,
     Block,
+    Provenance,
     Space,
     block,
     is_mapped,
 )
 
-from . import datalog, image, tou, writes
+from . import datalog, firmware, image, tou, writes
 from .alarms import AlarmEngine, AlarmSetting, decode_settings
 from .config import ConfigStore
 from .demand import DemandTracker, Values
-from .energy import ALL_BANKS, REALTIME_BANK_KEYS, EnergyStore
+from .energy import ALL_BANKS, BANK_ROW_ENTRIES, EnergyStore
 from .errors import (
     ILLEGAL_DATA_ADDRESS,
     ILLEGAL_DATA_VALUE,
@@ -110,7 +112,7 @@ DRIFT_STEP_US = US_PER_SECOND
 UINT32_SPAN = 1 << 32
 MODELS = ("ct", "333mv")
 WIRINGS = (Wiring.ONE_LN, Wiring.TWO_LN, Wiring.THREE_LN)
-DEMAND_KEYS = frozenset({"demand_method", "demand_period", "demand_subperiod"})
+DEMAND_KEYS = frozenset({"demand_method", "demand_interval", "demand_subinterval"})
 LOG_WINDOW_KEYS = frozenset({"log_select", "log_window_status", "log_window_offset"})
 QUIET_KEYS = LOG_WINDOW_KEYS | {"current_harmonic_channel_select"}
 
@@ -169,6 +171,7 @@ class MeterModel:
         clock: datetime | None = None,
         run_hours: float | None = None,
         log_history_hours: float = 0.0,
+        map_profile: str = "full",
     ) -> None:
         """A meter that has run ``run_hours`` (seeded when None) at its default loads.
 
@@ -189,6 +192,9 @@ class MeterModel:
             raise ValueError("serial must be at most 16 ASCII characters")
         self.serial: str = serial
         self.model: str = model
+        # How the firmware lays out its registers (firmware.MapProfile); the
+        # measurements are the same whatever the profile.
+        self.map_profile: firmware.MapProfile = firmware.MapProfile(map_profile)
         self.installed_channels: int = channels
         self.seed: int = seed
         self.device_model: int = 2020
@@ -233,8 +239,8 @@ class MeterModel:
 
     @property
     def wiring(self) -> Wiring:
-        """User wiring mode (register 0x0880)."""
-        return WIRINGS[self.config.value("user_wiring_mode")]
+        """User wiring mode (register 0x0888: 0 = 1LN, 1 = 3LN, 2 = 2LN)."""
+        return WIRING_CODES[self.config.value("wiring_mode")]
 
     @property
     def unit_id(self) -> int:
@@ -256,18 +262,11 @@ class MeterModel:
         self.write_registers(block(key).address, regs)
 
     def ct_primary(self, channel: int) -> int:
-        """CT primary rating (A) of input channel 1..18 (0x0889 + 2(n-1))."""
+        """CT primary rating (A) of input channel 1..18 (0x0889 + (n-1))."""
         _check_channel(channel)
         if channel == 1:
             return self.config.value("ct_primary_ch1")
-        return self.config.value("ct_pairs_ch2_18", 2 * (channel - 2))
-
-    def ct_secondary(self, channel: int) -> int:
-        """CT secondary rating (5 A, 1 A or 333 mV) of input channel 1..18 (0x088A + 2(n-1))."""
-        _check_channel(channel)
-        if channel == 1:
-            return self.config.value("ct_secondary_ch1")
-        return self.config.value("ct_pairs_ch2_18", 2 * (channel - 2) + 1)
+        return self.config.value("ct_primary_ch2_18", channel - 2)
 
     def alarm_settings(self) -> list[AlarmSetting]:
         """The 16 alarm channels, decoded (disabled when alarm_global_enable is 0)."""
@@ -452,7 +451,7 @@ class MeterModel:
 
     def set_di(self, n: int, on: bool) -> None:
         """Change DI 1..8: writes an SOE record, counts a rising edge in counter mode,
-        and syncs demand when the DI is the demand sync source."""
+        (the designed DI demand-sync registers were contradicted by the vendor map)."""
         if not 1 <= n <= DI_COUNT:
             raise ValueError(f"DI out of range: {n}")
         if self._dis[n - 1] == bool(on):
@@ -466,11 +465,6 @@ class MeterModel:
             if self._di_pulses[n - 1] >= self.config.value("di_pulse_constant", n - 1):
                 self._di_pulses[n - 1] = 0
                 self._di_counts[n - 1] = (self._di_counts[n - 1] + 1) % UINT32_SPAN
-        edge = self.config.value("demand_sync_edge")
-        if self.config.value("demand_sync_source") == n and (
-            edge == 3 or (edge == 1 and on) or (edge == 2 and not on)
-        ):
-            self.demand_tracker.sync()
 
     def soe_records(self) -> list[SoeRecord]:
         """SOE records, oldest first (``index`` is the ring slot)."""
@@ -615,8 +609,8 @@ class MeterModel:
     def _configure_demand(self) -> None:
         self.demand_tracker.configure(
             self.config.value("demand_method"),
-            self.config.value("demand_period"),
-            self.config.value("demand_subperiod"),
+            self.config.value("demand_interval"),
+            self.config.value("demand_subinterval"),
         )
 
     def _start_history(self, hours: float) -> None:
@@ -734,7 +728,28 @@ class MeterModel:
     # ----------------------------------------------------------------- register access
 
     def read_registers(self, address: int, count: int) -> list[int]:
-        """FC03: ``count`` holding registers from ``address`` (ModbusError 02 outside the map)."""
+        """FC03: ``count`` holding registers from ``address`` (ModbusError 02 outside the map).
+
+        The map is the one of ``map_profile``: our whole table (``full``) or a
+        firmware whose map differs from ours (see ``firmware.py``).
+        """
+        if self.map_profile is not firmware.MapProfile.FULL:
+            return firmware.read(self, self.map_profile, address, count)
+        return self.full_registers(address, count)
+
+    def full_map_answers(self, address: int, count: int) -> bool:
+        """True when our whole table (the ``full`` profile) maps every register of the range."""
+        return count >= 1 and is_mapped(address, count)
+
+    def designed_map_answers(self, address: int, count: int) -> bool:
+        """True when the range lies in our table and touches no UNKNOWN row."""
+        end = address + count
+        return self.full_map_answers(address, count) and not any(
+            b.address < end and address < b.end for b in _UNKNOWN_ROWS
+        )
+
+    def full_registers(self, address: int, count: int) -> list[int]:
+        """FC03 against our whole table (the ``full`` profile)."""
         if count < 1 or not is_mapped(address, count):
             raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x}")
         out: list[int] = []
@@ -776,6 +791,7 @@ class MeterModel:
         """FC16: validate the whole frame, then apply it (nothing is applied on an exception)."""
         values = list(values)
         count = len(values)
+        firmware.check_write(self.map_profile, address, count)
         if count < 1 or not is_mapped(address, count):
             raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x}")
         if any(not 0 <= v <= 0xFFFF for v in values):
@@ -838,9 +854,10 @@ class MeterModel:
                 events.add(EVENT_PARAMETER_CHANGE)
             self._meas = None
             self._alarm_cache = None
-        elif key in _BANK_OF_BLOCK:
+        elif key in BANK_ROW_ENTRIES:
+            bank, first = BANK_ROW_ENTRIES[key]
             for i in range(offset // 2, (offset + len(new)) // 2):
-                self.energy.preset(_BANK_OF_BLOCK[key], i, decode_uint32(regs[2 * i : 2 * i + 2]))
+                self.energy.preset(bank, first + i, decode_uint32(regs[2 * i : 2 * i + 2]))
             events.add(EVENT_ENERGY_PRESET)
         elif key == "di_pulse_count":
             for i in range(offset // 2, (offset + len(new)) // 2):
@@ -853,6 +870,6 @@ class MeterModel:
         return [r for c in self._di_counts for r in encode_uint32(c)]
 
 
-_BANK_OF_BLOCK: dict[str, str] = {v: k for k, v in REALTIME_BANK_KEYS.items()}
-if set(_BANK_OF_BLOCK.values()) != set(ENERGY_BANKS):  # pragma: no cover
-    raise RuntimeError("energy bank names drifted from models.ENERGY_BANKS")
+_UNKNOWN_ROWS: tuple[Block, ...] = tuple(
+    b for b in REGISTER_MAP if b.space is Space.HOLDING and b.provenance is Provenance.UNKNOWN
+)

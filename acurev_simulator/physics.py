@@ -192,7 +192,6 @@ class SystemReading:
     voltage: dict[Phase, float]
     phases: dict[Phase, Power]
     totals: Power
-    i_neutral: float = 0.0
 
     @property
     def voltage_avg(self) -> float:
@@ -228,16 +227,17 @@ class SystemReading:
             "il2": il[1],
             "il3": il[2],
             "ilavg": sum(il) / 3,
-            "i_neutral": self.i_neutral,
             "psum": self.totals.active,
             "qsum": self.totals.reactive,
             "ssum": self.totals.apparent,
             "pfsum": self.totals.power_factor,
+            "load_nature_sum": LOAD_NATURE_FLOAT[self.totals.load_nature],
+            # Not in the 0x2000 table (vendor map): served from the power-quality
+            # block, kept here for the max/min statistics and that block.
             "u_unbalance": unbalance(
                 (self.voltage[Phase.A], self.voltage[Phase.B], self.voltage[Phase.C])
             ),
             "i_unbalance": unbalance((il[0], il[1], il[2])),
-            "load_nature_sum": LOAD_NATURE_FLOAT[self.totals.load_nature],
         }
         for ph in PHASES:
             p = self.phases[ph]
@@ -247,3 +247,15 @@ class SystemReading:
             values[f"pf{ph.value}"] = p.power_factor
             values[f"load_nature_{ph.value}"] = LOAD_NATURE_FLOAT[p.load_nature]
         return values
+
+
+# Phase voltage angles (degrees, phase A = 0; ABC rotation): B lags by 120, C by 240.
+VOLTAGE_ANGLE: dict[Phase, float] = {Phase.A: 0.0, Phase.B: 240.0, Phase.C: 120.0}
+
+
+def current_angle(phase: Phase, active: float, reactive: float) -> float:
+    """Angle of a channel current in degrees 0..360 (its voltage angle minus atan2(Q, P))."""
+    if active == 0 and reactive == 0:
+        return 0.0
+    phi = math.degrees(math.atan2(reactive, active))
+    return (VOLTAGE_ANGLE[phase] - phi) % 360.0

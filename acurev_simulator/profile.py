@@ -13,7 +13,14 @@ import random
 from dataclasses import dataclass
 
 from pyacurev.codec import encode_ascii, encode_float32, encode_uint32
-from pyacurev.layouts import SYSTEM_FLOAT_KEYS, Wiring, circuits
+from pyacurev.layouts import (
+    CT_TYPE_333MV,
+    CT_TYPE_RCT,
+    SYSTEM_FLOAT_KEYS,
+    WIRING_CODE,
+    Wiring,
+    circuits,
+)
 from pyacurev.registers import (
     ALARM_CHANNEL_COUNT,
     CHANNEL_COUNT,
@@ -72,7 +79,6 @@ DEFAULT_DI_ON = (1, 3)  # DI1 and DI3 closed at start
 DEFAULT_RELAYS_ON = (1,)
 DI_COUNTER_MODE = 0x80  # DI8 counts pulses (e.g. a gas meter)
 RELAY_ALARM_MODE = 0xC0  # relays 7 and 8 follow alarms, 1-6 are remote-controlled
-WIRING_CODE = {Wiring.ONE_LN: 0, Wiring.TWO_LN: 1, Wiring.THREE_LN: 2}
 _LABEL = {key: i for i, key in enumerate(SYSTEM_FLOAT_KEYS)}
 
 # (enable, label, compare, set-point, delay s, relay)
@@ -104,11 +110,7 @@ def _user_codes(wiring: Wiring, channels: int) -> tuple[list[int], list[int]]:
 
 def default_config(wiring: Wiring, channels: int, model: str, unit_id: int) -> dict[str, list[int]]:
     """Every setting block at its factory value."""
-    secondary = 333 if model == "333mv" else 5
     primaries = [100, 200, 100, 100, 150, 100, 100, 50, 200, 50, 100, 150, 50, 100, 50, 100, 50, 50]
-    ct_pairs = []
-    for n in range(2, CHANNEL_COUNT + 1):
-        ct_pairs += [primaries[n - 1], secondary]
     codes, display = _user_codes(wiring, channels)
     alarm = _zeros("alarm_channel")
     for i, (enable, label, compare, setpoint, delay, relay) in enumerate(DEFAULT_ALARMS):
@@ -141,22 +143,20 @@ def default_config(wiring: Wiring, channels: int, model: str, unit_id: int) -> d
         "pt_primary": encode_uint32(int(NOMINAL_VOLTS)),
         "pt_secondary": [int(NOMINAL_VOLTS)],
         "demand_method": [0],
-        "demand_period": [15],
-        "demand_subperiod": [1],
-        "demand_sync_source": [0],
-        "demand_sync_edge": [0],
+        "demand_interval": [15],
+        "demand_subinterval": [1],
+        "ct_type": [CT_TYPE_333MV if model == "333mv" else CT_TYPE_RCT],
         "var_calc_method": [0],
-        "pf_convention": [0],
+        "var_pf_convention": [0],
         "billing_day": [1],
         "billing_hour": [0],
         "tou_enable": [1],
         "backlight_timeout": [5],
         "user_channel_code": codes,
         "user_display_enable": display,
-        "user_wiring_mode": [WIRING_CODE[wiring]],
+        "wiring_mode": [WIRING_CODE[wiring]],
         "ct_primary_ch1": [primaries[0]],
-        "ct_secondary_ch1": [secondary],
-        "ct_pairs_ch2_18": ct_pairs,
+        "ct_primary_ch2_18": primaries[1:],
         "user_name": [r for name in DEFAULT_NAMES for r in encode_ascii(name, 3)],
         "di_mode_bitmap": [DI_COUNTER_MODE],
         "relay_mode_bitmap": [RELAY_ALARM_MODE],
@@ -182,7 +182,6 @@ def default_config(wiring: Wiring, channels: int, model: str, unit_id: int) -> d
         "tou_season": season,
         "tou_schedule_segment": segments,
         "tou_holiday": _zeros("tou_holiday"),
-        "current_harmonic_channel_select": [1],
         "log_select": [0],
         "log_window_offset": [0, 0],
     }

@@ -329,6 +329,7 @@ class Simulator:
         return (
             f"AcuRev 2020 simulator: unit {m.unit_id}, {m.wiring}, "
             f"{m.installed_channels} channels, {m.model} model, serial {m.serial}, "
+            f"map profile {m.map_profile}, "
             f"on {self.host}:{self.port}"
             f"{' (frozen)' if self.frozen else f' (speed x{self.speed:g})'}"
         )

@@ -107,10 +107,6 @@ def _channel_code(regs: list[int]) -> bool:
     return all(r == 0 or 101 <= r <= 118 or 201 <= r <= 206 or 301 <= r <= 306 for r in regs)
 
 
-def _ct_pairs(regs: list[int]) -> bool:
-    return all(r >= 1 for r in regs[0::2]) and all(r in (1, 5, 333) for r in regs[1::2])
-
-
 def _ascii(regs: list[int]) -> bool:
     return all(b == 0 or 0x20 <= b < 0x7F for r in regs for b in (r >> 8, r & 0xFF))
 
@@ -152,25 +148,24 @@ VALIDATORS: dict[str, Callable[[list[int]], bool]] = {
     "modbus_address": _range(1, 247),
     "rs485_baud": _one_of(1200, 2400, 4800, 9600, 19200, 38400),
     "rs485_parity": _range(0, 3),
-    "rated_voltage": _range(1, 0xFFFF),
+    "rated_voltage": _range(10, 400),
     "pt_primary": _positive_uint32,
     "pt_secondary": _range(1, 0xFFFF),
     "demand_method": _range(0, 3),
-    "demand_period": _range(1, 30),
-    "demand_subperiod": _range(1, 30),
-    "demand_sync_source": _range(0, 8),
-    "demand_sync_edge": _range(0, 3),
+    "demand_interval": _range(1, 30),
+    "demand_subinterval": _range(1, 30),
+    "ct_type": _one_of(120, 333),
     "var_calc_method": _range(0, 1),
-    "pf_convention": _range(0, 1),
+    "var_pf_convention": _range(0, 1),
     "billing_day": _range(1, 28),
     "billing_hour": _range(0, 23),
     "tou_enable": _range(0, 1),
     "user_channel_code": _channel_code,
     "user_display_enable": _range(0, 1),
-    "user_wiring_mode": _range(0, 2),
-    "ct_primary_ch1": _range(1, 0xFFFF),
-    "ct_secondary_ch1": _one_of(1, 5, 333),
-    "ct_pairs_ch2_18": _ct_pairs,
+    # Codes 3-5 are AcuRev 2100 wiring types; a 2020 refuses them.
+    "wiring_mode": _range(0, 2),
+    "ct_primary_ch1": _range(5, 50000),
+    "ct_primary_ch2_18": _range(5, 50000),
     "user_name": _ascii,
     "di_mode_bitmap": _range(0, (1 << DI_COUNT) - 1),
     "relay_mode_bitmap": _range(0, 0xFF),
@@ -194,7 +189,6 @@ VALIDATORS: dict[str, Callable[[list[int]], bool]] = {
     "tou_season": _triples(lambda m, d, s: 1 <= m <= 12 and 1 <= d <= 31 and 1 <= s <= 8),
     "tou_schedule_segment": _triples(lambda h, m, t: h < 24 and m < 60 and 1 <= t <= 4),
     "tou_holiday": _triples(lambda m, d, s: 1 <= m <= 12 and 1 <= d <= 31 and 1 <= s <= 8),
-    "current_harmonic_channel_select": _range(1, 18),
     "log_select": _range(0, 1),
     "clear_di_counters": _range(0, (1 << DI_COUNT) - 1),
 }

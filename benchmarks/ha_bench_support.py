@@ -199,8 +199,6 @@ _SYSTEM_FLOATS = {
     "reactive_power": "qsum",
     "apparent_power": "ssum",
     "power_factor": "pfsum",
-    "voltage_unbalance": "u_unbalance",
-    "current_unbalance": "i_unbalance",
     "voltage_ab": "u12",
     "voltage_bc": "u23",
     "voltage_ca": "u31",
@@ -214,7 +212,7 @@ _PHASE_FLOATS = {
     "power_factor": ("pfa", "pfb", "pfc"),
 }
 _BANKS = {
-    "import_energy": "import_active_energy_bank",
+    "import_energy": "import_active_energy_phases",  # first row of the 0x2500 bank
     "export_energy": "export_active_energy_bank",
     "import_reactive_energy": "import_reactive_energy_bank",
     "export_reactive_energy": "export_reactive_energy_bank",

@@ -3,7 +3,10 @@
 For people checking a meter before (or instead of) setting up Home Assistant,
 and for bug reports: ``snapshot`` prints one JSON document, ``probe`` the
 block-by-block report. Failures print one line on stderr and exit non-zero,
-so the commands compose in shell scripts.
+so the commands compose in shell scripts. ``probe`` exits 0 whenever the meter
+answered at all — blocks that answer exceptions or implausible data are what
+it is for, not a failure; it exits 1 when nothing answered (no connection, or
+silence at that unit id, which the report names).
 """
 
 from __future__ import annotations
@@ -26,15 +29,16 @@ from .probe import run_probe
 
 EXIT_OK = 0
 EXIT_METER_ERROR = 1
-EXIT_IMPLAUSIBLE = 3
 
 SNAPSHOT_GROUPS = frozenset(
     {
         ReadGroup.DEVICE,
+        ReadGroup.BUILD,
         ReadGroup.SYSTEM,
         ReadGroup.CHANNELS,
         ReadGroup.USERS,
         ReadGroup.ENERGY,
+        ReadGroup.EXPORT_ENERGY,
         ReadGroup.IO,
     }
 )
@@ -100,21 +104,34 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
         "users": [_user_json(u, imp, exp) for u in snap.users],
         "relays": list(snap.io.relays) if snap.io else None,
         "digital_inputs": list(snap.io.digital_inputs) if snap.io else None,
+        "failed_groups": sorted(snap.failed_groups),
     }
+
+
+# Without these there is no snapshot worth printing; other groups may fail (and are named).
+CORE_GROUPS = frozenset({ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.ENERGY})
 
 
 async def _snapshot(args: argparse.Namespace) -> int:
     async with AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout) as client:
         snap = await client.read_snapshot(SNAPSHOT_GROUPS)
+    core_failed = sorted(g for g in snap.failed_groups if g in CORE_GROUPS)
+    if core_failed:
+        raise AcuRevError(f"{', '.join(core_failed)} did not answer (a Modbus exception)")
     print(json.dumps(snapshot_json(snap), indent=2))
     return EXIT_OK
 
 
 async def _probe(args: argparse.Namespace) -> int:
-    async with AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout) as client:
+    # Not ``async with``: entering connects, and the probe must see (and report)
+    # a refused identity or a wrong unit id itself.
+    client = AcuRevClient(args.host, args.port, args.unit, timeout=args.timeout)
+    try:
         report = await run_probe(client, interval=args.interval)
+    finally:
+        await client.close()
     print(report.to_json() if args.json else report.format_table())
-    return EXIT_OK if report.plausible else EXIT_IMPLAUSIBLE
+    return EXIT_OK if report.talked else EXIT_METER_ERROR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(sub.add_parser("snapshot", help="print one JSON snapshot of the meter"))
     probe = sub.add_parser(
         "probe",
-        help="check which blocks answer and whether values are "
-        "plausible (read only); exit 3 if not plausible",
+        help="check which blocks answer and whether values are plausible (read only); "
+        "exit 0 whenever the meter answered",
     )
     common(probe)
     probe.add_argument("--json", action="store_true", help="JSON instead of a table")

@@ -12,6 +12,13 @@ Design (why, not what):
   socket would otherwise be read as the answer to the next request.
 * After every (re)connect the serial number is read: an IP address re-assigned
   to a different meter must be an error, not a jump in someone's energy data.
+  The serial sits in a DESIGNED register, so a meter that answers it with an
+  exception or with no plausible serial is still served (there is then nothing
+  to compare; ``serial`` stays None) — never refused for our design.
+* Reads are planned per provenance class (see ``registers.plan_segments``); when
+  a request of a snapshot fails with a Modbus exception or a malformed answer,
+  the snapshot falls back to group by group, so one refused block group makes
+  only that group fail (``Snapshot.failed_groups``), not the whole poll.
 * Each response frame is checked byte by byte against the request it answers
   (transaction id, protocol id, unit id, function code, byte count, echo)
   before pymodbus decodes it, because pymodbus versions differ in what they
@@ -33,7 +40,7 @@ from typing import Self, TypeVar
 from . import compat
 from .codec import decode_ascii, encode_clock6
 from .commands import ALL_DI_MASK, Command, command_value
-from .decoders import decode_device_info, decode_snapshot
+from .decoders import decode_device_info, decode_snapshot, plausible_serial
 from .errors import (
     AcuRevConnectionError,
     AcuRevError,
@@ -43,7 +50,7 @@ from .errors import (
     AcuRevValueError,
     ModbusExceptionError,
 )
-from .groups import GROUP_BITS, NEEDS_DEVICE, ReadGroup, bit_range, group_spans
+from .groups import GROUP_BITS, GROUP_BLOCKS, NEEDS_DEVICE, ReadGroup, bit_range, group_spans
 from .image import RegisterImage
 from .models import DeviceInfo, Snapshot
 from .planner import Span, plan_reads
@@ -68,8 +75,9 @@ FC_WRITE_COIL = 5
 FC_WRITE_REGISTERS = 16
 _MAX_BITS = 2000  # Modbus limit for FC01/FC02
 _MBAP = 7  # transaction id, protocol id, length, unit id
-_CT_STRIDE = 2  # CT primary of channel n at ct_primary_ch1 + 2(n-1)
 _MAX_CONSECUTIVE_LINK_FAILURES = 3
+# Modbus exceptions a TCP gateway sends for a unit id it cannot reach (path / target).
+GATEWAY_EXCEPTIONS = frozenset({0x0A, 0x0B})
 # Blocks whose values must not end up in diagnostics.
 SECRET_BLOCKS: frozenset[str] = frozenset({"meter_password"})
 
@@ -311,8 +319,18 @@ class AcuRevClient:
         return image
 
     async def read_device_info(self) -> DeviceInfo:
-        """Identity, wiring, CT input type and installed channels."""
-        image = await self.read_image(group_spans(ReadGroup.DEVICE))
+        """Identity, wiring, CT type and installed channels, from whatever answers.
+
+        Each block of the DEVICE (designed) and BUILD (evidence) groups is read on
+        its own terms; a block that answers an exception just leaves its fields
+        at their fallback (see ``decoders.decode_device_info``).
+        """
+        await self.connect()  # no connection at all (or a gateway refusing the unit): raise
+        keys = [*GROUP_BLOCKS[ReadGroup.DEVICE], *GROUP_BLOCKS[ReadGroup.BUILD]]
+        image, failures = await self.read_blocks_tolerant(keys)
+        for error in failures.values():
+            if isinstance(error, AcuRevConnectionError):
+                raise error
         return decode_device_info(image)
 
     async def read_snapshot(
@@ -320,22 +338,49 @@ class AcuRevClient:
     ) -> Snapshot:
         """Read the groups with one plan for all their holding registers, then decode.
 
-        Groups that need the wiring / channel count get DEVICE added to the same
-        plan when ``device`` is not given (no extra round trip just for it).
+        Groups that need the wiring / channel count get BUILD (and DEVICE) added
+        to the same plan when ``device`` is not given. If a request fails with a
+        Modbus exception or a malformed answer, the groups are read one by one and
+        those that fail are left out of the decoding and named in
+        ``failed_groups``; when every group fails the first error is raised.
+        Link errors (timeouts, lost connections) are raised at once.
         """
         wanted = set(groups)
         if device is None and wanted & NEEDS_DEVICE:
-            wanted.add(ReadGroup.DEVICE)
-        spans = [s for g in wanted for s in group_spans(g, device)]
+            wanted |= {ReadGroup.DEVICE, ReadGroup.BUILD}
         image = RegisterImage()
+        try:
+            await self._read_groups_into(image, wanted, device)
+        except (ModbusExceptionError, AcuRevProtocolError) as first_error:
+            if len(wanted) == 1:
+                raise
+            image, failed = RegisterImage(), set[ReadGroup]()
+            for group in sorted(wanted):
+                part = RegisterImage()
+                try:
+                    await self._read_groups_into(part, {group}, device)
+                except (ModbusExceptionError, AcuRevProtocolError):
+                    failed.add(group)
+                    continue
+                image.merge(part)
+            if failed >= wanted:
+                raise first_error from None
+            snap = decode_snapshot(image, wanted - failed, device)
+            snap.failed_groups = frozenset(str(g) for g in failed)
+            return snap
+        return decode_snapshot(image, wanted, device)
+
+    async def _read_groups_into(
+        self, image: RegisterImage, groups: set[ReadGroup], device: DeviceInfo | None
+    ) -> None:
+        spans = [s for g in groups for s in group_spans(g, device)]
         for address, count in plan_reads(spans):
             image.add(address, await self.read_holding(address, count))
-        for g in wanted:
+        for g in groups:
             keys = GROUP_BITS.get(g, ())
             for space in (Space.COIL, Space.DISCRETE_INPUT):
                 if any(block(k).space is space for k in keys):
                     await self._read_bits_into(image, space, keys)
-        return decode_snapshot(image, wanted, device)
 
     async def read_raw_dump(self) -> dict[str, list[int] | str]:
         """Every non-reserved block by key; a block that cannot be read maps to the error text.
@@ -450,9 +495,10 @@ class AcuRevClient:
         """Write a channel's CT primary rating (FC16) and verify it by reading it back."""
         if not 1 <= channel <= CHANNEL_COUNT:
             raise AcuRevValueError(f"channel {channel} outside 1..{CHANNEL_COUNT}")
-        if not 1 <= amps <= 0xFFFF:
-            raise AcuRevValueError(f"CT primary {amps} A outside 1..65535")
-        address = block("ct_primary_ch1").address + _CT_STRIDE * (channel - 1)
+        if not 5 <= amps <= 50000:
+            raise AcuRevValueError(f"CT primary {amps} A outside 5..50000")
+        # One register per channel from 0x0889 (vendor map; the seed's CT1 address).
+        address = block("ct_primary_ch1").address + (channel - 1)
         await self._run(lambda: self._write_registers(address, [amps]))
         back = (await self.read_holding(address, 1))[0]
         if back != amps:
@@ -579,6 +625,7 @@ class AcuRevClient:
             self.stats.reconnects += 1
         self.stats.connects += 1
         serial_block = block("serial_number")
+        serial: str | None
         try:
             response = await self._transact(
                 FC_READ_HOLDING,
@@ -586,13 +633,26 @@ class AcuRevClient:
                 _holding_call(serial_block.address, serial_block.count, self._unit_id),
             )
             serial = decode_ascii(self._registers(response, serial_block.count))
+        except ModbusExceptionError as exc:
+            if exc.exception_code in GATEWAY_EXCEPTIONS:
+                # A gateway answering for a unit id it cannot reach: no meter there.
+                self._drop()
+                raise
+            # The serial register is our design; a meter without it is still a meter.
+            serial = None
         except BaseException:
-            # Whatever went wrong (even a Modbus exception, which leaves the link
-            # up), this connection has not proved which meter it reaches.
+            # A lost link or garbled answer: this connection has not proved which
+            # meter it reaches.
             self._drop()
             raise
+        if serial is not None and not plausible_serial(serial):
+            serial = None
         self._serial = serial
-        if self._expected_serial is not None and serial != self._expected_serial:
+        if (
+            self._expected_serial is not None
+            and serial is not None
+            and serial != self._expected_serial
+        ):
             self._drop()
             raise AcuRevIdentityError(self._expected_serial, serial)
         self._identified = True

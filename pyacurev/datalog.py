@@ -19,7 +19,7 @@ not, it propagates), whether the list carries energy, and whether a record
 decodes; any failure makes the reader degrade (no backfill), never the meter's
 setup fail.
 
-Energy. An entry of ``import_active_energy_bank`` (system, phase, channel or
+Energy. An entry of the import bank (``import_active_energy_phases`` onwards: system,
 user total) is in the log when the list holds both of its words in order; the
 scale is the bank's. Records are decoded to kWh per bank entry and the caller
 decides what a drop means.
@@ -44,7 +44,9 @@ from .registers import (
     block,
 )
 
-ENERGY_BANK_KEY = "import_active_energy_bank"
+# The import bank's first block: entry n is at its address + 2n (phases and system, then the
+# channels and users that follow it contiguously in the vendor layout).
+ENERGY_BANK_KEY = "import_active_energy_phases"
 UNUSED_ENTRIES = (0x0000, 0xFFFF)
 TIME_REGS = 3
 STATUS_READY = 0x0B

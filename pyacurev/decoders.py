@@ -21,11 +21,10 @@ from .codec import (
     decode_uint32,
     finite,
 )
-from .errors import AcuRevProtocolError
 from .groups import (
     CLOCK_KEYS,
     DI_KEYS,
-    ENERGY_BANK_KEYS,
+    ENERGY_BANK_ROWS,
     MONTHLY_BANK_KEYS,
     NEEDS_DEVICE,
     RELAY_KEYS,
@@ -40,18 +39,25 @@ from .image import RegisterImage
 from .layouts import (
     ALARM_RECORD_SIZE,
     ALARM_SETTING_SIZE,
+    CHANNEL_DETAIL_K,
     CHANNEL_FIELDS,
+    CREST_FACTOR_SCALE,
+    DEMAND_FULL,
+    DEMAND_POWER,
     DEMAND_RECORD_SIZE,
+    K_FACTOR_SCALE,
     LOAD_NATURE_CODES,
-    MAX_MIN_PARAMS,
-    MAX_MIN_RECORD_SIZE,
+    PQ_PERCENT_SCALE,
     SOE_RECORD_SIZE,
     SYSTEM_FLOAT_KEYS,
     USER_FIELDS,
+    VOLTAGE_DETAIL_CREST,
     WIRING_CODES,
     DemandOffset,
+    DemandQuantity,
     LoadNature,
     Phase,
+    Wiring,
     user_inputs,
 )
 from .models import (
@@ -67,7 +73,6 @@ from .models import (
     Harmonics,
     IOStatus,
     LogStatus,
-    MaxMin,
     MeterSettings,
     Peak,
     Snapshot,
@@ -80,6 +85,9 @@ from .registers import (
     BANK_ENTRIES,
     CHANNEL_COUNT,
     DI_COUNT,
+    ENTRY_SYSTEM,
+    FIRST_CHANNEL_ENTRY,
+    FIRST_USER_ENTRY,
     LOG_RING_SIZE,
     RELAY_COUNT,
     Block,
@@ -90,7 +98,6 @@ from .registers import (
 _PHASES = (Phase.A, Phase.B, Phase.C)
 
 # Offsets inside records, as documented in layouts.py and the map's notes.
-_MAXMIN_MAX, _MAXMIN_MAX_TIME, _MAXMIN_MIN, _MAXMIN_MIN_TIME = 0, 2, 5, 7
 _ALARM_STATUS, _ALARM_CHANNEL, _ALARM_LABEL, _ALARM_VALUE, _ALARM_TIME = 0, 1, 2, 3, 5
 _SOE_STATES, _SOE_CHANGED, _SOE_TIME = 0, 1, 2
 _ASET_ENABLE, _ASET_LABEL, _ASET_COMPARE, _ASET_SETPOINT, _ASET_DELAY, _ASET_RELAY = (
@@ -102,7 +109,9 @@ _ASET_ENABLE, _ASET_LABEL, _ASET_COMPARE, _ASET_SETPOINT, _ASET_DELAY, _ASET_REL
     6,
 )
 _USER_NAME_REGS = 3
-_CT_STRIDE = 2  # primary/secondary pairs: channel n at ct_*_ch1 + 2(n-1)
+# Fallbacks when a DESIGNED build register does not answer (discovery degrades, never refuses).
+FALLBACK_WIRING = Wiring.ONE_LN
+FALLBACK_CHANNELS = CHANNEL_COUNT
 
 
 def _decimals(scale: float) -> int:
@@ -152,32 +161,72 @@ def _bits(mask: int, count: int) -> tuple[bool, ...]:
 # --------------------------------------------------------------------------- device
 
 
-def decode_device_info(image: RegisterImage) -> DeviceInfo:
-    """Identity and build (DEVICE group)."""
-    code = image.word(block("user_wiring_mode").address)
-    wiring = WIRING_CODES.get(code)
-    if wiring is None:
-        # A code the map does not know means the map does not fit this meter:
-        # guessing a wiring would mislabel every circuit.
-        raise AcuRevProtocolError(f"unknown wiring mode code {code} at 0x0880")
-    installed = image.word(block("installed_channels").address)
-    if not 1 <= installed <= CHANNEL_COUNT:
-        raise AcuRevProtocolError(f"implausible installed channel count {installed}")
-    run_time = block("meter_run_time")
-    return DeviceInfo(
-        serial=decode_serial(image),
-        model=image.word(block("device_model").address),
-        firmware=image.word(block("firmware_version").address),
-        hardware=image.word(block("hardware_version").address),
-        map_version=image.word(block("map_version").address),
-        wiring=wiring,
-        ct_input_type=image.word(block("ct_input_type").address),
-        installed_channels=installed,
-        run_time_h=_scaled(
-            decode_uint32(image.block_words("meter_run_time"), run_time.word_order), run_time
-        ),
-        comm_module_type=image.word(block("comm_module_type").address),
+def _word(image: RegisterImage, key: str, default: int = 0) -> int:
+    """One register of a block, or ``default`` when the meter did not answer it."""
+    address = block(key).address
+    return image.word(address) if image.has(address) else default
+
+
+def decode_wiring(image: RegisterImage) -> Wiring | None:
+    """Wiring from 0x0888, None when it did not answer or holds a code this build lacks."""
+    address = block("wiring_mode").address
+    if not image.has(address):
+        return None
+    return WIRING_CODES.get(image.word(address))
+
+
+def decode_installed_channels(image: RegisterImage) -> int | None:
+    """Installed channels (DESIGNED 0x0882), None when absent or implausible."""
+    address = block("installed_channels").address
+    if not image.has(address):
+        return None
+    installed = image.word(address)
+    return installed if installed in (9, CHANNEL_COUNT) else None
+
+
+def decode_device_info(image: RegisterImage, base: DeviceInfo | None = None) -> DeviceInfo:
+    """Identity and build from whatever of the DEVICE and BUILD groups answered.
+
+    Every field degrades on its own: an identity register that did not answer
+    (or answered nonsense) keeps ``base``'s value, or "" / 0; an unknown wiring
+    code falls back to 1LN (channels only, no user grouping guessed) and an
+    implausible channel count to 18.
+    """
+    wiring = decode_wiring(image) or (base.wiring if base else FALLBACK_WIRING)
+    installed = decode_installed_channels(image) or (
+        base.installed_channels if base else FALLBACK_CHANNELS
     )
+    run_time = block("meter_run_time")
+    if image.has(run_time.address, run_time.count):
+        run_time_h = _scaled(
+            decode_uint32(image.block_words("meter_run_time"), run_time.word_order), run_time
+        )
+    else:
+        run_time_h = base.run_time_h if base else 0.0
+    serial = decode_serial(image) if image.has(block("serial_number").address, 8) else None
+    if serial is None or not plausible_serial(serial):
+        serial = base.serial if base else ""
+
+    def ident(key: str, old: int) -> int:
+        return _word(image, key, old)
+
+    return DeviceInfo(
+        serial=serial,
+        model=ident("device_model", base.model if base else 0),
+        firmware=ident("firmware_version", base.firmware if base else 0),
+        hardware=ident("hardware_version", base.hardware if base else 0),
+        map_version=ident("map_version", base.map_version if base else 0),
+        wiring=wiring,
+        ct_input_type=_word(image, "ct_type", base.ct_input_type if base else 0),
+        installed_channels=installed,
+        run_time_h=run_time_h,
+        comm_module_type=ident("comm_module_type", base.comm_module_type if base else 0),
+    )
+
+
+def plausible_serial(serial: str) -> bool:
+    """A serial worth using as an identity: printable, not empty, not all one character."""
+    return bool(serial) and serial.isprintable() and serial.isascii() and len(set(serial)) > 1
 
 
 def decode_serial(image: RegisterImage) -> str:
@@ -203,7 +252,6 @@ def decode_system(image: RegisterImage) -> SystemValues:
         voltage_ll_avg=v["ulavg"],
         current=per_phase("il1", "il2", "il3"),
         current_avg=v["ilavg"],
-        current_neutral=v["i_neutral"],
         active_power=per_phase("pa", "pb", "pc"),
         active_power_total=v["psum"],
         reactive_power=per_phase("qa", "qb", "qc"),
@@ -212,8 +260,6 @@ def decode_system(image: RegisterImage) -> SystemValues:
         apparent_power_total=v["ssum"],
         power_factor=per_phase("pfa", "pfb", "pfc"),
         power_factor_total=v["pfsum"],
-        voltage_unbalance=v["u_unbalance"],
-        current_unbalance=v["i_unbalance"],
         load_nature_total=_load_nature(v["load_nature_sum"]),
         load_nature={
             Phase.A: _load_nature(v["load_nature_a"]),
@@ -256,25 +302,26 @@ def decode_channels(image: RegisterImage, device: DeviceInfo) -> tuple[ChannelVa
 
 
 def decode_user(image: RegisterImage, user: int, device: DeviceInfo) -> UserValues:
-    """One 2LN/3LN user circuit; phases limited to the inputs it uses."""
+    """One 2LN/3LN user circuit: totals from 0x21D8, per-phase values from its channels.
+
+    The vendor's user record holds totals only; a user's phase A/B/C values are
+    its member input channels (manual table, ``user_inputs``), whose records the
+    USERS group reads alongside.
+    """
     v = _record_floats(image, "user_record", user - 1, USER_FIELDS)
     inputs = user_inputs(user, device.wiring)
-    phases = _PHASES[: len(inputs)]
-
-    def per_phase(prefix: str) -> dict[Phase, float | None]:
-        return {p: v[f"{prefix}_{p.value}"] for p in phases}
-
+    members = {phase: decode_channel(image, n) for phase, n in zip(_PHASES, inputs, strict=False)}
     return UserValues(
         user=user,
         inputs=inputs,
-        current=per_phase("current"),
-        active_power=per_phase("active_power"),
+        current={p: ch.current for p, ch in members.items()},
+        active_power={p: ch.active_power for p, ch in members.items()},
         active_power_total=v["active_power"],
-        reactive_power=per_phase("reactive_power"),
+        reactive_power={p: ch.reactive_power for p, ch in members.items()},
         reactive_power_total=v["reactive_power"],
-        apparent_power=per_phase("apparent_power"),
+        apparent_power={p: ch.apparent_power for p, ch in members.items()},
         apparent_power_total=v["apparent_power"],
-        power_factor=per_phase("power_factor"),
+        power_factor={p: ch.power_factor for p, ch in members.items()},
         power_factor_total=v["power_factor"],
         load_nature=_load_nature(v["load_nature"]),
     )
@@ -288,21 +335,26 @@ def decode_users(image: RegisterImage, device: DeviceInfo) -> tuple[UserValues, 
 # --------------------------------------------------------------------------- energy
 
 
+def _bank_from(image: RegisterImage, first: Block) -> EnergyBank:
+    address = first.address
+    regs = image.words(address, 2 * BANK_ENTRIES)
+    raw = [decode_uint32(regs[i : i + 2], first.word_order) for i in range(0, len(regs), 2)]
+    return EnergyBank(tuple(_scaled(r, first) for r in raw))
+
+
 def decode_bank(image: RegisterImage, key: str) -> EnergyBank:
-    """One 28-entry uint32 bank, scaled to kWh/kvarh/kVAh."""
-    blk = block(key)
-    raw = _u32_array(image, key)
-    if len(raw) != BANK_ENTRIES:
-        raise AcuRevProtocolError(f"{key}: {len(raw)} entries in the map, expected 28")
-    return EnergyBank(tuple(_scaled(r, blk) for r in raw))
+    """One 28-entry uint32 bank starting at row ``key``, scaled to kWh/kvarh/kVAh."""
+    return _bank_from(image, block(key))
 
 
 def decode_energy(image: RegisterImage) -> Energy:
-    """The five real-time energy banks."""
-    banks = {
-        name: decode_bank(image, key)
-        for name, key in zip(ENERGY_BANKS, ENERGY_BANK_KEYS, strict=True)
-    }
+    """The real-time energy banks that are in ``image`` (the others stay None)."""
+    banks: dict[str, EnergyBank | None] = {}
+    for name in ENERGY_BANKS:
+        first = block(ENERGY_BANK_ROWS[name][0])
+        banks[name] = (
+            _bank_from(image, first) if image.has(first.address, 2 * BANK_ENTRIES) else None
+        )
     return Energy(**banks)
 
 
@@ -323,25 +375,46 @@ def _peak(image: RegisterImage, address: int, blk: Block) -> Peak:
     return Peak(_f32_at(image, address, blk), decode_time3(image.words(address + 2, 3)))
 
 
-def decode_demand_entry(image: RegisterImage, entry: int) -> DemandValues:
-    """Demand record of bank entry 0..27."""
-    blk = block("demand_record")
-    base = blk.address + entry * DEMAND_RECORD_SIZE
+def demand_group(entry: int) -> tuple[str, int, tuple[DemandQuantity, ...]]:
+    """Where bank entry 0..27 keeps its demand: (block key, record index, quantities)."""
+    if entry < ENTRY_SYSTEM:
+        return "demand_phase", entry, DEMAND_FULL
+    if entry == ENTRY_SYSTEM:
+        return "demand_system", 0, DEMAND_POWER
+    if entry < FIRST_USER_ENTRY:
+        return "demand_channel", entry - FIRST_CHANNEL_ENTRY, DEMAND_FULL
+    return "demand_user", entry - FIRST_USER_ENTRY, DEMAND_POWER
 
-    def f(offset: DemandOffset) -> float | None:
-        return _f32_at(image, base + offset, blk)
+
+def decode_demand_entry(image: RegisterImage, entry: int) -> DemandValues:
+    """Demand of bank entry 0..27: per quantity, demand, predicted, peak and its time."""
+    key, index, quantities = demand_group(entry)
+    blk = block(key)
+    base = blk.address + index * blk.record
+    values: dict[DemandQuantity, tuple[float | None, float | None, Peak]] = {}
+    for i, q in enumerate(quantities):
+        rec = base + i * DEMAND_RECORD_SIZE
+        values[q] = (
+            _f32_at(image, rec + DemandOffset.DEMAND, blk),
+            _f32_at(image, rec + DemandOffset.PREDICTED, blk),
+            _peak(image, rec + DemandOffset.PEAK, blk),
+        )
+    none: tuple[float | None, float | None, Peak] = (None, None, Peak(None, None))
+
+    def get(q: DemandQuantity) -> tuple[float | None, float | None, Peak]:
+        return values.get(q, none)
 
     return DemandValues(
         entry=entry,
-        current=f(DemandOffset.CURRENT),
-        active=f(DemandOffset.ACTIVE),
-        reactive=f(DemandOffset.REACTIVE),
-        apparent=f(DemandOffset.APPARENT),
-        predicted_active=f(DemandOffset.PREDICTED_ACTIVE),
-        peak_current=_peak(image, base + DemandOffset.PEAK_CURRENT, blk),
-        peak_active=_peak(image, base + DemandOffset.PEAK_ACTIVE, blk),
-        peak_reactive=_peak(image, base + DemandOffset.PEAK_REACTIVE, blk),
-        peak_apparent=_peak(image, base + DemandOffset.PEAK_APPARENT, blk),
+        current=get(DemandQuantity.CURRENT)[0],
+        active=get(DemandQuantity.ACTIVE)[0],
+        reactive=get(DemandQuantity.REACTIVE)[0],
+        apparent=get(DemandQuantity.APPARENT)[0],
+        predicted_active=get(DemandQuantity.ACTIVE)[1],
+        peak_current=get(DemandQuantity.CURRENT)[2],
+        peak_active=get(DemandQuantity.ACTIVE)[2],
+        peak_reactive=get(DemandQuantity.REACTIVE)[2],
+        peak_apparent=get(DemandQuantity.APPARENT)[2],
     )
 
 
@@ -350,44 +423,41 @@ def decode_demand(image: RegisterImage, device: DeviceInfo | None) -> tuple[Dema
     return tuple(decode_demand_entry(image, e) for e in demand_entries(device))
 
 
-def decode_max_min(image: RegisterImage) -> tuple[MaxMin, ...]:
-    """Max/min statistics of the 16 parameters."""
-    blk = block("max_min_record")
-    out: list[MaxMin] = []
-    for i, name in enumerate(MAX_MIN_PARAMS):
-        base = blk.address + i * MAX_MIN_RECORD_SIZE
-        out.append(
-            MaxMin(
-                parameter=name,
-                maximum=Peak(
-                    _f32_at(image, base + _MAXMIN_MAX, blk),
-                    decode_time3(image.words(base + _MAXMIN_MAX_TIME, 3)),
-                ),
-                minimum=Peak(
-                    _f32_at(image, base + _MAXMIN_MIN, blk),
-                    decode_time3(image.words(base + _MAXMIN_MIN_TIME, 3)),
-                ),
-            )
-        )
-    return tuple(out)
+def _pq(image: RegisterImage, address: int, scale: float) -> float:
+    return round(image.word(address) * scale, _decimals(scale))
 
 
 def decode_harmonics(image: RegisterImage) -> Harmonics:
-    """Power-quality block of the 333 mV model."""
-    thd = _f32_array(image, "thd_voltage")
-    crest = _f32_array(image, "crest_factor")
+    """Power-quality block of the 333 mV model (uint16 values from 0x3200)."""
+    thd = [_pq(image, block("thd_voltage").address + i, PQ_PERCENT_SCALE) for i in range(4)]
+    detail = block("voltage_thd_detail")
+    crest = [
+        _pq(image, detail.address + p * detail.record + VOLTAGE_DETAIL_CREST, CREST_FACTOR_SCALE)
+        for p in range(3)
+    ]
+    spectra = {
+        ph: tuple(
+            _pq(image, block(key).address + i, PQ_PERCENT_SCALE) for i in range(block(key).count)
+        )
+        for ph, key in zip(_PHASES, ("ua_harmonic", "ub_harmonic", "uc_harmonic"), strict=True)
+    }
+    ch_h = block("channel_harmonic")
+    ch_d = block("channel_thd_detail")
     return Harmonics(
         thd_voltage=dict(zip(_PHASES, thd[:3], strict=True)),
         thd_voltage_avg=thd[3],
-        crest_factor=dict(zip(_PHASES, crest[:3], strict=True)),
-        voltage_unbalance=_f32(image, "voltage_unbalance"),
-        voltage_harmonics={
-            Phase.A: _f32_array(image, "u1_harmonic"),
-            Phase.B: _f32_array(image, "u2_harmonic"),
-            Phase.C: _f32_array(image, "u3_harmonic"),
-        },
-        channel_thd=_f32_array(image, "channel_thd"),
-        channel_k_factor=_f32_array(image, "channel_k_factor"),
+        crest_factor=dict(zip(_PHASES, crest, strict=True)),
+        voltage_unbalance=_pq(image, block("voltage_unbalance").address, 0.1),
+        current_unbalance=_pq(image, block("current_unbalance").address, 0.1),
+        voltage_harmonics=dict(spectra),
+        channel_thd=tuple(
+            _pq(image, ch_h.address + n * ch_h.record, PQ_PERCENT_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
+        channel_k_factor=tuple(
+            _pq(image, ch_d.address + n * ch_d.record + CHANNEL_DETAIL_K, K_FACTOR_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
     )
 
 
@@ -396,8 +466,20 @@ def decode_harmonics(image: RegisterImage) -> Harmonics:
 
 def decode_io(image: RegisterImage) -> IOStatus:
     """Relays (FC01), DIs (FC02), DI/relay mode bitmaps and DI pulse counts."""
-    relays = [image.bits(Space.COIL, block(k).address, 1)[0] for k in RELAY_KEYS]
-    dis = [image.bits(Space.DISCRETE_INPUT, block(k).address, 1)[0] for k in DI_KEYS]
+    # IO (FC01/FC02, seed) and IO_CONFIG (designed holding registers) are read
+    # groups of their own; either may be absent from the image.
+    have_bits = all(image.has_block(k) for k in (*RELAY_KEYS, *DI_KEYS))
+    relays = (
+        [image.bits(Space.COIL, block(k).address, 1)[0] for k in RELAY_KEYS] if have_bits else []
+    )
+    dis = (
+        [image.bits(Space.DISCRETE_INPUT, block(k).address, 1)[0] for k in DI_KEYS]
+        if have_bits
+        else []
+    )
+    if not image.has(block("relay_mode_bitmap").address):
+        # The DESIGNED I/O configuration did not answer: relays and DIs only.
+        return IOStatus(relays=tuple(relays), digital_inputs=tuple(dis))
     relay_mode = image.word(block("relay_mode_bitmap").address)
     return IOStatus(
         relays=tuple(relays),
@@ -472,7 +554,6 @@ def decode_settings(image: RegisterImage) -> MeterSettings:
 
     pt = block("pt_primary")
     prim = block("ct_primary_ch1").address
-    sec = block("ct_secondary_ch1").address
     names = block("user_name")
     return MeterSettings(
         modbus_address=w("modbus_address"),
@@ -482,20 +563,17 @@ def decode_settings(image: RegisterImage) -> MeterSettings:
         pt_primary=decode_uint32(image.block_words("pt_primary"), pt.word_order),
         pt_secondary=w("pt_secondary"),
         demand_method=w("demand_method"),
-        demand_period=w("demand_period"),
-        demand_subperiod=w("demand_subperiod"),
-        demand_sync_source=w("demand_sync_source"),
-        demand_sync_edge=w("demand_sync_edge"),
+        demand_period=w("demand_interval"),
+        demand_subperiod=w("demand_subinterval"),
         var_calc_method=w("var_calc_method"),
-        pf_convention=w("pf_convention"),
+        pf_convention=w("var_pf_convention"),
         billing_day=w("billing_day"),
         billing_hour=w("billing_hour"),
         tou_enable=bool(w("tou_enable")),
         backlight_timeout=w("backlight_timeout"),
         user_channel_codes=tuple(image.block_words("user_channel_code")),
         user_display_enable=tuple(bool(x) for x in image.block_words("user_display_enable")),
-        ct_primary=tuple(image.word(prim + _CT_STRIDE * i) for i in range(CHANNEL_COUNT)),
-        ct_secondary=tuple(image.word(sec + _CT_STRIDE * i) for i in range(CHANNEL_COUNT)),
+        ct_primary=tuple(image.word(prim + i) for i in range(CHANNEL_COUNT)),
         user_names=tuple(
             decode_ascii(image.words(names.address + _USER_NAME_REGS * i, _USER_NAME_REGS))
             for i in range(names.count // _USER_NAME_REGS)
@@ -536,14 +614,14 @@ def decode_snapshot(
     groups: Collection[ReadGroup],
     device: DeviceInfo | None = None,
 ) -> Snapshot:
-    """Decode every requested group; DEVICE in ``groups`` overrides ``device``.
+    """Decode every requested group; DEVICE/BUILD in ``groups`` refresh ``device``.
 
     ``snapshot.device`` is the DeviceInfo the decoding used (read now or passed in).
     """
-    if ReadGroup.DEVICE in groups:
-        device = decode_device_info(image)
+    if ReadGroup.DEVICE in groups or ReadGroup.BUILD in groups:
+        device = decode_device_info(image, device)
     if device is None and any(g in NEEDS_DEVICE for g in groups):
-        raise ValueError("channels/users/demand/harmonics need DeviceInfo or the DEVICE group")
+        raise ValueError("channels/users/demand/harmonics need DeviceInfo or the BUILD group")
     snap = Snapshot(device=device)
     if ReadGroup.SYSTEM in groups:
         snap.system = decode_system(image)
@@ -556,15 +634,13 @@ def decode_snapshot(
             snap.demand = decode_demand(image, device)
         if ReadGroup.HARMONICS in groups and device.is_333mv:
             snap.harmonics = decode_harmonics(image)
-    if ReadGroup.ENERGY in groups:
+    if ReadGroup.ENERGY in groups or ReadGroup.EXPORT_ENERGY in groups:
         snap.energy = decode_energy(image)
     if ReadGroup.MONTHLY in groups:
         snap.monthly = decode_monthly(image)
     if ReadGroup.TOU in groups:
         snap.tou = decode_tou(image)
-    if ReadGroup.MAX_MIN in groups:
-        snap.max_min = decode_max_min(image)
-    if ReadGroup.IO in groups:
+    if ReadGroup.IO in groups or ReadGroup.IO_CONFIG in groups:
         snap.io = decode_io(image)
     if ReadGroup.LOG_STATUS in groups:
         snap.log_status = decode_log_status(image)

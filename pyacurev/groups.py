@@ -32,17 +32,19 @@ class ReadGroup(StrEnum):
     """A unit of polling; the integration picks groups per update interval."""
 
     DEVICE = "device"
+    BUILD = "build"
     SETTINGS = "settings"
     SYSTEM = "system"
     CHANNELS = "channels"
     USERS = "users"
     ENERGY = "energy"
+    EXPORT_ENERGY = "export_energy"
     MONTHLY = "monthly"
     TOU = "tou"
     DEMAND = "demand"
-    MAX_MIN = "max_min"
     HARMONICS = "harmonics"
     IO = "io"
+    IO_CONFIG = "io_config"
     LOG_STATUS = "log_status"
     ALARMS = "alarms"
     SOE = "soe"
@@ -50,14 +52,26 @@ class ReadGroup(StrEnum):
     ALARM_SETTINGS = "alarm_settings"
 
 
-# The five real-time energy banks in map order; models.ENERGY_BANKS names them.
-ENERGY_BANK_KEYS: tuple[str, ...] = (
-    "import_active_energy_bank",
-    "export_active_energy_bank",
-    "import_reactive_energy_bank",
-    "export_reactive_energy_bank",
-    "apparent_energy_bank",
+# The rows of each real-time energy bank (28 entries: phases A-C, system,
+# channels 1-18, users 1-6). The import bank is three rows because its entries
+# have different provenance; the rows are adjacent, so the bank reads as one.
+ENERGY_BANK_ROWS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "import_active": (
+            "import_active_energy_phases",
+            "import_active_energy_channels",
+            "import_active_energy_users",
+        ),
+        "export_active": ("export_active_energy_bank",),
+        "import_reactive": ("import_reactive_energy_bank",),
+        "export_reactive": ("export_reactive_energy_bank",),
+        "apparent": ("apparent_energy_bank",),
+    }
 )
+ENERGY_BANK_KEYS: tuple[str, ...] = tuple(k for rows in ENERGY_BANK_ROWS.values() for k in rows)
+# Evidence-backed banks (the ENERGY group) and the designed export banks (EXPORT_ENERGY).
+EVIDENCE_BANKS: tuple[str, ...] = ("import_active", "import_reactive", "apparent")
+EXPORT_BANKS: tuple[str, ...] = ("export_active", "export_reactive")
 MONTHLY_BANK_KEYS: tuple[str, ...] = tuple(
     b.key
     for b in REGISTER_MAP
@@ -85,12 +99,10 @@ SETTINGS_KEYS: tuple[str, ...] = (
     "pt_primary",
     "pt_secondary",
     "demand_method",
-    "demand_period",
-    "demand_subperiod",
-    "demand_sync_source",
-    "demand_sync_edge",
+    "demand_interval",
+    "demand_subinterval",
     "var_calc_method",
-    "pf_convention",
+    "var_pf_convention",
     "billing_day",
     "billing_hour",
     "tou_enable",
@@ -98,24 +110,26 @@ SETTINGS_KEYS: tuple[str, ...] = (
     "user_channel_code",
     "user_display_enable",
     "ct_primary_ch1",
-    "ct_secondary_ch1",
-    "ct_pairs_ch2_18",
+    "ct_primary_ch2_18",
     "user_name",
 )
 HARMONICS_KEYS: tuple[str, ...] = (
-    "thd_voltage",
-    "crest_factor",
     "voltage_unbalance",
-    "u1_harmonic",
-    "u2_harmonic",
-    "u3_harmonic",
-    "channel_thd",
-    "channel_k_factor",
+    "thd_voltage",
+    "ua_harmonic",
+    "ub_harmonic",
+    "uc_harmonic",
+    "current_unbalance",
+    "voltage_thd_detail",
+    "channel_thd_detail",
+    "channel_harmonic",
 )
+DEMAND_KEYS: tuple[str, ...] = ("demand_system", "demand_phase", "demand_channel", "demand_user")
 
 # Holding-register blocks of each group (the whole block, before any narrowing).
 GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
     {
+        # DESIGNED identity: optional, a meter that refuses it is still set up.
         ReadGroup.DEVICE: (
             "serial_number",
             "device_model",
@@ -124,21 +138,23 @@ GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
             "map_version",
             "meter_run_time",
             "comm_module_type",
-            "user_wiring_mode",
-            "ct_input_type",
             "installed_channels",
         ),
+        # Evidence-backed build settings: wiring and CT type.
+        ReadGroup.BUILD: ("ct_type", "wiring_mode"),
         ReadGroup.SETTINGS: SETTINGS_KEYS,
         ReadGroup.SYSTEM: SYSTEM_FLOAT_KEYS,
         ReadGroup.CHANNELS: ("channel_record",),
-        ReadGroup.USERS: ("user_record",),
-        ReadGroup.ENERGY: ENERGY_BANK_KEYS,
+        # User totals, plus the member channels whose records give the per-phase values.
+        ReadGroup.USERS: ("user_record", "channel_record"),
+        ReadGroup.ENERGY: tuple(k for b in EVIDENCE_BANKS for k in ENERGY_BANK_ROWS[b]),
+        ReadGroup.EXPORT_ENERGY: tuple(k for b in EXPORT_BANKS for k in ENERGY_BANK_ROWS[b]),
         ReadGroup.MONTHLY: MONTHLY_BANK_KEYS,
         ReadGroup.TOU: TOU_BANK_KEYS,
-        ReadGroup.DEMAND: ("demand_record",),
-        ReadGroup.MAX_MIN: ("max_min_record",),
+        ReadGroup.DEMAND: DEMAND_KEYS,
         ReadGroup.HARMONICS: HARMONICS_KEYS,
-        ReadGroup.IO: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
+        ReadGroup.IO: (),
+        ReadGroup.IO_CONFIG: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
         ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),
         ReadGroup.ALARMS: ("alarm_record",),
         ReadGroup.SOE: ("soe_record",),
@@ -170,7 +186,7 @@ def _check_tables() -> None:
     for keys in (*GROUP_BLOCKS.values(), *GROUP_BITS.values()):
         for key in keys:
             block(key)
-    for key in (*GROUP_BLOCKS[ReadGroup.IO], *SETTINGS_KEYS):
+    for key in (*GROUP_BLOCKS[ReadGroup.IO_CONFIG], *SETTINGS_KEYS):
         if block(key).space is not Space.HOLDING:
             raise RuntimeError(f"{key} is not a holding register")
     if len(MONTHLY_BANK_KEYS) != 6 or len(TOU_BANK_KEYS) != 8:
@@ -219,6 +235,15 @@ def demand_entries(device: DeviceInfo | None) -> tuple[int, ...]:
     return tuple(entries)
 
 
+def demand_spans(device: DeviceInfo) -> list[Span]:
+    """Demand records of the entries this build uses (system, phases, channels, users)."""
+    spans = [block_span("demand_system"), block_span("demand_phase")]
+    spans.append(record_span("demand_channel", 0, device.installed_channels))
+    users = installed_circuit_users(device)
+    spans += [record_span("demand_user", first - 1, n) for first, n in _runs(users)]
+    return spans
+
+
 def _runs(indices: tuple[int, ...]) -> list[tuple[int, int]]:
     """Consecutive runs ``(first, count)`` of sorted indices."""
     runs: list[tuple[int, int]] = []
@@ -247,11 +272,13 @@ def group_spans(group: ReadGroup, device: DeviceInfo | None = None) -> list[Span
             return [record_span("channel_record", 0, device.installed_channels)]
         if group is ReadGroup.USERS:
             users = installed_circuit_users(device)
-            return [record_span("user_record", first - 1, n) for first, n in _runs(users)]
+            spans = [record_span("user_record", first - 1, n) for first, n in _runs(users)]
+            if users:
+                # Per-phase user values come from the member channels' records.
+                spans.append(record_span("channel_record", 0, device.installed_channels))
+            return spans
         if group is ReadGroup.DEMAND:
-            return [
-                record_span("demand_record", first, n) for first, n in _runs(demand_entries(device))
-            ]
+            return demand_spans(device)
         if group is ReadGroup.HARMONICS and not device.is_333mv:
             return []
     return [block_span(k) for k in GROUP_BLOCKS[group]]

@@ -41,6 +41,12 @@ class RegisterImage:
         for offset, value in enumerate(values):
             store[address + offset] = bool(value)
 
+    def merge(self, other: RegisterImage) -> None:
+        """Take every register and bit ``other`` holds."""
+        self._regs.update(other._regs)
+        for space, store in other._bits.items():
+            self._bits[space].update(store)
+
     def has(self, address: int, count: int = 1) -> bool:
         """True when every register of the range was read."""
         regs = self._regs

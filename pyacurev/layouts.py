@@ -16,7 +16,7 @@ SYSTEM_FLOAT_KEYS: tuple[str, ...] = tuple(
     b.key
     for b in REGISTER_MAP
     if b.dtype is DataType.FLOAT32
-    and block("f").address <= b.address < block("reserved_2048").address
+    and block("f").address <= b.address < block("reserved_system").address
 )
 
 # Input-channel record: 6 floats, 12 registers.
@@ -29,46 +29,45 @@ CHANNEL_FIELDS: tuple[str, ...] = (
     "load_nature",
 )
 
-# User (2LN/3LN circuit) record: 20 floats, 40 registers.
+# User (2LN/3LN circuit) record: 5 floats, 10 registers (vendor map: totals only;
+# per-phase user values are the member channels' own records).
 USER_FIELDS: tuple[str, ...] = (
-    "current_a",
-    "current_b",
-    "current_c",
-    "active_power_a",
-    "active_power_b",
-    "active_power_c",
     "active_power",
-    "reactive_power_a",
-    "reactive_power_b",
-    "reactive_power_c",
     "reactive_power",
-    "apparent_power_a",
-    "apparent_power_b",
-    "apparent_power_c",
     "apparent_power",
-    "power_factor_a",
-    "power_factor_b",
-    "power_factor_c",
     "power_factor",
     "load_nature",
 )
 
 
 class DemandOffset(IntEnum):
-    """Register offsets inside a 32-register demand record."""
+    """Register offsets inside one 9-register demand record (one quantity)."""
 
-    CURRENT = 0
-    ACTIVE = 2
-    REACTIVE = 4
-    APPARENT = 6
-    PREDICTED_ACTIVE = 8
-    PEAK_CURRENT = 10  # float, then a 3-register time at +12
-    PEAK_ACTIVE = 15
-    PEAK_REACTIVE = 20
-    PEAK_APPARENT = 25
+    DEMAND = 0
+    PREDICTED = 2
+    PEAK = 4
+    PEAK_TIME = 6  # 3-register packed time
 
 
-DEMAND_RECORD_SIZE = 32
+DEMAND_RECORD_SIZE = 9
+
+
+class DemandQuantity(StrEnum):
+    """Quantities a demand group holds, each one 9-register record, in map order."""
+
+    CURRENT = "current"
+    ACTIVE = "active"
+    REACTIVE = "reactive"
+    APPARENT = "apparent"
+
+
+# Which quantities each demand block's groups carry (system has no current demand).
+DEMAND_POWER: tuple[DemandQuantity, ...] = (
+    DemandQuantity.ACTIVE,
+    DemandQuantity.REACTIVE,
+    DemandQuantity.APPARENT,
+)
+DEMAND_FULL: tuple[DemandQuantity, ...] = (DemandQuantity.CURRENT, *DEMAND_POWER)
 
 # Max/min statistics: 16 parameters, 10 registers each (+0 max, +2 time3, +5 min, +7 time3).
 MAX_MIN_PARAMS: tuple[str, ...] = (
@@ -101,14 +100,27 @@ ALARM_SETTING_SIZE = 8
 
 
 class Wiring(StrEnum):
-    """User wiring mode; register 0x0880 holds its code."""
+    """User wiring mode; register 0x0888 holds its code."""
 
     ONE_LN = "1LN"
     TWO_LN = "2LN"
     THREE_LN = "3LN"
 
 
-WIRING_CODES: dict[int, Wiring] = {0: Wiring.ONE_LN, 1: Wiring.TWO_LN, 2: Wiring.THREE_LN}
+# Vendor codes (S10): 0 = 1LN, 1 = 3LN, 2 = 2LN; 3-5 are AcuRev 2100-only wiring types.
+WIRING_CODES: dict[int, Wiring] = {0: Wiring.ONE_LN, 1: Wiring.THREE_LN, 2: Wiring.TWO_LN}
+WIRING_CODE: dict[Wiring, int] = {w: c for c, w in WIRING_CODES.items()}
+# CT type register 0x080D (2100 codes; the 2000's are unknown): 333 = 333 mV input.
+CT_TYPE_333MV = 333
+CT_TYPE_RCT = 120
+
+# Power-quality scales (vendor map): THD and harmonics 0.01 %, K factor 0.1, crest 0.001.
+PQ_PERCENT_SCALE = 0.01
+K_FACTOR_SCALE = 0.1
+CREST_FACTOR_SCALE = 0.001
+# Offsets in the per-phase voltage THD detail record (4 regs) and per-channel record (3 regs).
+VOLTAGE_DETAIL_CREST = 2
+CHANNEL_DETAIL_K = 2
 
 
 class LoadNature(StrEnum):

@@ -1,6 +1,6 @@
 """Typed snapshots of what the meter reports, in engineering units.
 
-Powers are kW/kvar/kVA as the (designed) map stores them; energy is kWh,
+Powers are kW/kvar/kVA as the vendor map stores them (VERIFIED-2100); energy is kWh,
 kvarh or kVAh after the 0.1 scale. ``None`` means the meter did not give a
 usable number (NaN register, impossible timestamp) — never a made-up 0.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .layouts import LoadNature, Phase, Wiring
+from .layouts import CT_TYPE_333MV, LoadNature, Phase, Wiring
 from .registers import (
     BANK_ENTRIES,
     ENTRY_SYSTEM,
@@ -21,7 +21,13 @@ from .registers import (
 
 @dataclass(frozen=True, slots=True)
 class DeviceInfo:
-    """Identity and build of a meter."""
+    """Identity and build of a meter.
+
+    The identity fields (serial, model, firmware, hardware, map version, run
+    time, installed channels) sit in DESIGNED registers: a meter that does not
+    answer them gets "" / 0 there and 18 channels, never a refusal. Wiring and
+    CT type come from the evidence-backed settings (0x0888, 0x080D).
+    """
 
     serial: str
     model: int
@@ -36,8 +42,8 @@ class DeviceInfo:
 
     @property
     def is_333mv(self) -> bool:
-        """The 333 mV build measures harmonics."""
-        return self.ct_input_type == 1
+        """The 333 mV build measures harmonics (CT type code 333 at 0x080D)."""
+        return self.ct_input_type == CT_TYPE_333MV
 
     @property
     def firmware_version(self) -> str:
@@ -53,12 +59,13 @@ class DeviceInfo:
     def model_name(self) -> str:
         """Marketing name, e.g. 'AcuRev 2020 (333 mV)'."""
         suffix = " (333 mV)" if self.is_333mv else ""
-        return f"AcuRev {self.model}{suffix}"
+        name = f"AcuRev {self.model}" if self.model else "AcuRev"
+        return f"{name}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
 class SystemValues:
-    """The 0x2000 float table (phase/system 'inline' values)."""
+    """The 0x2000 float table (phase/system 'inline' values, to 0x2041)."""
 
     frequency: float | None
     voltage: dict[Phase, float | None]
@@ -67,7 +74,6 @@ class SystemValues:
     voltage_ll_avg: float | None
     current: dict[Phase, float | None]
     current_avg: float | None
-    current_neutral: float | None
     active_power: dict[Phase, float | None]
     active_power_total: float | None
     reactive_power: dict[Phase, float | None]
@@ -76,8 +82,6 @@ class SystemValues:
     apparent_power_total: float | None
     power_factor: dict[Phase, float | None]
     power_factor_total: float | None
-    voltage_unbalance: float | None
-    current_unbalance: float | None
     load_nature_total: LoadNature | None
     load_nature: dict[Phase, LoadNature | None]
 
@@ -97,7 +101,7 @@ class ChannelValues:
 
 @dataclass(frozen=True, slots=True)
 class UserValues:
-    """One 2LN/3LN user circuit: per-phase values and totals."""
+    """One 2LN/3LN user circuit: totals from its record, per-phase values from its channels."""
 
     user: int
     inputs: tuple[int, ...]
@@ -154,13 +158,13 @@ ENERGY_BANKS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Energy:
-    """The five real-time energy banks."""
+    """The five real-time energy banks; a bank that was not read (or not answered) is None."""
 
-    import_active: EnergyBank
-    export_active: EnergyBank
-    import_reactive: EnergyBank
-    export_reactive: EnergyBank
-    apparent: EnergyBank
+    import_active: EnergyBank | None = None
+    export_active: EnergyBank | None = None
+    import_reactive: EnergyBank | None = None
+    export_reactive: EnergyBank | None = None
+    apparent: EnergyBank | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +177,7 @@ class Peak:
 
 @dataclass(frozen=True, slots=True)
 class DemandValues:
-    """One demand record (entry layout of the energy banks)."""
+    """Demand of one bank entry (phases, system, channels, users); absent quantities are None."""
 
     entry: int
     current: float | None
@@ -189,7 +193,7 @@ class DemandValues:
 
 @dataclass(frozen=True, slots=True)
 class MaxMin:
-    """Max/min statistic of one parameter."""
+    """Max/min statistic of one parameter (simulated; the meter's address is unknown)."""
 
     parameter: str
     maximum: Peak
@@ -198,12 +202,13 @@ class MaxMin:
 
 @dataclass(frozen=True, slots=True)
 class Harmonics:
-    """Power-quality values of the 333 mV model."""
+    """Power-quality values of the 333 mV model (uint16 block from 0x3200)."""
 
     thd_voltage: dict[Phase, float | None]
     thd_voltage_avg: float | None
     crest_factor: dict[Phase, float | None]
     voltage_unbalance: float | None
+    current_unbalance: float | None
     voltage_harmonics: dict[Phase, tuple[float | None, ...]]  # orders 2..31
     channel_thd: tuple[float | None, ...]  # channels 1..18
     channel_k_factor: tuple[float | None, ...]
@@ -268,8 +273,6 @@ class MeterSettings:
     demand_method: int
     demand_period: int
     demand_subperiod: int
-    demand_sync_source: int
-    demand_sync_edge: int
     var_calc_method: int
     pf_convention: int
     billing_day: int
@@ -279,7 +282,6 @@ class MeterSettings:
     user_channel_codes: tuple[int, ...]  # 18 entries
     user_display_enable: tuple[bool, ...]
     ct_primary: tuple[int, ...]  # channels 1..18, A
-    ct_secondary: tuple[int, ...]
     user_names: tuple[str, ...]
 
 
@@ -316,7 +318,6 @@ class Snapshot:
     monthly: dict[str, EnergyBank] = field(default_factory=dict)
     tou: dict[str, EnergyBank] = field(default_factory=dict)
     demand: tuple[DemandValues, ...] = ()
-    max_min: tuple[MaxMin, ...] = ()
     harmonics: Harmonics | None = None
     io: IOStatus | None = None
     log_status: LogStatus | None = None
@@ -328,3 +329,5 @@ class Snapshot:
     # Meter clock minus the reader's clock, in seconds; set by whoever knows the
     # reader's time zone (the meter's clock is naive local time).
     clock_drift: float | None = None
+    # Groups (ReadGroup values) that were asked for but did not answer this poll.
+    failed_groups: frozenset[str] = frozenset()

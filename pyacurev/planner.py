@@ -3,8 +3,10 @@
 Rules the plan obeys, all taken from the register map:
 
 * a request reads at most ``MAX_READ_REGISTERS`` (125) registers;
-* a request never touches an address outside ``mapped_segments()`` — the meter
-  answers exception 02 for the whole request if one address is unmapped;
+* a request never touches an address outside ``plan_segments()`` — the meter
+  answers exception 02 for the whole request if one address is unmapped, so
+  UNKNOWN rows are never crossed and evidence-backed rows never share a request
+  with DESIGNED ones (a meter that refuses our design still gives the evidence);
 * inside a mapped segment a request may cover reserved rows and unwanted blocks
   (they read 0 and are simply ignored), because one more request costs a full
   network round trip while a few extra registers cost microseconds;
@@ -21,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .registers import MAX_READ_REGISTERS, Block, DataType, Space, block, mapped_segments
+from .registers import MAX_READ_REGISTERS, Block, DataType, Space, block, plan_segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def plan_reads(wanted: Iterable[Span | str]) -> list[tuple[int, int]]:
     much still to cover. Segments are independent because no request may cross
     an unmapped address, so per-segment optimality is global optimality.
     """
-    segments = mapped_segments(Space.HOLDING)
+    segments = plan_segments(Space.HOLDING)
     starts = [s for s, _ in segments]
     atoms: list[tuple[int, int]] = []
     for item in wanted:

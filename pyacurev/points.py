@@ -8,11 +8,12 @@ keys are a public contract: never rename one. Nothing here imports
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from .groups import ReadGroup
 from .layouts import LoadNature, Phase, Wiring, circuits, user_inputs
 from .models import (
     ChannelValues,
@@ -119,6 +120,9 @@ class Point:
     option: Option | None = None
     enabled_default: bool = True
     diagnostic: bool = False
+    # The read group the value comes from: a meter without it gets no such entity,
+    # and the entity is unavailable while that group does not answer.
+    group: ReadGroup | None = None
 
     @property
     def unit(self) -> str | None:
@@ -158,8 +162,8 @@ def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
     def get(s: Snapshot) -> PointValue:
         if s.energy is None:
             return None
-        bank: EnergyBank = getattr(s.energy, name)
-        return pick(bank)
+        bank: EnergyBank | None = getattr(s.energy, name)
+        return None if bank is None else pick(bank)
 
     return get
 
@@ -184,18 +188,6 @@ def _system_points(opts: PointOptions) -> list[Point]:
             "apparent_power", Quantity.APPARENT_POWER, _sys(lambda v: _kilo(v.apparent_power_total))
         ),
         sysp("power_factor", Quantity.POWER_FACTOR, _sys(lambda v: v.power_factor_total)),
-        sysp(
-            "voltage_unbalance",
-            Quantity.PERCENT,
-            _sys(lambda v: v.voltage_unbalance),
-            enabled=False,
-        ),
-        sysp(
-            "current_unbalance",
-            Quantity.PERCENT,
-            _sys(lambda v: v.current_unbalance),
-            enabled=False,
-        ),
         sysp(
             "load_nature",
             Quantity.LOAD_NATURE,
@@ -666,7 +658,26 @@ def _harmonic_points(installed: int) -> list[Point]:
             enabled_default=enabled,
         )
 
-    pts: list[Point] = []
+    # The unbalance factors live in the power-quality block (0x3200/0x325F), not
+    # the 0x2000 table; their keys are unchanged from when they were system points.
+    pts: list[Point] = [
+        hp(
+            "voltage_unbalance",
+            Quantity.PERCENT,
+            "voltage_unbalance",
+            _harm(lambda h: h.voltage_unbalance),
+            {},
+            enabled=False,
+        ),
+        hp(
+            "current_unbalance",
+            Quantity.PERCENT,
+            "current_unbalance",
+            _harm(lambda h: h.current_unbalance),
+            {},
+            enabled=False,
+        ),
+    ]
     for ph in PHASES:
         placeholders = {"phase": ph.upper()}
         pts += [
@@ -814,30 +825,62 @@ def _diagnostic_points() -> list[Point]:
     ]
 
 
+_ENERGY_QUANTITIES = frozenset(
+    {Quantity.ENERGY, Quantity.REACTIVE_ENERGY, Quantity.APPARENT_ENERGY}
+)
+
+
+def _grouped(points: Iterable[Point], group: ReadGroup) -> list[Point]:
+    """Tag points with their read group; energy counters with the bank group they read."""
+    out: list[Point] = []
+    for p in points:
+        g = group
+        if p.kind is Kind.COUNTER and p.quantity in _ENERGY_QUANTITIES:
+            g = ReadGroup.EXPORT_ENERGY if "export" in p.key else ReadGroup.ENERGY
+        out.append(replace(p, group=g))
+    return out
+
+
 def build_points(
     device: DeviceInfo,
     options: PointOptions,
     di_counter_mode: tuple[bool, ...] = (),
     alarm_channels: tuple[int, ...] = (),
+    capabilities: Collection[ReadGroup] | None = None,
 ) -> tuple[Point, ...]:
-    """All points of one meter, chosen by its wiring mode, build and the user's options."""
-    pts = _system_points(options)
+    """All points of one meter, chosen by its wiring mode, build and the user's options.
+
+    ``capabilities`` are the read groups the meter answered plausibly when it
+    was probed; points of any other group are left out (None: all groups).
+    """
+    pts = _grouped(_system_points(options), ReadGroup.SYSTEM)
     for ch in range(1, device.installed_channels + 1):
-        pts += _channel_points(ch)
+        pts += _grouped(_channel_points(ch), ReadGroup.CHANNELS)
     if device.wiring is not Wiring.ONE_LN:
         for user in circuits(device.wiring, device.installed_channels):
-            pts += _user_points(user, device.wiring, options)
+            pts += _grouped(_user_points(user, device.wiring, options), ReadGroup.USERS)
     if Option.DEMAND in options.enabled:
-        pts += _demand_points()
+        pts += [replace(p, group=ReadGroup.DEMAND) for p in _demand_points()]
     if Option.MONTHLY in options.enabled:
-        pts += _monthly_points()
+        pts += [replace(p, group=ReadGroup.MONTHLY) for p in _monthly_points()]
     if Option.TOU in options.enabled:
-        pts += _tou_points()
+        pts += [replace(p, group=ReadGroup.TOU) for p in _tou_points()]
     if device.is_333mv and Option.HARMONICS in options.enabled:
-        pts += _harmonic_points(device.installed_channels)
-    pts += _io_points(di_counter_mode)
-    pts += _alarm_points(alarm_channels)
-    pts += _diagnostic_points()
+        pts += [
+            replace(p, group=ReadGroup.HARMONICS)
+            for p in _harmonic_points(device.installed_channels)
+        ]
+    pts += [
+        replace(p, group=ReadGroup.IO_CONFIG if p.kind is Kind.COUNTER else ReadGroup.IO)
+        for p in _io_points(di_counter_mode)
+    ]
+    pts += [replace(p, group=ReadGroup.LOG_STATUS) for p in _alarm_points(alarm_channels)]
+    pts += [
+        replace(p, group=ReadGroup.CLOCK if p.key == "clock_drift" else ReadGroup.DEVICE)
+        for p in _diagnostic_points()
+    ]
+    if capabilities is not None:
+        pts = [p for p in pts if p.group in capabilities]
     keys = [p.key for p in pts]
     if len(keys) != len(set(keys)):
         raise ValueError("duplicate point key")  # a programming error, caught by tests

@@ -1,16 +1,21 @@
 """Probe a meter: which blocks of the (partly designed) map answer, and do the values make sense.
 
-About a third of the register map is DESIGNED, not from the vendor. A user with
-a real meter runs this and attaches the report; it shows block by block what
-the meter answered and whether the values are physically plausible, which is
-what is needed to correct the map. The probe only reads — a tool that is run
-against unknown firmware must not change anything on it.
+Much of the register map is still DESIGNED, not from the vendor. A user with a
+real meter runs this and attaches the report; it shows block by block what the
+meter answered (or which exception) and whether the values are plausible, which
+is what is needed to correct the map. The probe never stops at identity: the
+serial, model and map version are designed registers like any other, so every
+block is read on its own and a meter that refuses them is still probed. A wrong
+unit id (a gateway's exception 0x0A/0x0B, or silence on an open connection) is
+reported as such. The probe only reads — a tool that is run against unknown
+firmware must not change anything on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -19,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import compat
-from .client import AcuRevClient
+from .client import GATEWAY_EXCEPTIONS, AcuRevClient
+from .codec import decode_ascii, decode_float32
 from .datalog import probe_layout
 from .decoders import (
     decode_channel,
@@ -27,6 +33,7 @@ from .decoders import (
     decode_energy,
     decode_system,
     decode_user,
+    plausible_serial,
 )
 from .errors import (
     AcuRevConnectionError,
@@ -35,11 +42,17 @@ from .errors import (
     AcuRevTimeoutError,
     ModbusExceptionError,
 )
-from .groups import ENERGY_BANK_KEYS, installed_circuit_users
+from .groups import ENERGY_BANK_ROWS, installed_circuit_users
 from .image import MissingRegistersError, RegisterImage
-from .layouts import Phase, channel_phase
-from .models import DeviceInfo, Energy, SystemValues
-from .registers import REGISTER_MAP, Block, block
+from .layouts import (
+    CT_TYPE_333MV,
+    CT_TYPE_RCT,
+    WIRING_CODES,
+    Phase,
+    channel_phase,
+)
+from .models import ENERGY_BANKS, DeviceInfo, Energy, SystemValues
+from .registers import REGISTER_MAP, Block, DataType, Space, block
 
 # Tenant-1 energy in the 2012 (V1.02) firmware layout; deliberately outside the
 # map (register-map.md section 3, source S2). A meter that answers here with
@@ -66,9 +79,17 @@ class BlockResult:
     address: int
     count: int
     provenance: str
-    status: str  # ok | exception | timeout | protocol_error | connection_error
+    status: str  # ok | exception | timeout | protocol_error | connection_error | not_read
     exception_code: int | None = None
     error: str | None = None
+    # None: answered, but nothing to judge it by; False: answered implausible data.
+    plausible: bool | None = None
+    why: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """The meter answered this block with data."""
+        return self.status == OK
 
 
 @dataclass(slots=True)
@@ -96,6 +117,10 @@ class ProbeReport:
     power_unit: str = "unknown"
     map_version: int | None = None
     transactions: int = 0
+    # Set when the meter could not be talked to at this unit id (gateway 0x0A/0x0B, silence).
+    unit_id_problem: str | None = None
+    # Whether any Modbus answer (data or exception) came back from the meter.
+    talked: bool = False
 
     @property
     def all_blocks_ok(self) -> bool:
@@ -119,6 +144,7 @@ class ProbeReport:
         out = asdict(self)
         out["all_blocks_ok"] = self.all_blocks_ok
         out["plausible"] = self.plausible
+        out["blocks_answered"] = sum(b.answered for b in self.blocks)
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -132,22 +158,26 @@ class ProbeReport:
             f"(pymodbus {self.pymodbus_version}, {self.duration_s:.1f} s, "
             f"{self.transactions} requests)"
         ]
+        if self.unit_id_problem:
+            lines.append(f"WRONG UNIT ID? {self.unit_id_problem}")
         if self.device:
             d = self.device
             lines.append(
-                f"meter: serial {d['serial']}, model {d['model']}, "
+                f"meter: serial {d['serial'] or '(not answered)'}, model {d['model']}, "
                 f"firmware {d['firmware_version']}, wiring {d['wiring']}, "
                 f"{d['installed_channels']} channels, map version {d['map_version']}"
             )
         lines.append("")
         lines.append(
-            f"{'block':<40} {'space':<5} {'address':>7} {'regs':>5}  {'status':<18} provenance"
+            f"{'block':<40} {'space':<5} {'address':>7} {'regs':>5}  {'status':<18} "
+            f"{'plausible':<10} {'provenance':<26} why"
         )
         for b in self.blocks:
             status = b.status if b.exception_code is None else f"exception {b.exception_code:02d}"
+            verdict = {None: "-", True: "yes", False: "NO"}[b.plausible]
             lines.append(
                 f"{b.key:<40} {b.space:<5} 0x{b.address:04X} {b.count:>5}  "
-                f"{status:<18} {b.provenance}"
+                f"{status:<18} {verdict:<10} {b.provenance:<26} {b.why or ''}".rstrip()
             )
         ok = sum(b.status == OK for b in self.blocks)
         lines.append(f"{ok}/{len(self.blocks)} blocks answered")
@@ -212,11 +242,40 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
         datetime.now(UTC).isoformat(timespec="seconds"),
     )
     tx_before = client.stats.transactions
-    await client.connect()
-
+    connects_before = client.stats.connects
     keys = [b.key for b in REGISTER_MAP if not b.reserved]
+    try:
+        await client.connect()
+    except ModbusExceptionError as exc:
+        if (
+            exc.exception_code not in GATEWAY_EXCEPTIONS
+        ):  # pragma: no cover - client re-raises only these
+            raise
+        report.talked = True
+        report.unit_id_problem = (
+            f"a gateway answered exception {exc.exception_code:02X}h for unit {client.unit_id}: "
+            "no device at this unit id behind it"
+        )
+        return _unread(report, keys, client, tx_before, started, str(exc))
+    except AcuRevTimeoutError as exc:
+        if client.stats.connects == connects_before:
+            raise  # the TCP connection itself failed: nothing to report on
+        report.unit_id_problem = (
+            f"the connection opened but nothing answered unit {client.unit_id}: "
+            "wrong unit id (or the meter is busy)"
+        )
+        return _unread(report, keys, client, tx_before, started, str(exc))
+    report.talked = True
+
     image, failures = await client.read_blocks_tolerant(keys)
     report.blocks = [_classify(k, block(k), failures.get(k)) for k in keys]
+    for result in report.blocks:
+        if result.answered:
+            result.plausible, result.why = judge_block(result.key, image)
+    if report.blocks and all(
+        b.exception_code in GATEWAY_EXCEPTIONS or b.status == "timeout" for b in report.blocks
+    ):
+        report.unit_id_problem = "no block answered at this unit id"
 
     device = _try(decode_device_info, image)
     if device is not None:
@@ -232,6 +291,7 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     report.checks.append(await check_energy_monotonic(client, image, interval))
     report.checks.append(await _check_2012_layout(client))
     report.checks.append(await _check_datalog(client))
+    report.checks.append(await check_model_profile(client))
 
     report.transactions = client.stats.transactions - tx_before
     report.duration_s = round(time.monotonic() - started, 3)
@@ -245,6 +305,116 @@ async def _check_datalog(client: AcuRevClient) -> Check:
     except AcuRevError as err:
         return Check("datalog_energy", SKIP, f"not read: {err}")
     return Check("datalog_energy", PASS if log.usable else INFO, f"{log.status}: {log.detail}")
+
+
+def _unread(
+    report: ProbeReport,
+    keys: list[str],
+    client: AcuRevClient,
+    tx_before: int,
+    started: float,
+    error: str,
+) -> ProbeReport:
+    report.blocks = [
+        BlockResult(
+            k,
+            str(block(k).space),
+            block(k).address,
+            block(k).count,
+            str(block(k).provenance),
+            "not_read",
+            error=error,
+        )
+        for k in keys
+    ]
+    report.transactions = client.stats.transactions - tx_before
+    report.duration_s = round(time.monotonic() - started, 3)
+    return report
+
+
+# --------------------------------------------------------------------------- block verdicts
+
+_FREQUENCY_KEY = "f"
+_PF_KEYS = frozenset({"pfsum", "pfa", "pfb", "pfc"})
+_PERCENT_LIMIT = 100.0  # THD and harmonics above 100 % of the fundamental are not plausible
+_IDENTITY_MODELS = frozenset({2010, 2020, 2100})
+
+
+def _floats(image: RegisterImage, blk: Block) -> list[float]:
+    regs = image.words(blk.address, blk.count)
+    return [decode_float32(regs[i : i + 2], blk.word_order) for i in range(0, len(regs), 2)]
+
+
+def _judge_floats(blk: Block, image: RegisterImage) -> tuple[bool | None, str | None]:
+    values = _floats(image, blk)
+    if not all(math.isfinite(v) for v in values):
+        return False, "not a finite float"
+    if blk.key == _FREQUENCY_KEY:
+        lo, hi = FREQUENCY_RANGE
+        ok = lo <= values[0] <= hi
+        return ok, None if ok else f"{values[0]:.3g} Hz outside {lo:g}-{hi:g} Hz"
+    if blk.key in _PF_KEYS and abs(values[0]) > 1 + _TOLERANCE:
+        return False, f"power factor {values[0]:.3g} outside -1..1"
+    if blk.key in ("channel_record", "user_record"):
+        size = blk.record // 2
+        pf_at = 4 if blk.key == "channel_record" else 3
+        p_at, s_at = (1, 3) if blk.key == "channel_record" else (0, 2)
+        for i in range(0, len(values), size):
+            rec = values[i : i + size]
+            if abs(rec[pf_at]) > 1 + _TOLERANCE:
+                return False, f"record {i // size + 1}: power factor {rec[pf_at]:.3g}"
+            if rec[s_at] < abs(rec[p_at]) * (1 - _TOLERANCE) - _TOLERANCE:
+                return False, f"record {i // size + 1}: S < |P|"
+    return True, None
+
+
+def _judge_word(key: str, value: int) -> tuple[bool | None, str | None]:
+    allowed: dict[str, frozenset[int]] = {
+        "device_model": _IDENTITY_MODELS,
+        "map_version": frozenset({EXPECTED_MAP_VERSION}),
+        "wiring_mode": frozenset(WIRING_CODES),
+        "ct_type": frozenset({CT_TYPE_RCT, CT_TYPE_333MV}),
+        "installed_channels": frozenset({9, 18}),
+    }
+    if key not in allowed:
+        return None, None
+    ok = value in allowed[key]
+    return ok, None if ok else f"{value} not one of {sorted(allowed[key])}"
+
+
+def judge_block(key: str, image: RegisterImage) -> tuple[bool | None, str | None]:
+    """Is what the meter answered for block ``key`` physically and formally plausible?
+
+    ``(None, None)`` means there is nothing to judge it by (a setting, a counter
+    of unknown history); ``(False, why)`` is data the map cannot be right about.
+    """
+    blk = block(key)
+    if blk.space is not Space.HOLDING or not image.has(blk.address, blk.count):
+        return None, None
+    try:
+        if key == "serial_number":
+            serial = decode_ascii(image.block_words(key))
+            ok = plausible_serial(serial)
+            return ok, None if ok else f"no printable serial ({serial!r})"
+        if blk.count == 1 and blk.dtype is DataType.UINT16 and blk.scale == 1.0:
+            return _judge_word(key, image.word(blk.address))
+        if blk.dtype is DataType.FLOAT32 or key in ("channel_record", "user_record"):
+            return _judge_floats(blk, image)
+        if blk.dtype is DataType.UINT16 and blk.unit == "%" and blk.scale < 1:
+            worst = max(image.block_words(key)) * blk.scale
+            ok = worst <= _PERCENT_LIMIT
+            return ok, None if ok else f"{worst:.4g} % above {_PERCENT_LIMIT:g} %"
+        if key == ENERGY_BANK_ROWS["import_active"][0]:
+            a, b, c, total = (x * blk.scale for x in _u32s(image.block_words(key)))
+            ok = abs(total - (a + b + c)) <= 0.1 * 4
+            return ok, None if ok else f"system {total:g} kWh is not A+B+C = {a + b + c:g}"
+    except (MissingRegistersError, AcuRevProtocolError):  # pragma: no cover - guarded by has()
+        return None, None
+    return None, None
+
+
+def _u32s(regs: list[int]) -> list[int]:
+    return [regs[i] << 16 | regs[i + 1] for i in range(0, len(regs), 2)]
 
 
 def _check_map_version(image: RegisterImage) -> Check:
@@ -382,10 +552,8 @@ def guess_power_unit(
     return Check("power_unit", status, detail), unit
 
 
-async def _read_energy(client: AcuRevClient) -> Energy | None:
-    image, failures = await client.read_blocks_tolerant(ENERGY_BANK_KEYS)
-    if failures:
-        return None
+async def _read_energy(client: AcuRevClient, keys: list[str]) -> Energy | None:
+    image, _failures = await client.read_blocks_tolerant(keys)
     return _try(decode_energy, image)
 
 
@@ -394,25 +562,59 @@ async def check_energy_monotonic(
 ) -> Check:
     """Read the energy banks again after ``interval`` s: no counter may have gone down."""
     first = _try(decode_energy, image)
-    if first is None:
+    names = [n for n in ENERGY_BANKS if first is not None and getattr(first, n) is not None]
+    if first is None or not names:
         return Check("energy_monotonic", SKIP, "energy banks did not answer")
     await asyncio.sleep(interval)
-    second = await _read_energy(client)
+    keys = [k for n in names for k in ENERGY_BANK_ROWS[n]]
+    second = await _read_energy(client, keys)
     if second is None:
         return Check("energy_monotonic", SKIP, "second energy read failed")
     decreased: list[str] = []
-    for key in ENERGY_BANK_KEYS:
-        name = key.removesuffix("_energy_bank")
-        before = getattr(first, name).values
-        after = getattr(second, name).values
+    for name in names:
+        before_bank, after_bank = getattr(first, name), getattr(second, name)
+        if after_bank is None:
+            return Check("energy_monotonic", SKIP, f"second read of {name} failed")
         decreased += [
             f"{name}[{i}] {a} -> {b}"
-            for i, (a, b) in enumerate(zip(before, after, strict=True))
+            for i, (a, b) in enumerate(zip(before_bank.values, after_bank.values, strict=True))
             if b < a
         ]
     if decreased:
         return Check("energy_monotonic", FAIL, "decreased: " + "; ".join(decreased[:5]))
     return Check("energy_monotonic", PASS, f"no counter decreased over {interval:g} s")
+
+
+# AcuRev 2100 user records 7-9 (vendor map v1.02): 3 x 10 registers after the 2020's six.
+USERS_7_9_ADDRESS = 0x2214
+USERS_7_9_COUNT = 30
+
+
+async def check_model_profile(client: AcuRevClient) -> Check:
+    """Which model profile fits: does the 2100's user-record range 0x2214-0x2231 answer?
+
+    Exception 02 there means the meter has the 2020's six users; plausible
+    non-zero floats mean a 2100 with users 7-9; zeros say nothing.
+    """
+    where = f"0x{USERS_7_9_ADDRESS:04X}"
+    try:
+        regs = await client.read_holding(USERS_7_9_ADDRESS, USERS_7_9_COUNT)
+    except ModbusExceptionError as exc:
+        return Check(
+            "model_profile",
+            INFO,
+            f"AcuRev 2020 (six users): {where} answers exception {exc.exception_code:02d}",
+        )
+    except AcuRevError as exc:
+        return Check("model_profile", INFO, f"unknown: {where} could not be read: {exc}")
+    values = [decode_float32(regs[i : i + 2]) for i in range(0, len(regs), 2)]
+    if not any(regs):
+        return Check(
+            "model_profile", INFO, f"unknown: {where} reads zeros (2020 or unused 2100 users)"
+        )
+    if all(math.isfinite(v) for v in values):
+        return Check("model_profile", INFO, f"AcuRev 2100 (users 7-9 answer at {where})")
+    return Check("model_profile", INFO, f"unknown: {where} holds no float records")
 
 
 async def _check_2012_layout(client: AcuRevClient) -> Check:
@@ -443,6 +645,7 @@ __all__ = [
     "Check",
     "ProbeReport",
     "check_energy_monotonic",
+    "check_model_profile",
     "guess_power_unit",
     "run_probe",
 ]

@@ -12,6 +12,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from pyacurev.client import AcuRevClient
+from pyacurev.discovery import Discovery, discover
 from pyacurev.energy_guard import RejectLog
 from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
@@ -20,7 +21,13 @@ from pyacurev.models import AlarmSettings, DeviceInfo
 from pyacurev.points import Option, build_points
 
 from .backfill import Backfill, backfill_store
-from .const import CONF_UNIT_ID, DOMAIN, REQUEST_TIMEOUT
+from .const import (
+    CONF_CAPABILITIES,
+    CONF_UNIT_ID,
+    DOMAIN,
+    REQUEST_TIMEOUT,
+    is_fallback_meter_id,
+)
 from .coordinator import (
     AcuRevConfigEntry,
     AcuRevRuntimeData,
@@ -52,17 +59,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-def _fast_groups(device: DeviceInfo) -> set[ReadGroup]:
+def _fast_groups(device: DeviceInfo, capable: frozenset[ReadGroup]) -> set[ReadGroup]:
     # The ring pointers ride along every fast poll: a new alarm shows within one interval.
-    groups = {ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.IO, ReadGroup.LOG_STATUS}
+    groups = {
+        ReadGroup.SYSTEM,
+        ReadGroup.CHANNELS,
+        ReadGroup.IO,
+        ReadGroup.IO_CONFIG,
+        ReadGroup.LOG_STATUS,
+    }
     if device.wiring is not Wiring.ONE_LN:
         groups.add(ReadGroup.USERS)
-    return groups
+    # Only what answered when the meter was probed is polled.
+    return groups & capable
 
 
-def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGroup]:
-    # DEVICE and CLOCK share one mapped run (0x1000-0x1059): one request for both.
-    groups = {ReadGroup.ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
+def _slow_groups(
+    device: DeviceInfo, options: frozenset[Option], capable: frozenset[ReadGroup]
+) -> set[ReadGroup]:
+    groups = {ReadGroup.ENERGY, ReadGroup.EXPORT_ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
     optional = {
         Option.DEMAND: ReadGroup.DEMAND,
         Option.MONTHLY: ReadGroup.MONTHLY,
@@ -71,11 +86,17 @@ def _slow_groups(device: DeviceInfo, options: frozenset[Option]) -> set[ReadGrou
     groups |= {group for opt, group in optional.items() if opt in options}
     if device.is_333mv and Option.HARMONICS in options:
         groups.add(ReadGroup.HARMONICS)
-    return groups
+    return groups & capable
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: AcuRevConfigEntry) -> bool:
-    """Connect, check the meter is the one configured, poll once, then create the entities."""
+    """Connect, probe what the meter answers, poll once, then create the entities.
+
+    The probe runs on every load (set-up, reload, "re-scan meter"), so a firmware update
+    that adds or drops a block changes the entities with it. Only the core (system values,
+    channel records, import energy, relays and inputs) must answer; every designed block
+    is optional.
+    """
     unquiet = quiet_pymodbus(entry.data[CONF_HOST], entry.data[CONF_PORT])
     try:
         return await _async_setup_entry(hass, entry, unquiet)
@@ -92,43 +113,55 @@ async def _async_setup_entry(
         entry.data[CONF_PORT],
         entry.data[CONF_UNIT_ID],
         timeout=REQUEST_TIMEOUT,
-        expected_serial=entry.unique_id,
+        # Only a real serial can be checked; a fallback id never matches one.
+        expected_serial=None if is_fallback_meter_id(entry.unique_id) else entry.unique_id,
     )
     try:
         with translated(Context.SETUP, {"host": entry.data[CONF_HOST]}):
-            device = await client.read_device_info()
-            alarm_settings = (
-                await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
-            ).alarm_settings
+            found = await discover(client)
+            if not found.core_ok:
+                raise AcuRevError("; ".join(found.core_problems))
+            device = found.device
+            alarm_settings = None
+            if ReadGroup.ALARM_SETTINGS in found.capabilities:
+                alarm_settings = (
+                    await client.read_snapshot({ReadGroup.ALARM_SETTINGS}, device)
+                ).alarm_settings
     except HomeAssistantError:
         await client.close()
         raise
 
-    try:
-        settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
-    except AcuRevError:
-        # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
-        settings = None
+    settings = None
+    if ReadGroup.SETTINGS in found.capabilities:
+        try:
+            settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
+        except AcuRevError:
+            # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
+            settings = None
+
+    _store_capabilities(hass, entry, found)
+    capable = found.capabilities
+    meter_id = entry.unique_id or device.serial
 
     # The device exists before the first poll, so events fired by it carry its id.
     dev = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **device_info(device)
+        config_entry_id=entry.entry_id, **device_info(device, meter_id, found.identified)
     )
-    logs = LogWatcher(hass, entry.entry_id, device.serial, dev.id)
+    logs = LogWatcher(hass, entry.entry_id, meter_id, dev.id)
     await logs.async_load()
     backfill = None
     if backfill_enabled(entry.options):
-        backfill = Backfill(hass, entry.entry_id, client, device.serial)
+        backfill = Backfill(hass, entry.entry_id, client, meter_id)
         await backfill.async_load()
     threshold = clock_sync_threshold(entry.options)
     opts = point_options(entry.options)
-    fast = ReadingsCoordinator(hass, entry, client, device, _fast_groups(device), logs)
+    fast = ReadingsCoordinator(hass, entry, client, device, _fast_groups(device, capable), logs)
     slow = CountersCoordinator(
         hass,
         entry,
         client,
         device,
-        _slow_groups(device, opts.enabled),
+        _slow_groups(device, opts.enabled, capable),
         ClockSync(threshold) if threshold is not None else None,
         backfill,
     )
@@ -146,12 +179,14 @@ async def _async_setup_entry(
         fast=fast,
         slow=slow,
         options=opts,
+        meter_id=meter_id,
+        discovery=found,
         points=build_points(
-            device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings)
+            device, opts, io.di_counter_mode if io else (), _enabled_alarms(alarm_settings), capable
         ),
         alarm_settings=alarm_settings,
         settings=settings,
-        energy_rejects=RejectLog(device.serial),
+        energy_rejects=RejectLog(meter_id),
         backfill=backfill,
     )
     if NEEDS_UPDATE_LISTENER:
@@ -163,6 +198,15 @@ async def _async_setup_entry(
         backfill.points = entry.runtime_data.points
         backfill.active = True
     return True
+
+
+def _store_capabilities(hass: HomeAssistant, entry: AcuRevConfigEntry, found: Discovery) -> None:
+    """Keep what the meter answered in the entry (the update listener is not yet attached)."""
+    stored = sorted(found.capabilities)
+    if entry.data.get(CONF_CAPABILITIES) != stored:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_CAPABILITIES: stored}
+        )
 
 
 def _enabled_alarms(settings: AlarmSettings | None) -> tuple[int, ...]:

@@ -559,7 +559,7 @@ def backfill_store(hass: HomeAssistant, serial: str) -> Store[dict[str, Any]]:
 
 def import_kwh_by_entry(snapshot: Snapshot | None) -> dict[int, float]:
     """Each bank entry's import kWh in a slow-poll snapshot (empty when it has no energy)."""
-    if snapshot is None or snapshot.energy is None:
+    if snapshot is None or snapshot.energy is None or snapshot.energy.import_active is None:
         return {}
     return dict(enumerate(snapshot.energy.import_active.values))
 

@@ -1,4 +1,13 @@
-"""UI set-up: connect, read the meter's identity, then create the entry."""
+"""UI set-up: connect, read what the meter answers, then create the entry.
+
+Our register map is not the meter's map: the serial, model and map version sit
+in DESIGNED registers. The flow therefore accepts a meter when the
+evidence-backed core answers plausibly (system floats with a plausible
+frequency, channel records, the import energy bank, relays and DIs), even if
+every designed block answers exception 02 or nonsense. The serial is the unique
+id when it answers plausibly; otherwise a stable id from the address
+(``const.fallback_meter_id``), and the user is told which blocks did not answer.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +20,28 @@ from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 
 from pyacurev.client import AcuRevClient
+from pyacurev.discovery import Discovery, WrongUnitIdError, discover
 from pyacurev.errors import (
     AcuRevConnectionError,
     AcuRevError,
     AcuRevTimeoutError,
 )
-from pyacurev.models import DeviceInfo
 
 from .const import (
+    CONF_CAPABILITIES,
     CONF_UNIT_ID,
     DEFAULT_PORT,
     DEFAULT_UNIT_ID,
     DOMAIN,
     REQUEST_TIMEOUT,
+    fallback_meter_id,
 )
 from .coordinator import AcuRevConfigEntry
 from .options_flow import AcuRevOptionsFlow
 
-KNOWN_MODELS = (2010, 2020)
-
 
 class NotAnAcuRevError(AcuRevError):
-    """Something answers Modbus there, but not with an AcuRev identity."""
+    """Something answers Modbus there, but not with the AcuRev's evidence-backed core."""
 
 
 def _connection_schema(defaults: Mapping[str, Any], with_unit: bool = True) -> vol.Schema:
@@ -58,30 +67,45 @@ def _check_ranges(data: Mapping[str, Any]) -> dict[str, str]:
     return errors
 
 
-async def read_identity(host: str, port: int, unit_id: int) -> DeviceInfo:
-    """Connect once and read who answers; raise when it is no AcuRev."""
+async def probe_meter(host: str, port: int, unit_id: int) -> Discovery:
+    """Connect once and read what the meter answers; raise when the core is not there."""
     client = AcuRevClient(host, port, unit_id, timeout=REQUEST_TIMEOUT)
     try:
-        device = await client.read_device_info()
+        found = await discover(client)
     finally:
         await client.close()
-    if device.model not in KNOWN_MODELS or not device.serial.isprintable() or not device.serial:
-        raise NotAnAcuRevError(f"model {device.model}, serial {device.serial!r}")
-    return device
+    if not found.core_ok:
+        raise NotAnAcuRevError("; ".join(found.core_problems))
+    return found
 
 
-async def _try_identity(data: Mapping[str, Any]) -> tuple[DeviceInfo | None, dict[str, str]]:
+async def _try_probe(data: Mapping[str, Any]) -> tuple[Discovery | None, dict[str, str]]:
     try:
-        device = await read_identity(data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]))
+        found = await probe_meter(data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]))
+    except WrongUnitIdError:
+        # The connection works, but a gateway refuses the unit id (0x0A/0x0B) or
+        # nothing answers at it: the unit id is wrong, not the device.
+        return None, {"base": "wrong_unit_id"}
     except AcuRevTimeoutError:
         return None, {"base": "timeout"}
     except AcuRevConnectionError:
         return None, {"base": "cannot_connect"}
     except AcuRevError:
-        # A Modbus exception, a garbled answer or an implausible identity: a
-        # device is there, but it is not an AcuRev speaking this register map.
+        # The verified core (system floats, channels, import energy, relays/DIs)
+        # did not answer plausibly: not an AcuRev speaking this register map.
         return None, {"base": "not_acurev"}
-    return device, {}
+    return found, {}
+
+
+def meter_id(found: Discovery, data: Mapping[str, Any]) -> str:
+    """The entry's unique id: the serial when it answered plausibly, else the fallback."""
+    if found.identified:
+        return found.device.serial
+    return fallback_meter_id(data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]))
+
+
+def _missing_text(found: Discovery) -> str:
+    return ", ".join(f"{g} ({found.groups[g]})" for g in found.missing) or "-"
 
 
 class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -89,29 +113,58 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Nothing probed yet."""
+        self._found: Discovery | None = None
+        self._data: dict[str, Any] = {}
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the connection and check the meter answers."""
+        """Ask for the connection and check the meter's core answers."""
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = _check_ranges(user_input)
             if not errors:
-                device, errors = await _try_identity(user_input)
-                if device is not None:
-                    await self.async_set_unique_id(device.serial)
+                found, errors = await _try_probe(user_input)
+                if found is not None:
+                    await self.async_set_unique_id(meter_id(found, user_input))
                     self._abort_if_unique_id_configured()
-                    return self.async_create_entry(
-                        title=f"{device.model_name} {device.serial}",
-                        data={
-                            CONF_HOST: user_input[CONF_HOST],
-                            CONF_PORT: int(user_input[CONF_PORT]),
-                            CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
-                        },
-                    )
+                    self._found = found
+                    self._data = {
+                        CONF_HOST: user_input[CONF_HOST],
+                        CONF_PORT: int(user_input[CONF_PORT]),
+                        CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
+                        CONF_CAPABILITIES: sorted(found.capabilities),
+                    }
+                    if found.missing:
+                        return await self.async_step_partial()
+                    return self._create()
         return self.async_show_form(
             step_id="user",
             data_schema=_connection_schema(user_input or {}),
             errors=errors,
         )
+
+    async def async_step_partial(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tell the user which blocks did not answer before the entry is created."""
+        assert self._found is not None
+        if user_input is not None:
+            return self._create()
+        return self.async_show_form(
+            step_id="partial",
+            data_schema=vol.Schema({}),
+            description_placeholders={
+                "missing": _missing_text(self._found),
+                "meter_id": str(self.unique_id),
+            },
+        )
+
+    def _create(self) -> ConfigFlowResult:
+        assert self._found is not None
+        found = self._found
+        name = found.device.model_name if found.identified else "AcuRev"
+        return self.async_create_entry(title=f"{name} {self.unique_id}", data=self._data)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -123,10 +176,13 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
             data = {**entry.data, **user_input}
             errors = _check_ranges(data)
             if not errors:
-                device, errors = await _try_identity(data)
-                if device is not None:
-                    await self.async_set_unique_id(device.serial)
-                    self._abort_if_unique_id_mismatch(reason="wrong_meter")
+                found, errors = await _try_probe(data)
+                if found is not None:
+                    # A meter without a serial cannot prove it is the same one:
+                    # its fallback id follows the address, so moving it is allowed.
+                    if found.identified:
+                        await self.async_set_unique_id(found.device.serial)
+                        self._abort_if_unique_id_mismatch(reason="wrong_meter")
                     return self.async_update_reload_and_abort(
                         entry,
                         data_updates={

@@ -9,6 +9,8 @@ DOMAIN: Final = "acurev"
 MANUFACTURER: Final = "Accuenergy"
 
 CONF_UNIT_ID: Final = "unit_id"
+# What the meter answered when it was last probed (set-up, reload, "re-scan meter").
+CONF_CAPABILITIES: Final = "capabilities"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 1
@@ -28,6 +30,27 @@ EVENT_ALARM: Final = "acurev_alarm"
 EVENT_SOE: Final = "acurev_soe"
 
 CONF_CLOCK_SYNC: Final = "clock_sync"
+
+
+def fallback_meter_id(host: str, port: int, unit_id: int) -> str:
+    """Unique id of a meter whose (designed) serial register does not answer.
+
+    Stable for as long as the meter keeps its address, so the same meter cannot
+    be added twice; a meter that later answers a serial keeps this id (its
+    entities keep their history).
+    """
+    safe = "".join(c if c.isalnum() else "-" for c in host.lower())
+    return f"{FALLBACK_ID_PREFIX}{safe}-{port}-{unit_id}"
+
+
+FALLBACK_ID_PREFIX: Final = "acurev-"
+
+
+def is_fallback_meter_id(unique_id: str | None) -> bool:
+    """True for an id made by ``fallback_meter_id`` (no serial to check the meter by)."""
+    return unique_id is None or unique_id.startswith(FALLBACK_ID_PREFIX)
+
+
 CONF_CLOCK_THRESHOLD: Final = "clock_drift_threshold"
 DEFAULT_CLOCK_THRESHOLD: Final = 30
 

@@ -25,6 +25,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
 from pyacurev.client import AcuRevClient
+from pyacurev.discovery import Discovery
 from pyacurev.energy_guard import RejectLog, ResetNotice, power_limit_kw
 from pyacurev.errors import AcuRevError
 from pyacurev.groups import ReadGroup
@@ -142,6 +143,10 @@ class AcuRevRuntimeData:
     fast: ReadingsCoordinator
     slow: CountersCoordinator
     options: PointOptions
+    # The entry's unique id: the serial, or a stable fallback when it does not answer.
+    meter_id: str
+    # What the meter answered when it was probed (set-up, reload, "re-scan meter").
+    discovery: Discovery
     points: tuple[Point, ...]
     alarm_settings: AlarmSettings | None
     # CT primaries and rated voltage: the energy guards' physics bound (None: unknown).
@@ -206,7 +211,7 @@ class AcuRevCoordinator(DataUpdateCoordinator[Snapshot]):
             hass,
             _LOGGER,
             config_entry=entry,
-            name=f"{DOMAIN} {device.serial} {name}",
+            name=f"{DOMAIN} {entry.unique_id} {name}",
             update_interval=interval,
         )
         self.client = client

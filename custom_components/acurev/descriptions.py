@@ -36,6 +36,7 @@ from homeassistant.const import (
     UnitOfTime,
 )
 
+from pyacurev.groups import ReadGroup
 from pyacurev.keys import Role, parse
 from pyacurev.models import Snapshot
 from pyacurev.points import Kind, Point, PointValue, Poll, Quantity
@@ -126,6 +127,8 @@ class AcuRevSensorEntityDescription(SensorEntityDescription):
     """A sensor made from one catalogue point."""
 
     value_fn: Callable[[Snapshot], PointValue]
+    # The read group the value comes from: unavailable while that group does not answer.
+    group: ReadGroup | None = None
     # Decided on the first poll's snapshot: a point whose block is not read has no entity.
     exists_fn: Callable[[Snapshot], bool] = _always
     poll: Poll = Poll.FAST
@@ -138,6 +141,8 @@ class AcuRevBinarySensorEntityDescription(BinarySensorEntityDescription):
     """A digital input or an alarm channel's state."""
 
     value_fn: Callable[[Snapshot], PointValue]
+    # The read group the value comes from: unavailable while that group does not answer.
+    group: ReadGroup | None = None
     exists_fn: Callable[[Snapshot], bool] = _always
 
 
@@ -147,6 +152,8 @@ class AcuRevSwitchEntityDescription(SwitchEntityDescription):
 
     relay: int
     value_fn: Callable[[Snapshot], PointValue]
+    # The read group the value comes from: unavailable while that group does not answer.
+    group: ReadGroup | None = None
     exists_fn: Callable[[Snapshot], bool] = _always
 
 
@@ -157,6 +164,7 @@ def _common(point: Point) -> dict[str, object]:
         "translation_placeholders": dict(point.placeholders),
         "entity_registry_enabled_default": point.enabled_default,
         "entity_category": EntityCategory.DIAGNOSTIC if point.diagnostic else None,
+        "group": point.group,
     }
 
 

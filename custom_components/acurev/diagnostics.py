@@ -1,9 +1,11 @@
 """Diagnostics: what a user with a real meter attaches to a bug report.
 
 The register map is partly designed, so the most useful thing in a report is
-what the real meter answered: the raw dump of every block and the probe's
-plausibility verdicts. The host is redacted; the serial number is kept because
-it identifies the meter build, not a person.
+what the real meter answered: the capability set (which read groups answered
+plausibly at the last probe), the raw dump of every block and the probe's
+per-block result (address, count, answered or exception code, plausible or
+why not). The host is redacted; the serial number is kept because it
+identifies the meter build, not a person.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "device": dataclasses.asdict(runtime.device),
+        # What this firmware answered when it was last probed (set-up, reload, re-scan).
+        "capabilities": runtime.discovery.as_dict(),
         "readings": _jsonable(runtime.fast.data),
         "counters": _jsonable(runtime.slow.data),
         "client_stats": _jsonable(client.stats),

@@ -23,19 +23,29 @@ type _Description = (
 )
 
 
-def device_info(dev: MeterInfo) -> DeviceInfo:
-    """The meter as a Home Assistant device."""
+def device_info(dev: MeterInfo, meter_id: str, identified: bool) -> DeviceInfo:
+    """The meter as a Home Assistant device, identified by the entry's meter id.
+
+    ``identified`` False: the (designed) identity block did not answer plausibly, so
+    serial, model and versions are unknown; the meter is named by its id.
+    """
+    model = dev.model if identified else 2020
     return DeviceInfo(
-        identifiers={(DOMAIN, dev.serial)},
+        identifiers={(DOMAIN, meter_id)},
         manufacturer=MANUFACTURER,
-        model=f"AcuRev {dev.model}",
+        model=f"AcuRev {model}",
         # The build, which decides the entities: CT input type and number of channels.
-        model_id=f"{dev.model}-{'333MV' if dev.is_333mv else 'CT'}-{dev.installed_channels}",
-        name=f"AcuRev {dev.model} {dev.serial}",
-        serial_number=dev.serial,
-        sw_version=dev.firmware_version,
-        hw_version=dev.hardware_version,
+        model_id=f"{model}-{'333MV' if dev.is_333mv else 'CT'}-{dev.installed_channels}",
+        name=f"AcuRev {model} {dev.serial if identified else meter_id}",
+        serial_number=dev.serial if identified else None,
+        sw_version=dev.firmware_version if identified else None,
+        hw_version=dev.hardware_version if identified else None,
     )
+
+
+def runtime_device_info(runtime: AcuRevRuntimeData) -> DeviceInfo:
+    """The device of a loaded entry."""
+    return device_info(runtime.device, runtime.meter_id, runtime.discovery.identified)
 
 
 class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
@@ -46,12 +56,25 @@ class AcuRevEntity(CoordinatorEntity[AcuRevCoordinator]):
     def __init__(
         self, runtime: AcuRevRuntimeData, coordinator: AcuRevCoordinator, description: _Description
     ) -> None:
-        """Bind the description to its coordinator; unique id ``<serial>_<point key>``."""
+        """Bind the description to its coordinator; unique id ``<meter id>_<point key>``."""
         super().__init__(coordinator)
         self.entity_description = description
         self._value_fn = description.value_fn
-        self._attr_unique_id = f"{runtime.device.serial}_{description.key}"
-        self._attr_device_info = device_info(runtime.device)
+        self._group = description.group
+        self._attr_unique_id = f"{runtime.meter_id}_{description.key}"
+        self._attr_device_info = runtime_device_info(runtime)
+
+    @property
+    def available(self) -> bool:
+        """Available while the coordinator polls and this point's read group answers.
+
+        A group that stops answering (a refused block) takes only its own
+        entities down; the core readings stay available.
+        """
+        if not super().available:
+            return False
+        data = self.coordinator.data
+        return data is None or self._group is None or self._group not in data.failed_groups
 
     @property
     def point_value(self) -> PointValue:

@@ -15,9 +15,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from pyacurev.groups import ReadGroup
+
 from .const import EVENT_ALARM, EVENT_SOE
 from .coordinator import AcuRevConfigEntry, AcuRevRuntimeData, ReadingsCoordinator
-from .entity import device_info
+from .entity import runtime_device_info
 
 # Fed by the readings poller, no polling of their own.
 PARALLEL_UPDATES = 0
@@ -28,8 +30,10 @@ async def async_setup_entry(
     entry: AcuRevConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One event entity per log."""
+    """One event entity per log, when the meter answers the (designed) ring pointers."""
     runtime = entry.runtime_data
+    if ReadGroup.LOG_STATUS not in runtime.discovery.capabilities:
+        return
     async_add_entities(
         [
             AcuRevLogEvent(runtime, "alarm_log", EVENT_ALARM, ["occurred", "recovered"]),
@@ -58,10 +62,10 @@ class AcuRevLogEvent(CoordinatorEntity[ReadingsCoordinator], EventEntity):
         self._bus_event = bus_event
         # Batches before the entity existed were fired on the bus already; not replayed.
         self._seen_batch = runtime.fast.log_batch
-        self._attr_unique_id = f"{runtime.device.serial}_{key}"
+        self._attr_unique_id = f"{runtime.meter_id}_{key}"
         self._attr_translation_key = key
         self._attr_event_types = event_types
-        self._attr_device_info = device_info(runtime.device)
+        self._attr_device_info = runtime_device_info(runtime)
 
     @callback
     def _handle_coordinator_update(self) -> None:

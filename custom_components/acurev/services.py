@@ -42,7 +42,7 @@ SCHEMAS: dict[str, vol.Schema] = {
     SERVICE_SET_CT_PRIMARY: BASE.extend(
         {
             vol.Required(ATTR_CHANNEL): vol.All(vol.Coerce(int), vol.Range(1, CHANNEL_COUNT)),
-            vol.Required(ATTR_AMPS): vol.All(vol.Coerce(int), vol.Range(1, 65535)),
+            vol.Required(ATTR_AMPS): vol.All(vol.Coerce(int), vol.Range(5, 50000)),
         }
     ),
 }

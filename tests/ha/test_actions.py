@@ -196,7 +196,7 @@ async def test_failed_reset_energy_primes_nothing(
     simulator.faults.reset()
     assert loaded_entry.runtime_data.reset_notice.generation == 0
     assert meter.energy_counts("import_active", bank_entry_channel(1)) > 0  # not cleared
-    simulator.faults.fill = {"import_active_energy_bank": 0x0000}
+    simulator.faults.fill = {"import_active_energy_channels": 0x0000}
     await loaded_entry.runtime_data.slow.async_refresh()
     await hass.async_block_till_done()
     assert number(hass, "sensor", meter.serial, key) == high

@@ -130,7 +130,7 @@ async def test_energy_never_zero_or_decreasing_through_faults(
         elif fault == "garbage":
             simulator.faults.corrupt = "garbage"
         else:
-            simulator.faults.exceptions["import_active_energy_bank"] = 4
+            simulator.faults.exceptions["import_active_energy_channels"] = 4
         await _poll(hass, loaded_entry)
         simulator.faults.reset()
         await _poll(hass, loaded_entry)
@@ -153,7 +153,7 @@ async def test_restart_keeps_the_guard(hass: HomeAssistant, simulator, loaded_en
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     # ... and while it is down the meter's counter reads 1000 kWh low (a bad preset, a
     # swapped module): one low reading after the restart must not reach the statistics.
-    address = block("import_active_energy_bank").address + 2 * entry_no
+    address = block("import_active_energy_phases").address + 2 * entry_no
     meter.write_registers(address, encode_uint32(round(before * 10) - 10_000))
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
     await hass.async_block_till_done()

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.acurev.const import (
+    CONF_CAPABILITIES,
     CONF_UNIT_ID,
     COUNTERS_INTERVAL,
     DOMAIN,
@@ -35,7 +36,13 @@ async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simu
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == simulator.meter.serial
     assert simulator.meter.serial in result["title"]
-    assert result["data"] == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    data = dict(result["data"])
+    capabilities = data.pop(CONF_CAPABILITIES)
+    assert data == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    # the full-profile CT meter answers every group it has (no harmonics on a CT build)
+    assert "device" in capabilities
+    assert "harmonics" not in capabilities
+    assert {"system", "channels", "users", "energy", "io", "demand"} <= set(capabilities)
 
 
 async def test_cannot_connect_then_recover(hass: HomeAssistant, simulator) -> None:
@@ -51,13 +58,15 @@ async def test_cannot_connect_then_recover(hass: HomeAssistant, simulator) -> No
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_timeout_when_meter_is_silent(hass: HomeAssistant, simulator) -> None:
+async def test_silence_on_an_open_connection_is_a_wrong_unit_id(
+    hass: HomeAssistant, simulator
+) -> None:
     simulator.faults.silent = True
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
-    assert result["errors"] == {"base": "timeout"}
+    assert result["errors"] == {"base": "wrong_unit_id"}
     simulator.faults.silent = False
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
@@ -65,22 +74,55 @@ async def test_timeout_when_meter_is_silent(hass: HomeAssistant, simulator) -> N
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_not_an_acurev_on_modbus_exception(hass: HomeAssistant, simulator) -> None:
-    simulator.faults.exceptions["serial_number"] = 2
+async def test_gateway_exception_is_a_wrong_unit_id(hass: HomeAssistant, simulator) -> None:
+    # The simulator answers other unit ids like a TCP gateway: exception 0x0B.
     flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 7}
+    )
+    assert result["errors"] == {"base": "wrong_unit_id"}
+
+
+async def test_not_an_acurev_when_the_verified_core_refuses(hass: HomeAssistant, simulator) -> None:
+    simulator.faults.exceptions["channel_record"] = 2
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["errors"] == {"base": "not_acurev"}
+    simulator.faults.reset()
+    simulator.meter.set_frequency(20.0)  # an implausible 0x2000 table is no core either
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
     assert result["errors"] == {"base": "not_acurev"}
 
 
-async def test_not_an_acurev_on_implausible_identity(hass: HomeAssistant, simulator) -> None:
-    simulator.meter.device_model = 1234
+@pytest.mark.parametrize("how", ["exception", "implausible"])
+async def test_a_refused_identity_is_no_refusal(hass: HomeAssistant, simulator, how: str) -> None:
+    """Serial and model are DESIGNED registers: the meter is added with a fallback id."""
+    if how == "exception":
+        simulator.faults.exceptions["serial_number"] = 2
+    else:
+        simulator.meter.device_model = 1234
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
-    assert result["errors"] == {"base": "not_acurev"}
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "partial"
+    assert "device" in result["description_placeholders"]["missing"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == f"acurev-127-0-0-1-{simulator.port}-1"
+    assert "device" not in result["data"][CONF_CAPABILITIES]
+    # the same meter cannot be added twice under its fallback id
+    flow_id = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
 
 
 @pytest.mark.parametrize(

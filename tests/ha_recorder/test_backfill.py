@@ -44,7 +44,7 @@ def local_naive(when: datetime) -> datetime:
 def logged_counts(sim: Simulator, channel: int) -> dict[datetime, int]:
     """Meter time -> the channel's import count in the simulator's data log (raw registers)."""
     entries = [a for a in sim.meter.config.get("datalog_register_list") if a not in (0, 0xFFFF)]
-    high = block("import_active_energy_bank").address + 2 * bank_entry_channel(channel)
+    high = block("import_active_energy_phases").address + 2 * bank_entry_channel(channel)
     i = 3 + entries.index(high)
     out: dict[datetime, int] = {}
     for rec in sim.meter.logs.data:

@@ -23,7 +23,7 @@ START = datetime(2026, 3, 10, 12, 7, 0)
 
 
 def energy_address(channel: int) -> int:
-    return block("import_active_energy_bank").address + 2 * bank_entry_channel(channel)
+    return block("import_active_energy_phases").address + 2 * bank_entry_channel(channel)
 
 
 @pytest.fixture

@@ -217,6 +217,41 @@ def test_installed_into_a_fresh_venv_the_probe_works_without_home_assistant(
         sim.terminate()
         sim.wait(timeout=30)
 
+    # A meter whose map differs from ours: only evidence-backed addresses answer.
+    evidence = subprocess.Popen(
+        ["acurev-simulator", "--port", "0", "--frozen", "--map-profile", "evidence"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert evidence.stderr is not None
+        lines = [evidence.stderr.readline()]
+        while not (match := re.search(r"on 127\.0\.0\.1:(\d+)", lines[-1])) and len(lines) < 20:
+            lines.append(evidence.stderr.readline())
+        assert match, lines
+        probe = subprocess.run(
+            ["acurev", "probe", "--host", "127.0.0.1", "--port", match.group(1), "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert probe.returncode == 0, probe.stderr
+        report = json.loads(probe.stdout)
+        blocks = {b["key"]: b for b in report["blocks"]}
+        assert len(blocks) == 173  # every non-reserved block of the map, each reported
+        assert blocks["serial_number"]["exception_code"] == 2
+        assert blocks["channel_record"]["status"] == "ok"
+        assert blocks["import_active_energy_channels"]["plausible"] is not False
+        assert report["power_unit"] == "kW"
+    finally:
+        evidence.terminate()
+        evidence.wait(timeout=30)
+
 
 @pytest.mark.packaging
 def test_release_artifacts_pass_twine_check(tmp_path: Path) -> None:

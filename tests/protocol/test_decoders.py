@@ -24,7 +24,6 @@ from pyacurev.decoders import (
     decode_soe,
     decode_system,
 )
-from pyacurev.errors import AcuRevProtocolError
 from pyacurev.groups import ReadGroup
 from pyacurev.image import MissingRegistersError, RegisterImage
 from pyacurev.layouts import LoadNature, Phase, Wiring
@@ -38,13 +37,15 @@ def f32(value: float) -> list[int]:
     return [hi, lo]
 
 
-def device_image(wiring_code: int = 2, installed: int = 18) -> RegisterImage:
+def device_image(wiring_code: int = 1, installed: int = 18) -> RegisterImage:
     img = RegisterImage()
     serial = b"AR2020-42".ljust(16, b"\0")
     img.add(0x1000, list(struct.unpack(">8H", serial)))
     img.add(0x1008, [2020, 211, 100, 2, 0x0001, 0x86A0])  # run time 100000 * 0.01 h
     img.add(0x1012, [2])
-    img.add(0x0880, [wiring_code, 1, installed])
+    img.add(0x0882, [installed])
+    img.add(0x080D, [333])  # CT type (vendor code 333 = 333 mV)
+    img.add(0x0888, [wiring_code])  # vendor codes: 0 1LN, 1 3LN, 2 2LN
     return img
 
 
@@ -57,12 +58,34 @@ def test_device_info() -> None:
     assert dev.installed_channels == 18
     assert dev.run_time_h == 1000.0
     assert dev.comm_module_type == 2
+    assert decode_device_info(device_image(wiring_code=2)).wiring is Wiring.TWO_LN
+    assert decode_device_info(device_image(wiring_code=0)).wiring is Wiring.ONE_LN
 
 
-@pytest.mark.parametrize(("code", "installed"), [(3, 18), (0, 0), (0, 19)])
-def test_device_info_refuses_codes_the_map_does_not_know(code: int, installed: int) -> None:
-    with pytest.raises(AcuRevProtocolError):
-        decode_device_info(device_image(code, installed))
+@pytest.mark.parametrize(("code", "installed"), [(3, 18), (0, 0), (0, 19), (5, 9)])
+def test_device_info_degrades_instead_of_refusing(code: int, installed: int) -> None:
+    # A wiring code this build lacks (3-5 are AcuRev 2100 types) or an implausible
+    # channel count is not a reason to refuse the meter: 1LN / 18 channels.
+    dev = decode_device_info(device_image(code, installed))
+    assert dev.wiring is (Wiring.ONE_LN if code not in (1, 2) else Wiring.THREE_LN)
+    assert dev.installed_channels == (installed if installed in (9, 18) else 18)
+
+
+def test_device_info_without_any_identity_register() -> None:
+    img = RegisterImage()
+    img.add(0x080D, [120])
+    img.add(0x0888, [2])
+    dev = decode_device_info(img)
+    assert (dev.serial, dev.model, dev.map_version) == ("", 0, 0)
+    assert dev.wiring is Wiring.TWO_LN
+    assert not dev.is_333mv
+    assert dev.installed_channels == 18
+    assert dev.model_name == "AcuRev"
+    # zeros or junk in the serial registers are no serial either
+    img.add(0x1000, [0] * 8)
+    assert decode_device_info(img).serial == ""
+    img.add(0x1000, [0xFFFF] * 8)
+    assert decode_device_info(img).serial == ""
 
 
 def test_non_finite_floats_become_none_and_load_nature_decodes() -> None:
@@ -83,40 +106,71 @@ def test_non_finite_floats_become_none_and_load_nature_decodes() -> None:
 
 def test_system_table_order() -> None:
     img = RegisterImage()
-    # 36 floats at 0x2000: value i at position i, so a shifted field shows up.
-    img.add(0x2000, [w for i in range(36) for w in f32(float(i))])
+    # 33 floats at 0x2000 (to 0x2041): value i at position i, so a shifted field shows up.
+    # Vendor order: F,U1-3,Uavg,U12,U23,U31,ULavg,IL1-3,ILavg,Psum,Qsum,Ssum,PFsum,LNsum,
+    # Pa-c,Qa-c,Sa-c,PFa-c,LNa-c.
+    img.add(0x2000, [w for i in range(33) for w in f32(float(i))])
     sysv = decode_system(img)
     assert sysv.frequency == 0.0
     assert sysv.voltage == {Phase.A: 1.0, Phase.B: 2.0, Phase.C: 3.0}
     assert sysv.current == {Phase.A: 9.0, Phase.B: 10.0, Phase.C: 11.0}
-    assert sysv.active_power_total == 17.0
-    assert sysv.power_factor_total == 29.0
-    assert sysv.current_unbalance == 31.0
+    assert sysv.current_avg == 12.0
+    assert sysv.active_power_total == 13.0
+    assert sysv.reactive_power_total == 14.0
+    assert sysv.apparent_power_total == 15.0
+    assert sysv.power_factor_total == 16.0
+    assert sysv.active_power == {Phase.A: 18.0, Phase.B: 19.0, Phase.C: 20.0}
+    assert sysv.reactive_power == {Phase.A: 21.0, Phase.B: 22.0, Phase.C: 23.0}
+    assert sysv.apparent_power == {Phase.A: 24.0, Phase.B: 25.0, Phase.C: 26.0}
+    assert sysv.power_factor == {Phase.A: 27.0, Phase.B: 28.0, Phase.C: 29.0}
+    # 0x2042 is not read by the 0x2000 table any more
+    assert not img.has(0x2042)
 
 
 def test_energy_is_scaled_by_the_table() -> None:
     img = RegisterImage()
-    for bank in range(5):
-        base = 0x2500 + 0x40 * bank
-        img.add(base, [w for e in range(28) for w in (e, 3 + bank)])  # hi=e, lo=3+bank
+    # import kWh 0x2500, import kvarh 0x2B00, kVAh 0x2B38 (vendor map); export not read
+    for lo, base in ((3, 0x2500), (5, 0x2B00), (7, 0x2B38)):
+        img.add(base, [w for e in range(28) for w in (e, lo)])  # hi=e
     energy = decode_energy(img)
+    assert energy.import_active is not None
     assert energy.import_active.phase(Phase.A) == pytest.approx(0.3)
+    assert energy.import_active.system == pytest.approx((3 * 65536 + 3) * 0.1)
     assert energy.import_active.channel(1) == pytest.approx((4 * 65536 + 3) * 0.1)
+    assert energy.import_active.user(1) == pytest.approx((22 * 65536 + 3) * 0.1)
+    assert energy.import_reactive is not None
+    assert energy.import_reactive.channel(18) == pytest.approx((21 * 65536 + 5) * 0.1)
+    assert energy.apparent is not None
     assert energy.apparent.user(6) == pytest.approx((27 * 65536 + 7) * 0.1)
+    assert energy.export_active is None
+    assert energy.export_reactive is None
 
 
 def test_demand_peak_times_and_never() -> None:
     img = RegisterImage()
-    rec = [0] * 32
-    rec[2:4] = f32(4.5)  # active demand
-    rec[15:17] = f32(9.0)  # peak active
-    rec[17:20] = [(24 << 8) | 11, (26 << 8) | 14, (30 << 8) | 5]  # 2024-11-26 14:30:05
-    img.add(0x3000 + 32 * 3, rec)
+    # System demand at 0x2D00: P, Q, S records of 9 registers (demand, predicted, max, time3).
+    rec = [0] * 27
+    rec[0:2] = f32(4.5)  # active demand
+    rec[2:4] = f32(5.0)  # predicted active demand
+    rec[4:6] = f32(9.0)  # peak active
+    rec[6:9] = [(24 << 8) | 11, (26 << 8) | 14, (30 << 8) | 5]  # 2024-11-26 14:30:05
+    rec[9:11] = f32(1.25)  # reactive demand
+    img.add(0x2D00, rec)
     d = decode_demand_entry(img, 3)
     assert d.active == 4.5
+    assert d.predicted_active == 5.0
+    assert d.reactive == 1.25
     assert d.peak_active.value == 9.0
     assert d.peak_active.time == datetime(2024, 11, 26, 14, 30, 5)
-    assert d.peak_current.time is None  # all zero: "not yet"
+    assert d.peak_reactive.time is None  # all zero: "not yet"
+    assert d.current is None  # the system record has no current demand
+    # Channel 2 demand at 0x2D87 + 36: I, P, Q, S.
+    ch = [0] * 36
+    ch[0:2] = f32(3.5)
+    ch[9:11] = f32(0.75)
+    img.add(0x2D87 + 36, ch)
+    c2 = decode_demand_entry(img, 5)
+    assert (c2.current, c2.active) == (3.5, 0.75)
 
 
 def test_alarm_and_soe_records() -> None:

@@ -36,30 +36,34 @@ LIMIT = 125  # Modbus FC03 limit, written here rather than imported
 
 
 @cache
-def csv_rows() -> tuple[tuple[str, int, int, str], ...]:
-    """(space, start, count, name) of every row of the published map."""
+def csv_rows() -> tuple[tuple[str, int, int, str, str], ...]:
+    """(space, start, count, name, status) of every row of the published map."""
     with (ROOT / "pyacurev" / "data" / "register-map.csv").open(newline="") as fh:
         return tuple(
-            (r["space"], int(r["start_dec"]), int(r["count"]), r["name"])
+            (r["space"], int(r["start_dec"]), int(r["count"]), r["name"], r["status"])
             for r in csv.DictReader(fh)
         )
 
 
 @cache
 def answered_runs() -> dict[int, int]:
-    """Holding address -> id of the contiguous answered run it belongs to."""
-    answered = sorted(
-        {
-            a
-            for space, start, count, _ in csv_rows()
-            if space == "hr"
-            for a in range(start, start + count)
-        }
-    )
+    """Holding address -> id of the run one request may cover.
+
+    A run is contiguous, never contains an UNKNOWN row and never mixes
+    DESIGNED rows with evidence-backed ones (a real meter may refuse our design
+    with exception 02 for the whole request).
+    """
+    cls_of: dict[int, bool] = {}
+    for space, start, count, _, status in csv_rows():
+        if space != "hr" or status == "UNKNOWN":
+            continue
+        for a in range(start, start + count):
+            cls_of[a] = status != "DESIGNED"
+    answered = sorted(cls_of)
     run_of: dict[int, int] = {}
     run = 0
     for prev, addr in zip([None, *answered], answered, strict=False):
-        if prev is not None and addr != prev + 1:
+        if prev is not None and (addr != prev + 1 or cls_of[addr] != cls_of[prev]):
             run += 1
         run_of[addr] = run
     return run_of
@@ -70,7 +74,7 @@ def csv_addresses(*names: str) -> set[int]:
     for name in names:
         rows = [r for r in csv_rows() if r[0] == "hr" and r[3] == name]
         assert len(rows) == 1, name
-        _, start, count, _ = rows[0]
+        _, start, count, _, _ = rows[0]
         out |= set(range(start, start + count))
     return out
 
@@ -109,12 +113,14 @@ def min_requests_atoms(atoms: list[tuple[int, int]]) -> int:
 
 
 def full_snapshot_wanted() -> set[int]:
-    system = [r[3] for r in csv_rows() if r[0] == "hr" and 0x2000 <= r[1] < 0x2048]
+    system = [r[3] for r in csv_rows() if r[0] == "hr" and 0x2000 <= r[1] < 0x2042]
     return csv_addresses(
         *system,
         "channel[1..18] record",
         "user[1..6] record",
-        "import_active_energy (manual: 'real-time energy') bank",
+        "import_active_energy A,B,C,total",
+        "import_active_energy channel[1..18]",
+        "import_active_energy user[1..6]",
         "export_active_energy bank",
         "import_reactive_energy bank",
         "export_reactive_energy bank",
@@ -125,11 +131,19 @@ def full_snapshot_wanted() -> set[int]:
     )
 
 
-DEVICE_3LN_18 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.THREE_LN, 0, 18, 0.0)
-DEVICE_1LN_9 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.ONE_LN, 0, 9, 0.0)
-DEVICE_2LN_9 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.TWO_LN, 1, 9, 0.0)
+DEVICE_3LN_18 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.THREE_LN, 120, 18, 0.0)
+DEVICE_1LN_9 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.ONE_LN, 120, 9, 0.0)
+DEVICE_2LN_9 = DeviceInfo("S", 2020, 211, 100, 2, Wiring.TWO_LN, 333, 9, 0.0)
 
-FULL = (ReadGroup.SYSTEM, ReadGroup.CHANNELS, ReadGroup.USERS, ReadGroup.ENERGY, ReadGroup.IO)
+FULL = (
+    ReadGroup.SYSTEM,
+    ReadGroup.CHANNELS,
+    ReadGroup.USERS,
+    ReadGroup.ENERGY,
+    ReadGroup.EXPORT_ENERGY,
+    ReadGroup.IO,
+    ReadGroup.IO_CONFIG,
+)
 
 
 def test_full_snapshot_plan_is_minimal() -> None:
@@ -137,6 +151,7 @@ def test_full_snapshot_plan_is_minimal() -> None:
     plan = plan_reads(spans)
     reference = min_requests_unconstrained(full_snapshot_wanted())
     # Not tearing values costs nothing here: the unconstrained optimum is reached.
+    # system 1, channels + users 3, import kWh 1, export banks 2, kvarh + kVAh 1, I/O 1
     assert len(plan) == reference == 9
     covered = {a for start, count in plan for a in range(start, start + count)}
     assert full_snapshot_wanted() <= covered
@@ -175,27 +190,41 @@ def test_values_and_records_are_never_split() -> None:
     # must fall on a record boundary, as the map's polling plan (6.4) reads them.
     plan = plan_reads([record_span("channel_record", 0, 18)])
     assert plan == [(0x2100, 120), (0x2178, 96)]
-    assert plan_reads(["user_record"]) == [(0x2200, 120), (0x2278, 120)]
-    # Demand: 3 records of 32 registers per request.
-    assert plan_reads([record_span("demand_record", 0, 6)]) == [(0x3000, 96), (0x3060, 96)]
+    # Channels then users (10-register records at 0x21D8): 2 records join the second read.
+    assert plan_reads(["channel_record", "user_record"]) == [
+        (0x2100, 120),
+        (0x2178, 116),
+        (0x21EC, 40),
+    ]
+    # Channel demand: 3 records of 36 registers per request.
+    assert plan_reads([record_span("demand_channel", 0, 6)]) == [(0x2D87, 108), (0x2DF3, 108)]
+    # Channel harmonics (31-register records): 4 per request, never split.
+    for start, count in plan_reads(["channel_harmonic"]):
+        assert (start - 0x3300) % 31 == 0
+        assert count % 31 == 0
     # A float table: the last float is never cut in half.
-    for start, count in plan_reads(["u1_harmonic", "u2_harmonic", "u3_harmonic"]):
+    for start, count in plan_reads(["channel_record", "user_record"]):
         assert start % 2 == 0
         assert count % 2 == 0
 
 
 def test_gaps_inside_a_segment_are_read_through_but_not_across_segments() -> None:
-    # 0x1000 and 0x1054 are in the same mapped run: one request covers both.
-    assert plan_reads(["serial_number", "clock_second"]) == [(0x1000, 0x5A)]
+    # 0x1000 and 0x1039 are in the same designed run: one request covers both.
+    assert plan_reads(["serial_number", "reboot_meter"]) == [(0x1000, 0x3A)]
+    # The seed clock (0x1054) never shares a request with the designed identity.
+    assert plan_reads(["serial_number", "clock_second"]) == [(0x1000, 8), (0x1059, 1)]
     # 0x0882 and 0x1000 are in different runs: two requests even though close.
     assert plan_reads(["installed_channels", "serial_number"]) == [(0x0882, 1), (0x1000, 8)]
+    # Wiring (0x0888) and CT type (0x080D) are evidence; the designed 0x0882 sits between.
+    assert plan_reads(["ct_type", "wiring_mode"]) == [(0x080D, 1), (0x0888, 1)]
 
 
 def test_device_narrowing() -> None:
     # 9 channels fit one request; no users in 1LN; 3 users of 2LN in one request.
     assert plan_reads(group_spans(ReadGroup.CHANNELS, DEVICE_1LN_9)) == [(0x2100, 108)]
     assert group_spans(ReadGroup.USERS, DEVICE_1LN_9) == []
-    assert plan_reads(group_spans(ReadGroup.USERS, DEVICE_2LN_9)) == [(0x2200, 120)]
+    # 2LN users 1-3 on 9 channels: 3 user records plus the 9 channel records.
+    assert plan_reads(group_spans(ReadGroup.USERS, DEVICE_2LN_9)) == [(0x2100, 108), (0x21D8, 30)]
     # Harmonics only exist on the 333 mV build.
     assert group_spans(ReadGroup.HARMONICS, DEVICE_1LN_9) == []
     assert group_spans(ReadGroup.HARMONICS, DEVICE_2LN_9)
@@ -223,10 +252,12 @@ def test_rejects_unmapped_and_malformed_spans() -> None:
         plan_reads([Span(0x4600, 2)])
     with pytest.raises(ValueError, match="not all mapped"):
         plan_reads([Span(0x08AE, 4)])  # runs past the end of the 0x0800 segment
+    with pytest.raises(ValueError, match="not all mapped"):
+        plan_reads([Span(0x2580, 2)])  # an UNKNOWN row is never read
     with pytest.raises(ValueError, match="bad span"):
         Span(0x2000, 3, 2)
     with pytest.raises(ValueError, match="cannot fit"):
-        Span(0x3000, 128, 128)
+        Span(0x3300, 128, 128)
     with pytest.raises(ValueError, match="not a holding"):
         block_span("relay_1")
     with pytest.raises(ValueError, match="outside"):
@@ -243,7 +274,9 @@ def test_overlapping_requests_merge() -> None:
 def test_atom_sizes_follow_the_data_type() -> None:
     assert block_span("serial_number").atom == 8  # one string
     assert block_span("datalog_start_time").atom == 3
-    assert block_span("import_active_energy_bank").atom == 2
+    assert block_span("import_active_energy_channels").atom == 2
+    assert block_span("demand_channel").atom == 36
+    assert block_span("thd_voltage").atom == 1
     assert block_span("user_name").atom == 3
     assert block_span("datalog_register_list").atom == 1
     assert all(

@@ -50,7 +50,8 @@ async def test_relay_range(sim: Simulator, make_client: ClientFactory, relay: in
     assert sim.stats.total_requests == 0
 
 
-@pytest.mark.parametrize(("channel", "amps"), [(1, 500), (2, 1), (7, 600), (18, 65535)])
+# CT primaries are one register per channel from 0x0889, 5-50000 A (vendor settings test).
+@pytest.mark.parametrize(("channel", "amps"), [(1, 500), (2, 5), (7, 600), (18, 50000)])
 async def test_ct_primary(
     sim: Simulator, make_client: ClientFactory, channel: int, amps: int
 ) -> None:
@@ -58,9 +59,11 @@ async def test_ct_primary(
     await make_client(sim).set_ct_primary(channel, amps)
     assert sim.meter.ct_primary(channel) == amps
     assert {n: sim.meter.ct_primary(n) for n in others} == others
+    # written at the vendor address, independent of our table
+    assert sim.meter.read_registers(0x0889 + channel - 1, 1) == [amps]
 
 
-@pytest.mark.parametrize(("channel", "amps"), [(1, 0), (1, 65536), (0, 100), (19, 100)])
+@pytest.mark.parametrize(("channel", "amps"), [(1, 4), (1, 50001), (0, 100), (19, 100)])
 async def test_ct_primary_range(
     sim: Simulator, make_client: ClientFactory, channel: int, amps: int
 ) -> None:

@@ -250,10 +250,20 @@ class SyncRawClient:
             data += chunk
         return data
 
-    def read_registers(self, address: int, count: int) -> list[int]:
+    def _read_pdu(self, address: int, count: int) -> bytes:
         tid = next(self._tids)
         self.sock.sendall(frame(tid, self.unit, read_pdu(3, address, count)))
         rtid, pid, length, unit = MBAP.unpack(self._exactly(MBAP.size))
         pdu = self._exactly(length - 1)
         assert (rtid, pid, unit) == (tid, 0, self.unit)
-        return registers_from(check(pdu, 3))
+        return pdu
+
+    def read_registers(self, address: int, count: int) -> list[int]:
+        return registers_from(check(self._read_pdu(address, count), 3))
+
+    def read_exception(self, address: int, count: int) -> int:
+        """The exception code an FC03 read is answered with (fails if it succeeds)."""
+        pdu = self._read_pdu(address, count)
+        assert pdu[0] == 0x83, f"expected an exception, got {pdu.hex()}"
+        assert len(pdu) == 2
+        return pdu[1]

@@ -59,12 +59,50 @@ def test_cli_serves_and_exits_cleanly(sig: signal.Signals) -> None:
         assert "unit 3, 2LN, 9 channels, 333mv model" in line
         client = SyncRawClient(port, unit=3)
         try:
-            assert client.read_registers(0x0880, 3) == [1, 1, 9]  # 2LN, 333 mV, 9 channels
+            assert client.read_registers(0x0888, 1) == [2]  # vendor code 2 = 2LN
+            assert client.read_registers(0x080D, 1) == [333]  # 333 mV
+            assert client.read_registers(0x0882, 1) == [9]  # 9 channels
             assert ascii_of(client.read_registers(0x1000, 8)) == "AR2020-CLI"
             assert f32(client.read_registers(0x2000, 2)) == pytest.approx(60.0)
         finally:
             client.close()
         proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.mark.parametrize("profile", ["full", "evidence", "divergent"])
+def test_cli_map_profile(profile: str) -> None:
+    """``--map-profile``: the designed identity block answers data, exception 02 or zeros."""
+    proc, port, line = start("--map-profile", profile, "--frozen")
+    try:
+        assert f"map profile {profile}" in line
+        client = SyncRawClient(port)
+        try:
+            # evidence-backed addresses answer in every profile
+            assert f32(client.read_registers(0x2000, 2)) == pytest.approx(60.0)
+            assert client.read_registers(0x0888, 1) == [1]  # 3LN
+            if profile == "full":
+                assert ascii_of(client.read_registers(0x1000, 8)) == "AR2020-00001234"
+            elif profile == "evidence":
+                assert client.read_exception(0x1000, 8) == 0x02
+                assert client.read_exception(0x2540, 2) == 0x02  # designed export bank
+            else:
+                assert client.read_registers(0x1000, 12) == [0] * 12
+                assert client.read_registers(0x2540, 2) != [0, 0]  # garbage, not our data
+            # an UNKNOWN row is answered only by the full profile (zeros)
+            if profile == "full":
+                assert client.read_registers(0x2580, 2) == [0, 0]
+            else:
+                assert client.read_exception(0x2580, 2) == 0x02
+        finally:
+            client.close()
+        proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
         if proc.poll() is None:

@@ -16,20 +16,34 @@ pytestmark = pytest.mark.protocol
 CH1 = 4  # bank entry of channel 1
 
 
+def demand_layout(entry: int) -> tuple[int, tuple[str, ...]]:
+    """Vendor demand layout (AcuRev 2100 map v1.02): address and quantities of a bank entry.
+
+    System P,Q,S at 0x2D00; phases A-C I,P,Q,S from 0x2D1B (36 each); channels
+    from 0x2D87 (36 each); users P,Q,S from 0x300F (27 each); 9 registers per
+    quantity: demand, predicted, maximum, 3-register time of the maximum.
+    """
+    full = ("current", "active", "reactive", "apparent")
+    if entry == 3:
+        return 0x2D00, full[1:]
+    if entry < 3:
+        return 0x2D1B + 36 * entry, full
+    if entry < 22:
+        return 0x2D87 + 36 * (entry - 4), full
+    return 0x300F + 27 * (entry - 22), full[1:]
+
+
 async def demand_record(client: RawClient, entry: int) -> dict[str, object]:
-    regs = await client.read_registers(0x3000 + 32 * entry, 32)
-    return {
-        "current": f32(regs, 0),
-        "active": f32(regs, 2),
-        "reactive": f32(regs, 4),
-        "apparent": f32(regs, 6),
-        "predicted": f32(regs, 8),
-        "peak_current": (f32(regs, 10), time3(regs[12:15])),
-        "peak_active": (f32(regs, 15), time3(regs[17:20])),
-        "peak_reactive": (f32(regs, 20), time3(regs[22:25])),
-        "peak_apparent": (f32(regs, 25), time3(regs[27:30])),
-        "reserved": regs[30:32],
-    }
+    address, quantities = demand_layout(entry)
+    regs = await client.read_registers(address, 9 * len(quantities))
+    out: dict[str, object] = {}
+    for i, q in enumerate(quantities):
+        rec = regs[9 * i : 9 * i + 9]
+        out[q] = f32(rec, 0)
+        out[f"predicted_{q}"] = f32(rec, 2)
+        out[f"peak_{q}"] = (f32(rec, 4), time3(rec[6:9]))
+    out["predicted"] = out["predicted_active"]
+    return out
 
 
 async def fresh(sim: Simulator, client: RawClient, p: float = 6.0, q: float = 0.0) -> None:
@@ -47,10 +61,11 @@ async def test_clear_demand_zeroes_values_peaks_and_times(
     )
     await fresh(sim, client)
     rec = await demand_record(client, 3)
-    for key in ("current", "active", "reactive", "apparent"):
+    for key in ("active", "reactive", "apparent"):
         assert rec[key] == 0.0
-    for key in ("peak_current", "peak_active", "peak_reactive", "peak_apparent"):
+    for key in ("peak_active", "peak_reactive", "peak_apparent"):
         assert rec[key] == (0.0, None)
+    assert "current" not in rec  # no system current demand in the vendor map
 
 
 async def test_sliding_window_climbs_and_peaks(sim: Simulator, client: RawClient) -> None:
@@ -74,7 +89,6 @@ async def test_sliding_window_climbs_and_peaks(sim: Simulator, client: RawClient
     rec = await demand_record(client, CH1)
     assert rec["active"] == pytest.approx(3.0)
     assert rec["peak_active"] == (pytest.approx(6.0), START + timedelta(minutes=15))
-    assert rec["reserved"] == [0, 0]
 
 
 async def test_peak_time_is_when_it_was_exceeded(sim: Simulator, client: RawClient) -> None:
@@ -98,7 +112,7 @@ async def test_predicted_within_a_sub_interval(sim: Simulator, client: RawClient
 
 
 async def test_fixed_block_method(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x0808, [1, 10])  # fixed, 10-minute blocks
+    await client.write_registers(0x080A, [2, 10])  # vendor code 2 = fixed; 10-minute blocks
     await fresh(sim, client, 6.0)
     sim.meter.advance(9 * 60)
     rec = await demand_record(client, CH1)
@@ -121,18 +135,6 @@ async def test_demand_sync_command_restarts_the_sub_interval(
     assert (await demand_record(client, CH1))["active"] == pytest.approx(6.0 / 15)
 
 
-async def test_demand_sync_by_di_edge(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x080B, [2, 1])  # sync on DI2, rising edge
-    await fresh(sim, client, 6.0)
-    sim.meter.advance(40)
-    sim.meter.set_di(2, False)
-    sim.meter.set_di(2, True)  # rising edge: new sub-interval
-    sim.meter.advance(30)  # 70 s: a boundary at 60 s would show
-    assert (await demand_record(client, CH1))["active"] == 0.0
-    sim.meter.advance(30)
-    assert (await demand_record(client, CH1))["active"] == pytest.approx(6.0 / 15)
-
-
 async def test_system_and_phase_demand_are_sums(sim: Simulator, client: RawClient) -> None:
     for n in range(1, 19):
         sim.meter.set_channel_load(n, 0.5 * n, 0.0)
@@ -142,8 +144,8 @@ async def test_system_and_phase_demand_are_sums(sim: Simulator, client: RawClien
     phase_a = await demand_record(client, 0)
     assert system["active"] == pytest.approx(sum(0.5 * n for n in range(1, 19)), rel=1e-6)
     assert phase_a["active"] == pytest.approx(sum(0.5 * n for n in (1, 2, 3, 10, 11, 12)), rel=1e-6)
-    channel_currents = [sim.meter.channel(n).current for n in range(1, 19)]
-    assert system["current"] == pytest.approx(sum(channel_currents), rel=1e-6)
+    phase_a_currents = [sim.meter.channel(n).current for n in (1, 2, 3, 10, 11, 12)]
+    assert phase_a["current"] == pytest.approx(sum(phase_a_currents), rel=1e-6)
     user2 = await demand_record(client, 23)  # user 2 = inputs 2, 5, 8
     assert user2["active"] == pytest.approx(0.5 * (2 + 5 + 8), rel=1e-6)
 

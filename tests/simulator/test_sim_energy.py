@@ -17,7 +17,8 @@ from .raw_modbus import RawClient, u32
 pytestmark = pytest.mark.protocol
 
 BANKS = ("import_active", "export_active", "import_reactive", "export_reactive", "apparent")
-BANK_ADDRESS = dict(zip(BANKS, (0x2500, 0x2540, 0x2580, 0x25C0, 0x2600), strict=True))
+# Import kWh, kvarh and kVAh at the vendor addresses; export banks are still designed.
+BANK_ADDRESS = dict(zip(BANKS, (0x2500, 0x2540, 0x2B00, 0x25C0, 0x2B38), strict=True))
 PHASE_A = (1, 2, 3, 10, 11, 12)
 LOADS = {n: ((-1) ** n * 0.5 * n, 0.3 * n * (1 if n % 3 else -1)) for n in range(1, 19)}
 

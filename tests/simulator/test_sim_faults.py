@@ -52,9 +52,9 @@ async def test_drop_next_closes_the_connection(sim: Simulator, client: RawClient
 
 async def test_injected_exception_by_block_key(sim: Simulator, client: RawClient) -> None:
     sim.faults.exceptions["psum"] = 0x04
-    assert await client.exception_of(read_pdu(3, 0x2000, 72)) == 0x04  # touches 0x2022
-    assert await client.exception_of(read_pdu(3, 0x2023, 1)) == 0x04
-    assert len(await client.read_registers(0x2000, 0x22)) == 0x22  # stops just before
+    assert await client.exception_of(read_pdu(3, 0x2000, 66)) == 0x04  # touches 0x201A
+    assert await client.exception_of(read_pdu(3, 0x201B, 1)) == 0x04
+    assert len(await client.read_registers(0x2000, 0x1A)) == 0x1A  # stops just before
     sim.faults.exceptions = {"relay_3": 0x06}
     assert await client.exception_of(read_pdu(1, 0, 8)) == 0x06
     # DIs are another data space: unaffected.
@@ -216,19 +216,19 @@ async def test_fill_answers_wrong_words_and_leaves_the_meter_alone(
 ) -> None:
     from pyacurev.registers import block
 
-    bank = block("import_active_energy_bank")
+    bank = block("import_active_energy_channels")
     true = await client.read_registers(bank.address, 4)
     assert any(true)
     other = block("apparent_energy_bank")
     other_true = await client.read_registers(other.address, 4)
     # Zeros for the next two reads touching the bank; other blocks are untouched.
-    sim.faults.fill, sim.faults.fill_count = {"import_active_energy_bank": 0x0000}, 2
+    sim.faults.fill, sim.faults.fill_count = {"import_active_energy_channels": 0x0000}, 2
     assert await client.read_registers(bank.address, 4) == [0, 0, 0, 0]
     assert await client.read_registers(other.address, 4) == other_true  # not counted
     assert await client.read_registers(bank.address + 2, 2) == [0, 0]
     assert await client.read_registers(bank.address, 4) == true  # count used up
     # A pattern repeats over the block: every 32-bit entry the same value.
-    sim.faults.fill = {"import_active_energy_bank": (0x0001, 0x0002)}
+    sim.faults.fill = {"import_active_energy_channels": (0x0001, 0x0002)}
     assert await client.read_registers(bank.address, 4) == [1, 2, 1, 2]
     sim.faults.fill = {}
     assert await client.read_registers(bank.address, 4) == true

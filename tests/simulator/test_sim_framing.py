@@ -75,7 +75,8 @@ async def test_unsupported_function_is_exception_01(client: RawClient, function:
         write_coil_pdu(8, 0xFF00),  # relay 9
         write_registers_pdu(0x0936, [1]),
         write_registers_pdu(0x2000, [0, 0]),  # read-only frequency
-        write_registers_pdu(0x0881, [1]),  # read-only ct_input_type
+        write_registers_pdu(0x0882, [9]),  # read-only installed_channels
+        write_registers_pdu(0x0880, [1]),  # UNKNOWN row (our old wiring address)
         write_registers_pdu(0x0813, [0]),  # reserved register
     ],
 )
@@ -91,9 +92,9 @@ async def test_illegal_address_is_exception_02(client: RawClient, pdu: bytes) ->
         read_pdu(1, 0, 0),
         read_pdu(2, 0, 2001),
         write_registers_pdu(0x1302, [0] * 124),
-        write_registers_pdu(0x0809, [15, 1], byte_count=2),  # byte count != 2 x quantity
-        write_registers_pdu(0x0809, [15], quantity=2, byte_count=4),  # fewer bytes than claimed
-        write_registers_pdu(0x0809, [], quantity=0, byte_count=0),
+        write_registers_pdu(0x080B, [15, 1], byte_count=2),  # byte count != 2 x quantity
+        write_registers_pdu(0x080B, [15], quantity=2, byte_count=4),  # fewer bytes than claimed
+        write_registers_pdu(0x080B, [], quantity=0, byte_count=0),
         write_coil_pdu(1, 0x1234),
         write_coil_pdu(1, 0x00FF),
         write_registers_pdu(0x2500, [1]),  # high half of an energy dword
@@ -106,9 +107,11 @@ async def test_illegal_address_is_exception_02(client: RawClient, pdu: bytes) ->
         write_registers_pdu(0x1039, [0xFF00]),
         write_registers_pdu(0x1035, [0x0100]),  # DI bitmask beyond DI8
         write_registers_pdu(0x080F, [29]),  # billing day 1-28
-        write_registers_pdu(0x0809, [31]),  # demand period 1-30
-        write_registers_pdu(0x0880, [3]),  # wiring mode code
-        write_registers_pdu(0x088A, [7]),  # CT secondary must be 1, 5 or 333
+        write_registers_pdu(0x080B, [31]),  # demand interval 1-30
+        write_registers_pdu(0x0888, [3]),  # wiring code 3 (high-leg delta) is 2100-only
+        write_registers_pdu(0x088A, [4]),  # CT primary of channel 2: 5-50000 A
+        write_registers_pdu(0x0887, [401]),  # rated voltage 10-400 V
+        write_registers_pdu(0x080D, [5]),  # CT type: 120 or 333
         write_registers_pdu(0x1054, [2026, 2, 30, 0, 0, 0]),  # no 30 February
     ],
 )
@@ -145,16 +148,19 @@ async def test_read_across_reserved_rows(client: RawClient) -> None:
 
 
 async def test_seed_ct_frame_two_registers_at_0889(sim: Simulator, client: RawClient) -> None:
-    """The seed's FC16 example writes CT1 = 500 (with its secondary) at 0x0889."""
+    """The seed's FC16 example writes 2 registers at 0x0889: CT primaries of channels 1 and 2.
+
+    Vendor map (S10): one CT primary per channel, channel n at 0x0889 + (n-1).
+    """
     await client.write_registers(0x0889, [500, 5])
-    assert sim.meter.ct_primary(1) == 500
-    assert sim.meter.ct_secondary(1) == 5
+    assert (sim.meter.ct_primary(1), sim.meter.ct_primary(2)) == (500, 5)
     await client.write_registers(0x0889, [400])  # a 1-register write works as well
     assert sim.meter.ct_primary(1) == 400
-    # Channel n: primary at 0x0889 + 2(n-1), secondary at 0x088A + 2(n-1).
-    await client.write_registers(0x0889 + 2 * 17, [250, 1])
-    assert (sim.meter.ct_primary(18), sim.meter.ct_secondary(18)) == (250, 1)
-    assert await client.read_registers(0x0889 + 2 * 17, 2) == [250, 1]
+    await client.write_registers(0x0889 + 17, [250])
+    assert sim.meter.ct_primary(18) == 250
+    assert await client.read_registers(0x0889, 18) == [
+        sim.meter.ct_primary(n) for n in range(1, 19)
+    ]
 
 
 async def test_device_information(sim: Simulator, client: RawClient) -> None:
@@ -164,7 +170,9 @@ async def test_device_information(sim: Simulator, client: RawClient) -> None:
     hours = (regs[12] << 16 | regs[13]) / 100
     assert hours == pytest.approx(sim.meter.run_time_hours, abs=0.01)
     assert 2000 <= hours <= 20000
-    assert await client.read_registers(0x0880, 3) == [2, 0, 18]  # 3LN, CT build, 18 channels
+    assert await client.read_registers(0x0888, 1) == [1]  # vendor code 1 = 3LN
+    assert await client.read_registers(0x080D, 1) == [120]  # vendor CT type code (not 333 mV)
+    assert await client.read_registers(0x0882, 1) == [18]  # installed channels (designed)
     assert await client.read_registers(0x1010, 3) == [0b11, 1, 2]  # EM1+EM2, display, WEB
 
 
@@ -176,10 +184,13 @@ async def test_coils_and_inputs_read_as_bits(sim: Simulator, client: RawClient) 
 
 # Writable setting blocks (register-map.md section 6.2): start, registers.
 WRITABLE_SETTINGS = [
-    (0x0800, 0x13),
+    (0x0800, 4),
+    (0x0805, 3),
+    (0x080A, 4),
+    (0x080F, 4),
+    (0x0835, 2),
     (0x0840, 36),
-    (0x0880, 1),
-    (0x0889, 36),
+    (0x0887, 20),
     (0x0900, 54),
     (0x1102, 10),
     (0x1120, 16),
@@ -190,7 +201,6 @@ WRITABLE_SETTINGS = [
     (0x1410, 42),
     (0x1440, 336),
     (0x1590, 90),
-    (0x2400, 1),
     (0x3B00, 1),
     (0x3B02, 2),
 ]
@@ -212,7 +222,7 @@ async def test_register_image_covers_the_map(sim: Simulator, client: RawClient) 
     image = sim.meter.register_image()
     assert min(image) == 0x0800
     assert max(image) == 0x4047
-    for start, count in ((0x1000, 16), (0x2000, 72), (0x2500, 56), (0x3000, 96)):
+    for start, count in ((0x1000, 16), (0x2000, 66), (0x2500, 56), (0x2D00, 96)):
         assert [image[a] for a in range(start, start + count)] == await client.read_many(
             start, count
         )

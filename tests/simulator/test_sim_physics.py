@@ -11,11 +11,11 @@ import math
 
 import pytest
 
-from acurev_simulator import MeterModel, Simulator
+from acurev_simulator import Simulator
 from acurev_simulator.profile import DEFAULT_LOADS
 
 from .conftest import START
-from .raw_modbus import HOST, RawClient, f32, f32s
+from .raw_modbus import HOST, RawClient, f32, f32s, read_pdu
 
 pytestmark = pytest.mark.protocol
 
@@ -87,7 +87,9 @@ async def test_phase_and_system_totals(sim: Simulator, client: RawClient) -> Non
     sim.meter.set_voltage(3, 119.2)
     sim.meter.set_frequency(59.95)
     channels = await read_channels(client)
-    t = f32s(await client.read_registers(0x2000, 72))
+    # Vendor order (AcuRev 2100 map v1.02, 33 floats to 0x2041): F,U1-3,Uavg,U12,U23,U31,
+    # ULavg,IL1-3,ILavg,Psum,Qsum,Ssum,PFsum,LNsum,Pa-c,Qa-c,Sa-c,PFa-c,LNa-c.
+    t = f32s(await client.read_registers(0x2000, 66))
     f, u1, u2, u3, uavg, u12, u23, u31, ulavg = t[:9]
     il = t[9:12]
     assert f == pytest.approx(59.95)
@@ -105,11 +107,8 @@ async def test_phase_and_system_totals(sim: Simulator, client: RawClient) -> Non
             sums[PHASE_OF[n]][k] += ch[k]
     assert il == pytest.approx([s[0] for s in sums], rel=1e-5)
     assert t[12] == pytest.approx(sum(il) / 3, rel=1e-5)  # ILavg
-    assert t[13] == 0.0  # no neutral CT
-    pa_pc, psum = t[14:17], t[17]
-    qa_qc, qsum = t[18:21], t[21]
-    sa_sc, ssum = t[22:25], t[25]
-    pfs, pfsum = t[26:29], t[29]
+    psum, qsum, ssum, pfsum, ln_sum = t[13:18]
+    pa_pc, qa_qc, sa_sc, pfs = t[18:21], t[21:24], t[24:27], t[27:30]
     assert pa_pc == pytest.approx([s[1] for s in sums], rel=1e-5, abs=1e-6)
     assert qa_qc == pytest.approx([s[2] for s in sums], rel=1e-5, abs=1e-6)
     assert sa_sc == pytest.approx([s[3] for s in sums], rel=1e-5)
@@ -119,13 +118,15 @@ async def test_phase_and_system_totals(sim: Simulator, client: RawClient) -> Non
     assert ssum == pytest.approx(sum(sa_sc), rel=1e-5)
     assert pfs == pytest.approx([pa_pc[k] / sa_sc[k] for k in range(3)], rel=1e-5)
     assert pfsum == pytest.approx(psum / ssum, rel=1e-5)
+    assert ln_sum == (L if qsum > 0.01 * ssum else C if qsum < -0.01 * ssum else R)
+    assert all(x in (L, C, R) for x in t[30:33])
+    # No neutral current and no unbalance floats in this table; it ends at 0x2041.
+    assert await client.read_registers(0x2042, 4) == [0, 0, 0, 0]  # designed reserved rows
+    # Unbalance lives in the power-quality block (uint16 x0.1 %), zero on the CT build.
     mean_u = (u1 + u2 + u3) / 3
-    assert t[30] == pytest.approx(
-        max(abs(u - mean_u) for u in (u1, u2, u3)) / mean_u * 100, rel=1e-4
-    )
-    mean_i = sum(il) / 3
-    assert t[31] == pytest.approx(max(abs(i - mean_i) for i in il) / mean_i * 100, rel=1e-4)
-    assert t[32] == (L if qsum > 0.01 * ssum else C if qsum < -0.01 * ssum else R)
+    unbalance_u = max(abs(u - mean_u) for u in (u1, u2, u3)) / mean_u * 100
+    assert unbalance_u > 0
+    assert await client.read_registers(0x3200, 1) == [0]
 
 
 async def test_alias_0x4000_mirrors_0x2000(sim: Simulator, client: RawClient) -> None:
@@ -136,12 +137,14 @@ async def test_alias_0x4000_mirrors_0x2000(sim: Simulator, client: RawClient) ->
 async def test_system_load_nature_follows_qsum(sim: Simulator, client: RawClient) -> None:
     for n in range(1, 19):
         sim.meter.set_channel_load(n, 1.0, -0.5 if n == 9 else 0.0)
-    values = f32s(await client.read_registers(0x2040, 8))
-    assert values == [C, R, R, C]  # sum, phase A, B, C (channel 9 is on C)
+    (system,) = f32s(await client.read_registers(0x2022, 2))
+    phases = f32s(await client.read_registers(0x203C, 6))
+    assert [system, *phases] == [C, R, R, C]  # sum, phase A, B, C (channel 9 is on C)
 
 
 async def user_record(client: RawClient, u: int) -> list[float]:
-    return f32s(await client.read_registers(0x2200 + 40 * (u - 1), 40))
+    """Vendor user record: 0x21D8 + 10(u-1): P, Q, S, PF, load nature (totals only)."""
+    return f32s(await client.read_registers(0x21D8 + 10 * (u - 1), 10))
 
 
 @pytest.mark.parametrize(
@@ -153,16 +156,11 @@ async def test_3ln_user_is_sum_of_its_inputs(
     channels = await read_channels(client)
     rec = await user_record(client, user)
     members = [channels[n - 1] for n in inputs]
-    assert rec[0:3] == pytest.approx([m[0] for m in members], rel=1e-6)  # Ia Ib Ic
-    assert rec[3:6] == pytest.approx([m[1] for m in members], rel=1e-6, abs=1e-6)
-    assert rec[6] == pytest.approx(sum(m[1] for m in members), rel=1e-5, abs=1e-6)
-    assert rec[7:10] == pytest.approx([m[2] for m in members], rel=1e-6, abs=1e-6)
-    assert rec[10] == pytest.approx(sum(m[2] for m in members), rel=1e-5, abs=1e-6)
-    assert rec[11:14] == pytest.approx([m[3] for m in members], rel=1e-6)
-    assert rec[14] == pytest.approx(sum(m[3] for m in members), rel=1e-5)
-    assert rec[15:18] == pytest.approx([m[4] for m in members], rel=1e-6)
-    assert rec[18] == pytest.approx(rec[6] / rec[14], rel=1e-5)
-    assert rec[19] in (L, C, R)
+    assert rec[0] == pytest.approx(sum(m[1] for m in members), rel=1e-5, abs=1e-6)
+    assert rec[1] == pytest.approx(sum(m[2] for m in members), rel=1e-5, abs=1e-6)
+    assert rec[2] == pytest.approx(sum(m[3] for m in members), rel=1e-5)
+    assert rec[3] == pytest.approx(rec[0] / rec[2], rel=1e-5)
+    assert rec[4] in (L, C, R)
     user_reading = sim.meter.user(user)
     assert user_reading.inputs == inputs
 
@@ -171,15 +169,13 @@ async def test_2ln_users_have_no_phase_c() -> None:
     async with Simulator(host=HOST, frozen=True, wiring="2LN", clock=START) as sim:
         client = await RawClient.connect(sim.port)
         try:
-            assert await client.read_registers(0x0880, 1) == [1]
+            assert await client.read_registers(0x0888, 1) == [2]  # vendor code 2 = 2LN
             codes = await client.read_registers(0x0840, 18)
             assert codes == [201, 202, 203, 204, 205, 206] + [0] * 12
             channels = await read_channels(client)
-            rec = await user_record(client, 2)  # inputs 2 and 5
-            assert rec[0:3] == pytest.approx([channels[1][0], channels[4][0], 0.0], rel=1e-6)
-            assert rec[2] == rec[5] == rec[9] == rec[13] == rec[17] == 0.0
-            assert rec[6] == pytest.approx(channels[1][1] + channels[4][1], rel=1e-5)
-            assert rec[14] == pytest.approx(channels[1][3] + channels[4][3], rel=1e-5)
+            rec = await user_record(client, 2)  # inputs 2 and 5 only
+            assert rec[0] == pytest.approx(channels[1][1] + channels[4][1], rel=1e-5)
+            assert rec[2] == pytest.approx(channels[1][3] + channels[4][3], rel=1e-5)
         finally:
             await client.close()
 
@@ -188,9 +184,9 @@ async def test_1ln_has_no_user_records() -> None:
     async with Simulator(host=HOST, frozen=True, wiring="1LN", clock=START) as sim:
         client = await RawClient.connect(sim.port)
         try:
-            assert await client.read_registers(0x0880, 1) == [0]
+            assert await client.read_registers(0x0888, 1) == [0]  # vendor code 0 = 1LN
             assert await client.read_registers(0x0840, 18) == list(range(101, 119))
-            assert await client.read_many(0x2200, 240) == [0] * 240
+            assert await client.read_many(0x21D8, 60) == [0] * 60
             assert sim.meter.users() == ()
             with pytest.raises(ValueError, match="not a circuit"):
                 sim.meter.user(1)
@@ -208,71 +204,73 @@ async def test_9_channel_build() -> None:
             assert all(v == 0.0 for ch in channels[9:] for v in ch)
             il1 = f32(await client.read_registers(0x2012, 2))
             assert il1 == pytest.approx(sum(channels[n - 1][0] for n in (1, 2, 3)), rel=1e-6)
-            psum = f32(await client.read_registers(0x2022, 2))
+            psum = f32(await client.read_registers(0x201A, 2))
             assert psum == pytest.approx(sum(p for p, _ in DEFAULT_LOADS[:9]), rel=1e-5)
             assert sim.meter.users() == (1, 2, 3)
-            assert await client.read_many(0x2200 + 120, 120) == [0] * 120  # users 4-6
+            assert await client.read_many(0x21D8 + 30, 30) == [0] * 30  # users 4-6
         finally:
             await client.close()
 
 
 async def test_wiring_change_over_modbus_regroups_users(sim: Simulator, client: RawClient) -> None:
-    await client.write_registers(0x0880, [0])  # 3LN -> 1LN
+    await client.write_registers(0x0888, [0])  # 3LN -> 1LN (vendor codes)
     assert sim.meter.wiring == "1LN"
-    assert await client.read_many(0x2200, 240) == [0] * 240
-    await client.write_registers(0x0880, [2])
-    assert f32s(await client.read_registers(0x2200, 6)) != [0.0, 0.0, 0.0]
+    assert await client.read_many(0x21D8, 60) == [0] * 60
+    await client.write_registers(0x0888, [2])  # -> 2LN
+    assert sim.meter.wiring == "2LN"
+    assert f32s(await client.read_registers(0x21D8, 6)) != [0.0, 0.0, 0.0]
+
+
+def u16s(regs: list[int], scale: float) -> list[float]:
+    return [r * scale for r in regs]
 
 
 async def test_harmonics_on_333mv_build() -> None:
+    """Vendor power-quality block: uint16 from 0x3200 (THD/harmonics x0.01 %, K x0.1)."""
     async with Simulator(host=HOST, frozen=True, model="333mv", clock=START) as sim:
         client = await RawClient.connect(sim.port)
         try:
-            assert await client.read_registers(0x0881, 1) == [1]
-            assert await client.read_registers(0x088A, 1) == [333]
-            thd = f32s(await client.read_registers(0x2300, 8))
-            for phase, start in enumerate((0x2320, 0x2360, 0x23A0)):
-                orders = f32s(await client.read_registers(start, 60))
+            assert await client.read_registers(0x080D, 1) == [333]  # CT type 333 mV
+            thd = u16s(await client.read_registers(0x3201, 4), 0.01)
+            for phase, start in enumerate((0x3205, 0x3223, 0x3241)):
+                orders = u16s(await client.read_registers(start, 30), 0.01)
                 assert len(orders) == 30
-                assert thd[phase] == pytest.approx(math.sqrt(sum(h * h for h in orders)), rel=1e-5)
-            assert thd[3] == pytest.approx(sum(thd[:3]) / 3, rel=1e-5)
+                # each value is rounded to 0.01 %: allow for 30 rounding steps
+                assert thd[phase] == pytest.approx(math.sqrt(sum(h * h for h in orders)), abs=0.02)
+            assert thd[3] == pytest.approx(sum(thd[:3]) / 3, abs=0.01)
             assert 0.5 < thd[0] < 10
-            # Channel THD table vs the selected-channel spectrum for channel 5.
-            await client.write_registers(0x2400, [5])
-            spectrum = f32s(await client.read_registers(0x2410, 60))
-            sel_thd, sel_k = f32s(await client.read_registers(0x2402, 4))
-            table = f32s(await client.read_registers(0x2450, 36))
-            assert sel_thd == pytest.approx(math.sqrt(sum(h * h for h in spectrum)), rel=1e-5)
-            assert table[4] == pytest.approx(sel_thd)
+            # Channel 5: THD then orders 2-31 at 0x3300 + 31*4; K factor at 0x32A0 + 3*4 + 2.
+            block = u16s(await client.read_registers(0x3300 + 31 * 4, 31), 0.01)
+            ch_thd, spectrum = block[0], block[1:]
+            assert ch_thd == pytest.approx(math.sqrt(sum(h * h for h in spectrum)), abs=0.05)
+            odd, even, k = await client.read_registers(0x32A0 + 3 * 4, 3)
             orders = range(2, 32)
             num = 1 + sum((h / 100) ** 2 * o**2 for h, o in zip(spectrum, orders, strict=True))
             den = 1 + sum((h / 100) ** 2 for h in spectrum)
-            assert sel_k == pytest.approx(num / den, rel=1e-5)
+            assert k * 0.1 == pytest.approx(num / den, abs=0.06)
+            odd_pct = math.sqrt(sum(h * h for h, o in zip(spectrum, orders, strict=True) if o % 2))
+            assert odd * 0.01 == pytest.approx(odd_pct, abs=0.05)
+            assert even * 0.01 < odd * 0.01
             # A circuit without current has no distortion to measure.
             sim.meter.set_channel_load(5, 0.0, 0.0)
-            assert f32s(await client.read_registers(0x2450, 36))[4] == 0.0
+            assert (await client.read_registers(0x3300 + 31 * 4, 1)) == [0]
+            # 0x326C-0x329F is a gap in the vendor map: exception 02.
+            assert await client.exception_of(read_pdu(3, 0x326C, 1)) == 0x02
         finally:
             await client.close()
 
 
 async def test_harmonics_read_zero_on_ct_build(client: RawClient) -> None:
-    assert await client.read_registers(0x0881, 1) == [0]
-    assert await client.read_registers(0x2300, 16) == [0] * 16
-    assert await client.read_registers(0x2450, 72) == [0] * 72
+    assert await client.read_registers(0x080D, 1) == [120]
+    assert await client.read_registers(0x3200, 0x5F) == [0] * 0x5F
+    assert await client.read_many(0x3300, 558) == [0] * 558
 
 
-def test_model_level_api_without_a_server() -> None:
-    meter = MeterModel(wiring="3LN", channels=18, clock=START, seed=3)
-    meter.set_channel_load(7, 3.0, 4.0)
-    meter.set_voltage("c", 100.0)
-    ch = meter.channel(7)
-    assert (ch.apparent_power, ch.current, ch.power_factor) == pytest.approx((5.0, 50.0, 0.6))
-    assert ch.phase == "c"
-    system = meter.system()
-    assert system.current["c"] == pytest.approx(
-        sum(meter.channel(n).current for n in (7, 8, 9, 16, 17, 18))
-    )
-    with pytest.raises(ValueError, match="channel"):
-        meter.channel(19)
-    with pytest.raises(ValueError, match="channels"):
-        MeterModel(channels=12)
+async def test_phase_angles(sim: Simulator, client: RawClient) -> None:
+    """0x3600 Ub, 0x3601 Uc, 0x3602+(n-1) channel current angle, x0.1 degree (vendor map)."""
+    sim.meter.set_channel_load(1, 1.0, 1.0)  # 45 degrees lagging on phase A
+    sim.meter.set_channel_load(4, 2.0, 0.0)  # in phase on B
+    regs = await client.read_registers(0x3600, 20)
+    assert regs[0:2] == [2400, 1200]
+    assert regs[2] == 3150  # 0 - 45 = 315 degrees
+    assert regs[2 + 3] == 2400  # channel 4 on B, PF 1
