@@ -223,6 +223,12 @@ class AcuRevClient:
         # True once this connection's serial number has been read (and matched).
         self._identified = False
         self.stats = ClientStats()
+        # The latest answer of each holding-register read, by start address: what the meter
+        # really sent, kept for bug reports without reading anything again (bounded by the
+        # number of distinct reads: the plan's runs and discovery's per-block reads).
+        self._answers: dict[int, list[int]] = {}
+        # The latest refusal of a holding read, by start address: (count, "exception NN").
+        self._refusals: dict[int, tuple[int, str]] = {}
 
     # ------------------------------------------------------------------ properties
 
@@ -381,6 +387,31 @@ class AcuRevClient:
             for space in (Space.COIL, Space.DISCRETE_INPUT):
                 if any(block(k).space is space for k in keys):
                     await self._read_bits_into(image, space, keys)
+
+    def last_answers(self) -> dict[str, list[int] | str]:
+        """Each block as the meter last answered it; no I/O (diagnostics).
+
+        The words of the latest read that covered the block, else the exception the
+        latest read of it drew ("exception 02"); blocks never read are left out, and so
+        are secret blocks even when a read happened to cover them.
+        """
+        # Long blocks arrive in several reads (at most 125 registers each): join them.
+        word: dict[int, int] = {}
+        for start, words in self._answers.items():
+            word.update(enumerate(words, start))
+        out: dict[str, list[int] | str] = {}
+        for blk in REGISTER_MAP:
+            if blk.reserved or blk.key in SECRET_BLOCKS or blk.space is not Space.HOLDING:
+                continue
+            end = blk.address + blk.count
+            if all(a in word for a in range(blk.address, end)):
+                out[blk.key] = [word[a] for a in range(blk.address, end)]
+            else:
+                for start, (count, refusal) in self._refusals.items():
+                    if start < end and blk.address < start + count:
+                        out[blk.key] = refusal
+                        break
+        return out
 
     async def read_raw_dump(self) -> dict[str, list[int] | str]:
         """Every non-reserved block by key; a block that cannot be read maps to the error text.
@@ -749,10 +780,17 @@ class AcuRevClient:
         return registers
 
     async def _read_holding(self, address: int, count: int) -> list[int]:
-        response = await self._execute(
-            FC_READ_HOLDING, address, _holding_call(address, count, self._unit_id)
-        )
-        return self._registers(response, count)
+        try:
+            response = await self._execute(
+                FC_READ_HOLDING, address, _holding_call(address, count, self._unit_id)
+            )
+        except ModbusExceptionError as err:
+            self._refusals[address] = (count, f"exception {err.exception_code:02d}")
+            raise
+        registers = self._registers(response, count)
+        self._answers[address] = list(registers)
+        self._refusals.pop(address, None)
+        return registers
 
     async def _read_bits(self, fc: int, address: int, count: int) -> list[bool]:
         unit = self._unit_id

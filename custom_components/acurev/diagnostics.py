@@ -1,10 +1,12 @@
 """Diagnostics: what a user with a real meter attaches to a bug report.
 
 The register map is partly designed, so the most useful thing in a report is
-what the real meter answered: the capability set (which read groups answered
-plausibly at the last probe), the raw dump of every block and the probe's
-per-block result (address, count, answered or exception code, plausible or
-why not). The host is redacted; the serial number is kept because it
+what the real meter answered: the capability set and per-group verdicts of the
+last probe (set-up, reload, re-scan), the raw words of every block as the meter
+last sent them, the last snapshots, the energy guards' held-back readings and
+the backfill's record. All of it is what the integration already holds: the
+download does no Modbus I/O (a slow or silent meter cannot stall it, and it
+never adds load). The host is redacted; the serial number is kept because it
 identifies the meter build, not a person.
 """
 
@@ -17,9 +19,6 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 
-from pyacurev.errors import AcuRevError
-from pyacurev.probe import run_probe
-
 from .coordinator import AcuRevConfigEntry
 
 TO_REDACT = {CONF_HOST}
@@ -28,17 +27,9 @@ TO_REDACT = {CONF_HOST}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: AcuRevConfigEntry
 ) -> dict[str, Any]:
-    """Entry, device, last snapshots, raw registers and the probe report."""
+    """Entry, device, probe result, last snapshots, last raw words, guard and backfill."""
     runtime = entry.runtime_data
     client = runtime.client
-    try:
-        raw: Any = await client.read_raw_dump()
-    except AcuRevError as err:
-        raw = f"error: {err}"
-    try:
-        probe: Any = (await run_probe(client, interval=0.0)).as_dict()
-    except AcuRevError as err:
-        probe = f"error: {err}"
     return {
         "entry": {
             "data": async_redact_data(dict(entry.data), TO_REDACT),
@@ -52,8 +43,8 @@ async def async_get_config_entry_diagnostics(
         "client_stats": _jsonable(client.stats),
         # Readings the energy guards held back, by kind and by counter.
         "energy_guard": runtime.energy_rejects.as_dict(),
-        "raw_registers": raw,
-        "probe": probe,
+        # Every block as the meter last answered it: its words, or the exception it drew.
+        "raw_registers": client.last_answers(),
         "backfill": runtime.backfill.as_dict() if runtime.backfill else "disabled",
     }
 
