@@ -81,6 +81,10 @@ async def test_gateway_exception_is_a_wrong_unit_id(hass: HomeAssistant, simulat
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 7}
     )
     assert result["errors"] == {"base": "wrong_unit_id"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_not_an_acurev_when_the_verified_core_refuses(hass: HomeAssistant, simulator) -> None:
@@ -96,6 +100,11 @@ async def test_not_an_acurev_when_the_verified_core_refuses(hass: HomeAssistant,
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
     assert result["errors"] == {"base": "not_acurev"}
+    simulator.meter.set_frequency(50.0)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 @pytest.mark.parametrize("how", ["exception", "implausible"])
@@ -134,13 +143,20 @@ async def test_a_refused_identity_is_no_refusal(hass: HomeAssistant, simulator, 
         (502, 248, {CONF_UNIT_ID: "invalid_unit_id"}),
     ],
 )
-async def test_invalid_port_or_unit(hass: HomeAssistant, port: int, unit: int, errors) -> None:
+async def test_invalid_port_or_unit(
+    hass: HomeAssistant, simulator, port: int, unit: int, errors
+) -> None:
+    """Out-of-range fields are field errors; corrected, the flow creates the entry."""
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: port, CONF_UNIT_ID: unit}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == errors
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_same_meter_twice_aborts(hass: HomeAssistant, simulator) -> None:
