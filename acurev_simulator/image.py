@@ -34,7 +34,7 @@ from pyacurev.codec import (
     encode_time7,
     encode_uint32,
 )
-from pyacurev.groups import ENERGY_BANK_ROWS
+from pyacurev.groups import ENERGY_BANK_ROWS, HARMONICS_KEYS
 from pyacurev.layouts import (
     ALARM_RECORD_SIZE,
     CREST_FACTOR_SCALE,
@@ -329,18 +329,9 @@ for _name, _rows in ENERGY_BANK_ROWS.items():
     for _key in _rows:
         _first = (block(_key).address - block(_rows[0]).address) // 2
         ENCODERS[_key] = _bank(_name, _first, block(_key).count // 2)
-for _key in (
-    "voltage_unbalance",
-    "thd_voltage",
-    "ua_harmonic",
-    "ub_harmonic",
-    "uc_harmonic",
-    "current_unbalance",
-    "voltage_thd_detail",
-    "channel_thd_detail",
-    "channel_harmonic",
-    "user_current_unbalance",
-):
+# The power-quality blocks are the library's harmonics group (one list), plus the per-user
+# unbalance it maps but does not decode.
+for _key in (*HARMONICS_KEYS, "user_current_unbalance"):
     ENCODERS[_key] = _pq(_key)
 ENCODERS.update(
     {
