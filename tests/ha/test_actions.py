@@ -23,6 +23,7 @@ async def _call(hass: HomeAssistant, service: str, **data) -> None:
 
 
 async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Resetting demand clears the peak demand the meter built up under load."""
     meter = simulator.meter
     meter.advance(1800)  # half an hour of load builds demand and a peak
     assert (meter.demand(ENTRY_SYSTEM).peak_active.value or 0) > 0
@@ -33,6 +34,7 @@ async def test_reset_demand(hass: HomeAssistant, simulator, loaded_entry) -> Non
 async def test_reset_energy_is_accepted_as_a_genuine_reset(
     hass: HomeAssistant, simulator, loaded_entry, freezer: FrozenDateTimeFactory
 ) -> None:
+    """Our energy reset shows 0 at once, not held as a glitch, then counts only upwards."""
     meter = simulator.meter
     serial = meter.serial
     # A channel that imports (some simulated circuits export, like a PV feed).
@@ -72,6 +74,7 @@ async def test_reset_energy_is_accepted_as_a_genuine_reset(
 async def test_reset_max_min_run_time_and_di_counters(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """The run-time, max/min and DI-counter actions each clear their values on the meter."""
     meter = simulator.meter
     dev_id = device_id(hass, meter.serial)
     meter.advance(600)
@@ -92,6 +95,7 @@ async def test_reset_max_min_run_time_and_di_counters(
 
 
 async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """set_clock writes the given time to the meter, or Home Assistant's local time if none."""
     meter = simulator.meter
     dev_id = device_id(hass, meter.serial)
     await _call(hass, "set_clock", device_id=dev_id, time="2030-01-02T03:04:05")
@@ -102,6 +106,7 @@ async def test_set_clock_to_given_and_to_now(hass: HomeAssistant, simulator, loa
 
 
 async def test_set_ct_primary(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """set_ct_primary writes the new CT rating to the chosen channel on the meter."""
     meter = simulator.meter
     await _call(
         hass, "set_ct_primary", device_id=device_id(hass, meter.serial), channel=3, amps=250
@@ -113,6 +118,7 @@ async def test_set_ct_primary(hass: HomeAssistant, simulator, loaded_entry) -> N
 async def test_set_ct_primary_rejects_bad_input(
     hass: HomeAssistant, simulator, loaded_entry, channel: int, amps: int
 ) -> None:
+    """An out-of-range channel or rating fails validation and leaves the meter's CT as it was."""
     before = simulator.meter.ct_primary(3)
     with pytest.raises(vol.Invalid):
         await _call(
@@ -128,6 +134,7 @@ async def test_set_ct_primary_rejects_bad_input(
 async def test_set_ct_primary_on_a_channel_the_build_lacks(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """A CT rating for a channel the build lacks is refused with a translated error."""
     sim = await make_simulator(wiring="1LN", channels=9)
     await setup_entry(hass, entry_for(sim))
     with pytest.raises(ServiceValidationError) as err:
@@ -144,6 +151,7 @@ async def test_set_ct_primary_on_a_channel_the_build_lacks(
 async def test_unknown_device_and_unloaded_meter(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Actions on an unknown device or an unloaded meter raise translated validation errors."""
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "reset_demand", device_id="no-such-device")
     assert err.value.translation_key == "unknown_device"
@@ -155,6 +163,7 @@ async def test_unknown_device_and_unloaded_meter(
 
 
 async def test_command_refused_by_the_meter(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """A command the meter answers with an exception raises the translated command error."""
     simulator.faults.exceptions["clear_demand"] = 4
     with pytest.raises(HomeAssistantError) as err:
         await _call(hass, "reset_demand", device_id=device_id(hass, simulator.meter.serial))
@@ -164,6 +173,7 @@ async def test_command_refused_by_the_meter(hass: HomeAssistant, simulator, load
 async def test_buttons_press_reaches_the_meter(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Pressing the reset-run-time button clears the run time on the meter."""
     meter = simulator.meter
     meter.advance(600)
     button = entity_id(hass, "button", meter.serial, "reset_run_time")
@@ -172,6 +182,7 @@ async def test_buttons_press_reaches_the_meter(
 
 
 async def test_clock_sync_option(hass: HomeAssistant, simulator) -> None:
+    """With clock sync on, a meter clock 300 s off is set right at set-up; drift then reads ~0."""
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=300)
     entry = await setup_entry(hass, entry_for(simulator, clock_sync=True, clock_drift_threshold=60))

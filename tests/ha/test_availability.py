@@ -34,6 +34,7 @@ async def _poll(hass: HomeAssistant, entry) -> None:
 
 
 async def test_not_ready_when_meter_unreachable(hass: HomeAssistant, simulator) -> None:
+    """With nothing listening at the address, set-up is retried later instead of failing."""
     entry = entry_for(simulator)
     entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(entry, data={**entry.data, "port": free_port()})
@@ -45,6 +46,7 @@ async def test_not_ready_when_meter_unreachable(hass: HomeAssistant, simulator) 
 async def test_setup_refuses_a_different_meter(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """Set-up fails when the meter at the address has another serial than the entry's."""
     sim = await make_simulator(wiring="3LN", channels=18, serial="AR-OTHER-999")
     entry = MockConfigEntry(domain="acurev", unique_id="AR-EXPECTED-1", data=entry_for(sim).data)
     await setup_entry(hass, entry)
@@ -59,6 +61,7 @@ def _lines(caplog: pytest.LogCaptureFixture, text: str) -> int:
 async def test_unavailable_while_silent_then_back(
     hass: HomeAssistant, simulator, loaded_entry, caplog
 ) -> None:
+    """A silent meter's entities go unavailable, logged once; on return they show its values."""
     meter = simulator.meter
     serial = meter.serial
     energy_key = "ch01_import_energy"
@@ -111,6 +114,7 @@ async def test_meter_refusing_connections_logs_once_not_per_poll(
 async def test_energy_never_zero_or_decreasing_through_faults(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Through silence, drops, garbage and exceptions energy goes unavailable, never 0 or down."""
     serial = simulator.meter.serial
     eid = entity_id(hass, "sensor", serial, "ch02_import_energy")
     seen: list[str] = []
@@ -143,6 +147,7 @@ async def test_energy_never_zero_or_decreasing_through_faults(
 
 
 async def test_restart_keeps_the_guard(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """After a restart the restored energy guard holds back a single far-too-low reading."""
     meter = simulator.meter
     serial = meter.serial
     entry_no = bank_entry_channel(3)
@@ -183,6 +188,7 @@ async def test_genuine_energy_reset_is_accepted(
 
 
 async def test_not_ready_when_first_poll_fails(hass: HomeAssistant, simulator) -> None:
+    """A refused first poll leaves the entry retrying set-up; it loads once the meter answers."""
     # The identity answers but the channel block is refused: nothing half-set-up is kept.
     simulator.faults.exceptions["channel_record"] = 4
     entry = await setup_entry(hass, entry_for(simulator))
@@ -194,6 +200,7 @@ async def test_not_ready_when_first_poll_fails(hass: HomeAssistant, simulator) -
 
 
 async def test_unload_closes_the_connection(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Unloading the entry closes its Modbus connection to the meter."""
     client = loaded_entry.runtime_data.client
     assert client.connected
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)

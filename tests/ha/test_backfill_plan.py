@@ -54,6 +54,7 @@ def counters(plan: list[tuple[str, float]]) -> list[float]:
 def test_planned_sums_never_fall_and_stay_between_the_neighbours(
     plan: list[tuple[str, float]], before_sum: float | None, after_extra: float | None
 ) -> None:
+    """Planned sums never fall, stay between the neighbour rows and book plain growth exactly."""
     values = counters(plan)
     chain = Chain.build([(T0 + i * QUARTER, v) for i, v in enumerate(values)])
     hours = chain.covered_hours()
@@ -79,6 +80,7 @@ def test_planned_sums_never_fall_and_stay_between_the_neighbours(
 
 @given(st.floats(0, 1e6), st.floats(0, 1e6))
 def test_added_by_compile_follows_the_recorder_rule(published: float, current: float) -> None:
+    """A drop below 90% restarts the count from zero; growth and smaller dips book the change."""
     added = added_by_compile(published, current)
     if current >= published:
         assert added == current - published

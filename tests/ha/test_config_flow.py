@@ -29,6 +29,7 @@ async def _start(hass: HomeAssistant) -> str:
 
 
 async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simulator) -> None:
+    """The user flow creates an entry keyed by serial, listing the groups the meter answered."""
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
@@ -46,6 +47,7 @@ async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simu
 
 
 async def test_cannot_connect_then_recover(hass: HomeAssistant, simulator) -> None:
+    """A port where nothing listens shows cannot_connect; the right port then creates the entry."""
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: HOST, CONF_PORT: free_port(), CONF_UNIT_ID: 1}
@@ -61,6 +63,7 @@ async def test_cannot_connect_then_recover(hass: HomeAssistant, simulator) -> No
 async def test_silence_on_an_open_connection_is_a_wrong_unit_id(
     hass: HomeAssistant, simulator
 ) -> None:
+    """A connection that opens but gets no answer is a wrong unit id; the flow then recovers."""
     simulator.faults.silent = True
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -75,6 +78,7 @@ async def test_silence_on_an_open_connection_is_a_wrong_unit_id(
 
 
 async def test_gateway_exception_is_a_wrong_unit_id(hass: HomeAssistant, simulator) -> None:
+    """A gateway exception for another unit id is a wrong unit id; unit 1 then creates the entry."""
     # The simulator answers other unit ids like a TCP gateway: exception 0x0B.
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -88,6 +92,7 @@ async def test_gateway_exception_is_a_wrong_unit_id(hass: HomeAssistant, simulat
 
 
 async def test_not_an_acurev_when_the_verified_core_refuses(hass: HomeAssistant, simulator) -> None:
+    """A refused or implausible verified core is not an AcuRev; a sane meter is then added."""
     simulator.faults.exceptions["channel_record"] = 2
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -160,6 +165,7 @@ async def test_invalid_port_or_unit(
 
 
 async def test_same_meter_twice_aborts(hass: HomeAssistant, simulator) -> None:
+    """Adding an already configured meter again aborts as already_configured."""
     await setup_entry(hass, entry_for(simulator))
     flow_id = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -172,6 +178,7 @@ async def test_same_meter_twice_aborts(hass: HomeAssistant, simulator) -> None:
 async def test_reconfigure_to_new_port_of_same_meter(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """Reconfigure moves the entry to the same meter's new port, after an unreachable try."""
     old = await make_simulator(wiring="3LN", channels=18, serial="AR-SAME-0001")
     entry = await setup_entry(hass, entry_for(old))
     await old.stop()
@@ -197,6 +204,7 @@ async def test_reconfigure_to_new_port_of_same_meter(
 async def test_reconfigure_refuses_a_different_meter(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """Reconfiguring to a port where another meter answers aborts and keeps the old port."""
     first = await make_simulator(wiring="3LN", channels=18, serial="AR-FIRST-001")
     other = await make_simulator(wiring="3LN", channels=18, serial="AR-OTHER-002")
     entry = await setup_entry(hass, entry_for(first))

@@ -30,6 +30,7 @@ def _unique_ids(hass: HomeAssistant, entry_id: str) -> set[str]:
 
 
 async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """One device per meter, carrying its serial, model, build and firmware/hardware versions."""
     devices = dr.async_entries_for_config_entry(dr.async_get(hass), loaded_entry.entry_id)
     assert len(devices) == 1
     device = devices[0]
@@ -47,6 +48,7 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
 async def test_channel_values_equal_ground_truth(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Each channel's power, current, power factor and energy equal the simulator's values."""
     meter = simulator.meter
     serial = meter.serial
     for ch in range(1, 19):
@@ -73,6 +75,7 @@ async def test_channel_values_equal_ground_truth(
 async def test_system_and_user_values_equal_ground_truth(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Frequency, voltages, system and user-circuit values equal the simulator's channels."""
     meter = simulator.meter
     serial = meter.serial
     assert number(hass, "sensor", serial, "frequency") == pytest.approx(meter.frequency, rel=REL)
@@ -113,6 +116,7 @@ async def test_system_and_user_values_equal_ground_truth(
 async def test_entities_follow_wiring_and_build(
     hass: HomeAssistant, make_simulator: SimFactory, wiring: str, channels: int, model: str
 ) -> None:
+    """Channel, user-circuit and harmonics entities exist only where wiring and build have them."""
     sim = await make_simulator(wiring=wiring, channels=channels, model=model)
     entry = await setup_entry(hass, entry_for(sim))
     assert entry.state is ConfigEntryState.LOADED
@@ -142,6 +146,7 @@ async def test_entities_follow_wiring_and_build(
 async def test_energy_and_power_sensors_fit_the_energy_dashboard(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Energy sensors are total_increasing kWh and power sensors measurement W."""
     serial = simulator.meter.serial
     energy = state(hass, "sensor", serial, "ch05_import_energy")
     assert energy.attributes["device_class"] == "energy"
@@ -156,6 +161,7 @@ async def test_energy_and_power_sensors_fit_the_energy_dashboard(
 async def test_noisy_entities_are_disabled_by_default(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Reactive power starts disabled by the integration; clock drift has an entity category."""
     registry = er.async_get(hass)
     serial = simulator.meter.serial
     eid = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_ch01_reactive_power")
@@ -168,6 +174,7 @@ async def test_noisy_entities_are_disabled_by_default(
 async def test_clock_drift_follows_the_meter_clock(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """The clock-drift sensor shows how far the meter's clock is ahead of Home Assistant's."""
     meter = simulator.meter
     meter.clock = dt_util.now().replace(tzinfo=None) + timedelta(seconds=120)
     await loaded_entry.runtime_data.slow.async_refresh()
@@ -178,6 +185,7 @@ async def test_clock_drift_follows_the_meter_clock(
 async def test_optional_groups_equal_ground_truth(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """Enabled demand, peak time, monthly, TOU and per-phase sensors equal the simulator's."""
     sim = await make_simulator(wiring="3LN", channels=18, model="333mv")
     meter = sim.meter
     meter.advance(1800)  # build up demand and a peak

@@ -45,6 +45,7 @@ def _clear(meter) -> None:
 async def test_alarm_occurred_and_recovered_once_each(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """An alarm fires one occurred and one recovered event with its details; its sensor follows."""
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)
@@ -71,6 +72,7 @@ async def test_alarm_occurred_and_recovered_once_each(
 async def test_history_is_not_replayed_after_restart(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """A reload replays no past alarm; a record made while it was down arrives once."""
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)
@@ -98,6 +100,7 @@ def _seen(events: list[Event]) -> list[tuple[str, int, int]]:
 
 
 async def test_poll_gap_loses_nothing(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """Several alarm records between two polls all become events, in order, with no repair."""
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     already = len(meter.alarm_records())
@@ -114,6 +117,7 @@ async def test_poll_gap_loses_nothing(hass: HomeAssistant, simulator, loaded_ent
 async def test_ring_wrap_warns_and_raises_a_repair(
     hass: HomeAssistant, simulator, loaded_entry, caplog
 ) -> None:
+    """A wrapped alarm ring fires the 20 records left, logs a warning and raises a repair."""
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     for _ in range(11):  # 22 records: the 20-record ring wraps before the next poll
@@ -130,6 +134,7 @@ async def test_ring_wrap_warns_and_raises_a_repair(
 
 
 async def test_soe_event_on_di_change(hass: HomeAssistant, simulator, loaded_entry) -> None:
+    """A digital input change fires one SOE event naming the input and its new state."""
     meter = simulator.meter
     events = _capture(hass, EVENT_SOE)
     before = meter.digital_inputs[3]
@@ -145,6 +150,7 @@ async def test_soe_event_on_di_change(hass: HomeAssistant, simulator, loaded_ent
 async def test_cleared_alarm_log_is_not_an_event(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
+    """Clearing the alarm log fires no event; the first record after the clear is still new."""
     meter = simulator.meter
     events = _capture(hass, EVENT_ALARM)
     _trip(meter)

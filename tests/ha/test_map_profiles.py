@@ -64,6 +64,7 @@ def unique_ids(hass: HomeAssistant, entry_id: str) -> set[str]:
 async def test_evidence_profile_sets_up_and_equals_ground_truth(
     hass: HomeAssistant, make_simulator: SimFactory, wiring: str, model: str
 ) -> None:
+    """A meter answering only evidence-backed blocks is added by address and shows true values."""
     sim = await make_simulator(wiring=wiring, channels=18, model=model, map_profile="evidence")
     meter = sim.meter
     entry = await add_through_flow(hass, sim)
@@ -116,6 +117,7 @@ async def test_evidence_profile_sets_up_and_equals_ground_truth(
 async def test_divergent_profile_sets_up_without_trusting_designed_data(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """Zeros and garbage in designed blocks are not taken for identity, energy or settings."""
     sim = await make_simulator(wiring="3LN", channels=18, map_profile="divergent")
     meter = sim.meter
     entry = await add_through_flow(hass, sim)
@@ -134,6 +136,7 @@ async def test_divergent_profile_sets_up_without_trusting_designed_data(
 async def test_a_group_that_stops_answering_takes_only_its_entities_down(
     hass: HomeAssistant, make_simulator: SimFactory
 ) -> None:
+    """A block that starts refusing takes only its own entities down, until it answers again."""
     sim = await make_simulator(wiring="3LN", channels=18)
     entry = await add_full(hass, sim)
     meter_id = entry.unique_id
@@ -169,6 +172,7 @@ async def add_full(hass: HomeAssistant, sim: Simulator) -> config_entries.Config
 async def test_rescan_button_reprobes_and_diagnostics_carry_the_capability_set(
     hass: HomeAssistant, hass_client, make_simulator: SimFactory
 ) -> None:
+    """Rescan drops a block that stopped answering; diagnostics show the new capabilities."""
     sim = await make_simulator(wiring="3LN", channels=18)
     entry = await add_full(hass, sim)
     meter_id = entry.unique_id

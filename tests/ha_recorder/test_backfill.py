@@ -128,6 +128,7 @@ async def test_three_hours_down_are_filled_from_the_log(
     freezer: FrozenDateTimeFactory,
     reset_in_gap: bool,
 ) -> None:
+    """Three hours HA was down are booked from the meter's log once, even with a reset."""
     t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
     freezer.move_to(t0 + timedelta(seconds=5))
     sim = await make_simulator(wiring="3LN", channels=18, clock=local_naive(t0))
@@ -194,6 +195,7 @@ async def test_backfill_off_imports_nothing(
     make_simulator: SimFactory,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """With backfill turned off, nothing is imported from the meter's log."""
     t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
     freezer.move_to(t0 + timedelta(seconds=10))
     sim = await make_simulator(clock=local_naive(t0), log_history_hours=6)
@@ -212,6 +214,7 @@ async def test_first_set_up_fills_the_logged_history_and_continues_it(
     make_simulator: SimFactory,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """First set-up imports the logged hours; the recorder's own first hour then adds no spike."""
     t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
     freezer.move_to(t0 + timedelta(seconds=5))
     sim = await make_simulator(clock=local_naive(t0), log_history_hours=6)
@@ -251,6 +254,7 @@ async def test_a_log_without_energy_is_reported_once_and_imports_nothing(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A data log without energy gives one repair and one log line, and imports nothing."""
     t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR
     freezer.move_to(t0 + timedelta(seconds=5))
     sim = await make_simulator(clock=local_naive(t0), log_history_hours=6)
@@ -279,6 +283,7 @@ async def test_hours_the_meter_was_unreachable_are_filled_once_it_answers(
     make_simulator: SimFactory,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """Hours the meter did not answer are filled from its log once it does, booked once."""
     # Home Assistant keeps running and compiling; the meter drops every request for two
     # hours, from its last poll of the first hour on.
     t0 = dt_util.utcnow().replace(minute=0, second=0, microsecond=0) + HOUR

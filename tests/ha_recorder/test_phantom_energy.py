@@ -427,6 +427,7 @@ async def test_statistics_book_no_phantom_energy(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Generated glitch, outage, reset and restart sequences book no phantom or lost energy."""
     # Thousands of polls: phcc's per-statement SQL log and asyncio's debug mode (a stack
     # extracted for every callback) would be most of the time; neither is under test here.
     caplog.set_level(logging.WARNING, logger="sqlalchemy.engine")

@@ -31,6 +31,7 @@ from tests.ha.helpers import device_id, entity_id, number
 async def test_energy_reset_books_no_negative_and_no_spike(
     recorder_first: Recorder, hass: HomeAssistant, simulator, freezer: FrozenDateTimeFactory
 ) -> None:
+    """Our energy reset books no negative step and no second copy of the total in the statistics."""
     meter = simulator.meter
     channel = max(
         range(1, 19), key=lambda ch: meter.channel(ch).active_power
