@@ -289,9 +289,16 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     unit_check, report.power_unit = guess_power_unit(image, device, system)
     report.checks.append(unit_check)
     report.checks.append(await check_energy_monotonic(client, image, interval))
-    report.checks.append(await _check_2012_layout(client))
-    report.checks.append(await _check_datalog(client))
-    report.checks.append(await check_model_profile(client))
+    if report.unit_id_problem:
+        # Nothing answered: more reads would each wait out a timeout to learn nothing.
+        report.checks += [
+            Check(name, SKIP, "no block answered")
+            for name in ("layout_2012", "datalog_energy", "model_profile")
+        ]
+    else:
+        report.checks.append(await _check_2012_layout(client))
+        report.checks.append(await _check_datalog(client))
+        report.checks.append(await check_model_profile(client))
 
     report.transactions = client.stats.transactions - tx_before
     report.duration_s = round(time.monotonic() - started, 3)

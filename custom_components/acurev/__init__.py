@@ -131,13 +131,12 @@ async def _async_setup_entry(
         await client.close()
         raise
 
-    settings = None
-    if ReadGroup.SETTINGS in found.capabilities:
-        try:
-            settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
-        except AcuRevError:
-            # Only the energy guards' physics bound needs them; unknown, it is the fixed one.
-            settings = None
+    try:
+        settings = (await client.read_snapshot({ReadGroup.SETTINGS}, device)).settings
+    except AcuRevError:
+        # Only the energy guards' physics bound needs them (CT primaries, rated voltage: not
+        # a discovery group); unknown, the bound is the conservative fixed one.
+        settings = None
 
     _store_capabilities(hass, entry, found)
     capable = found.capabilities
