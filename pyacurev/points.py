@@ -370,7 +370,16 @@ def _channel_points(channel: int) -> list[Point]:
             _channel(channel, lambda c: _kilo(c.apparent_power)),
             enabled=False,
         ),
-        chp("power_factor", m, Quantity.POWER_FACTOR, _channel(channel, lambda c: c.power_factor)),
+        # Enabled by default: what the Energy dashboard and typical dashboards chart (power,
+        # import/export energy, current). The rest exists but starts disabled: every enabled
+        # entity is a state write per poll, and the recorder pays for each.
+        chp(
+            "power_factor",
+            m,
+            Quantity.POWER_FACTOR,
+            _channel(channel, lambda c: c.power_factor),
+            enabled=False,
+        ),
         chp(
             "load_nature",
             m,
@@ -444,7 +453,13 @@ def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
             _user(user, lambda u: _kilo(u.apparent_power_total)),
             enabled=False,
         ),
-        usp("power_factor", m, Quantity.POWER_FACTOR, _user(user, lambda u: u.power_factor_total)),
+        usp(
+            "power_factor",
+            m,
+            Quantity.POWER_FACTOR,
+            _user(user, lambda u: u.power_factor_total),
+            enabled=False,
+        ),
         usp(
             "load_nature",
             m,
@@ -486,6 +501,7 @@ def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
                     _user_phase(user, "active_power", phase, True),
                     phase=phase,
                     option=Option.PER_PHASE,
+                    enabled=False,
                 ),
                 usp(
                     "power_factor",

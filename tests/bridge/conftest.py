@@ -48,6 +48,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from aiohttp import web
@@ -243,7 +244,14 @@ async def make_meter(ha_server: HAServer, make_simulator: SimFactory) -> MeterFa
 
     async def factory(*, sim_kwargs: dict[str, Any] | None = None, **options: Any) -> HAMeter:
         sim = await make_simulator(**{"wiring": "3LN", "channels": 18, **(sim_kwargs or {})})
-        entry = await setup_entry(ha_server.hass, entry_for(sim, **options))
+        # Every entity enabled (power factors and per-phase details start disabled): the
+        # bridge exports whatever Home Assistant has enabled, and the tests want it all.
+        with patch(
+            "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+            return_value=True,
+            new_callable=PropertyMock,
+        ):
+            entry = await setup_entry(ha_server.hass, entry_for(sim, **options))
         return HAMeter(ha_server.hass, sim, entry)
 
     return factory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from typing import Any
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -66,3 +67,16 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture
+def all_entities_enabled() -> Any:
+    """Create disabled-by-default entities enabled, so their states can be checked.
+
+    (Core's ``entity_registry_enabled_by_default`` fixture, which phcc 0.13.236 lacks.)"""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield

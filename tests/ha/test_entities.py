@@ -45,6 +45,7 @@ async def test_one_device_with_identity(hass: HomeAssistant, simulator, loaded_e
     assert device.hw_version == f"{hw // 100}.{hw % 100:02d}"
 
 
+@pytest.mark.usefixtures("all_entities_enabled")  # power factor starts disabled
 async def test_channel_values_equal_ground_truth(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
@@ -161,12 +162,17 @@ async def test_energy_and_power_sensors_fit_the_energy_dashboard(
 async def test_noisy_entities_are_disabled_by_default(
     hass: HomeAssistant, simulator, loaded_entry
 ) -> None:
-    """Reactive power starts disabled by the integration; clock drift has an entity category."""
+    """What few users chart starts disabled; power, current and energy start enabled."""
     registry = er.async_get(hass)
     serial = simulator.meter.serial
-    eid = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_ch01_reactive_power")
-    assert eid is not None
-    assert registry.async_get(eid).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    for key in ("ch01_reactive_power", "ch01_power_factor", "user1_active_power_a"):
+        eid = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_{key}")
+        assert eid is not None, key
+        assert registry.async_get(eid).disabled_by is er.RegistryEntryDisabler.INTEGRATION, key
+    for key in ("ch01_active_power", "ch01_current", "ch01_import_energy", "user1_active_power"):
+        eid = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_{key}")
+        assert eid is not None, key
+        assert registry.async_get(eid).disabled_by is None, key
     drift = registry.async_get_entity_id("sensor", DOMAIN, f"{serial}_clock_drift")
     assert registry.async_get(drift).entity_category is not None
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from typing import Any
-from unittest.mock import PropertyMock, patch
+from unittest.mock import patch
 
 import pytest
 from homeassistant.components.sensor import SensorDeviceClass
@@ -74,19 +74,6 @@ def _project(hass: HomeAssistant, entry: er.RegistryEntry) -> dict[str, Any]:
             "attributes": attributes,
         }
     )
-
-
-@pytest.fixture
-def all_entities_enabled() -> Any:
-    """Create disabled-by-default entities enabled, so their states are snapshotted too.
-
-    (Core's ``entity_registry_enabled_by_default`` fixture, which phcc 0.13.236 lacks.)"""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        return_value=True,
-        new_callable=PropertyMock,
-    ):
-        yield
 
 
 @pytest.mark.usefixtures("all_entities_enabled")
