@@ -70,7 +70,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from homeassistant import bootstrap, loader  # noqa: E402
-from homeassistant.components.recorder import get_instance  # noqa: E402
 from homeassistant.config_entries import SOURCE_USER, ConfigEntries  # noqa: E402
 from homeassistant.const import (  # noqa: E402
     CONF_HOST,
@@ -198,7 +197,7 @@ async def start_core(config_dir: str) -> HomeAssistant:
     recorder_helper.async_initialize_recorder(hass)
     assert await async_setup_component(hass, "recorder", {"recorder": {}})
     await hass.async_start()
-    await get_instance(hass).async_db_ready
+    await recorder_helper.get_instance(hass).async_db_ready
     return hass
 
 
@@ -213,7 +212,8 @@ async def add_meter(hass: HomeAssistant, port: int) -> str:
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     if result["type"] is not FlowResultType.CREATE_ENTRY:
         raise RuntimeError(f"meter on port {port} was not added: {result}")
-    return result["result"].entry_id
+    entry_id: str = result["result"].entry_id
+    return entry_id
 
 
 async def add_meters(hass: HomeAssistant, ports: list[int]) -> list[str]:
@@ -234,7 +234,7 @@ async def drain(hass: HomeAssistant) -> float:
     and attributes); measuring before they are written would bill set-up to the
     steady state. A queue of ``DRAINED`` items is less than a second of steady writes.
     """
-    recorder = get_instance(hass)
+    recorder = recorder_helper.get_instance(hass)
     t0 = time.perf_counter()
     for _ in range(DRAIN_LIMIT):  # polled once a second: the queue has no "drained" event
         if recorder.backlog <= DRAINED:
@@ -299,7 +299,7 @@ async def run(args: argparse.Namespace) -> Figures:
             per_entry = [er.async_entries_for_config_entry(registry, eid) for eid in entry_ids]
             enabled = [[e for e in entries if e.disabled_by is None] for entries in per_entry]
             writes.ours = {e.entity_id for entries in enabled for e in entries}
-            recorder = get_instance(hass)
+            recorder = recorder_helper.get_instance(hass)
 
             backlog_start = recorder.backlog
             load_start = os.getloadavg()[0]
