@@ -5,7 +5,10 @@ Two independent parts:
 * ``SimulatorProcess`` runs ``acurev_simulator.Simulator`` (frozen) in a child Python
   process, ``python -m benchmarks.ha_bench_support serve``, and answers ``stats`` on a
   pipe with the simulator's own counters (requests by function code, registers and
-  bits served) and the child's CPU time. Counting where the requests arrive treats both
+  bits served) and the child's CPU time. ``meters=N`` serves N meters (own port,
+  serial and seed each) from that one process, their counters summed; ``frozen=False``
+  lets their values move with real time, as a live meter's do
+  (``bench_ha_many_meters.py``). Counting where the requests arrive treats both
   integrations alike (nothing in the Home Assistant process is wrapped, patched or
   proxied) and keeps the simulator's CPU out of Home Assistant's ``process_time``.
 * ``modbus_entities`` / ``modbus_hub`` turn points of our catalogue
@@ -24,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +96,9 @@ class ServerStats:
 class SimulatorProcess:
     """A frozen simulator in a child process; ``stats()`` asks it what it served."""
 
-    def __init__(self, *, wiring: str = "3LN", channels: int = 18) -> None:
+    def __init__(
+        self, *, wiring: str = "3LN", channels: int = 18, meters: int = 1, frozen: bool = True
+    ) -> None:
         self._argv = [
             sys.executable,
             "-m",
@@ -101,11 +108,17 @@ class SimulatorProcess:
             wiring,
             "--channels",
             str(channels),
+            "--meters",
+            str(meters),
         ]
+        if not frozen:
+            self._argv.append("--live")
         self._proc: subprocess.Popen[str] | None = None
-        self.port = 0
+        self.port = 0  # the first meter's
         self.serial = ""
         self.description = ""
+        self.ports: list[int] = []  # every meter's, in order
+        self.serials: list[str] = []
 
     def __enter__(self) -> SimulatorProcess:
         self._proc = subprocess.Popen(
@@ -117,7 +130,8 @@ class SimulatorProcess:
             bufsize=1,
         )
         hello = self._receive()
-        self.port, self.serial, self.description = hello["port"], hello["serial"], hello["describe"]
+        self.ports, self.serials = hello["ports"], hello["serials"]
+        self.port, self.serial, self.description = self.ports[0], self.serials[0], hello["describe"]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -164,24 +178,51 @@ def _emit(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def _serve(wiring: str, channels: int) -> None:
-    """Child side: serve the meter; answer ``stats`` lines on stdin until ``quit`` / EOF."""
+def _serial(index: int, meters: int) -> str:
+    """The first meter keeps the simulator's default serial; the others get their own."""
+    return "AR2020-00001234" if meters == 1 else f"AR2020-{index + 1:08d}"
+
+
+async def _serve(wiring: str, channels: int, meters: int = 1, frozen: bool = True) -> None:
+    """Child side: serve the meters; answer ``stats`` lines on stdin until ``quit`` / EOF."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    async with Simulator(host=HOST, port=0, frozen=True, wiring=wiring, channels=channels) as sim:
-        _emit({"port": sim.port, "serial": sim.meter.serial, "describe": sim.describe()})
+    async with contextlib.AsyncExitStack() as stack:
+        sims = [
+            await stack.enter_async_context(
+                Simulator(
+                    host=HOST,
+                    port=0,
+                    frozen=frozen,
+                    wiring=wiring,
+                    channels=channels,
+                    serial=_serial(i, meters),
+                    seed=i,
+                )
+            )
+            for i in range(meters)
+        ]
+        _emit(
+            {
+                "ports": [sim.port for sim in sims],
+                "serials": [sim.meter.serial for sim in sims],
+                "describe": sims[0].describe(),
+            }
+        )
         while line := await reader.readline():
             command = line.decode().strip()
             if command == "quit":
                 break
             if command == "stats":
-                s = sim.stats
+                requests: Counter[int] = Counter()
+                for sim in sims:
+                    requests.update(sim.stats.requests)
                 _emit(
                     {
-                        "requests": {str(fc): n for fc, n in s.requests.items()},
-                        "registers": s.registers_served,
-                        "bits": s.bits_served,
+                        "requests": {str(fc): n for fc, n in requests.items()},
+                        "registers": sum(sim.stats.registers_served for sim in sims),
+                        "bits": sum(sim.stats.bits_served for sim in sims),
                         "cpu": time.process_time(),
                     }
                 )
@@ -570,9 +611,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--wiring", choices=("2LN", "3LN"), default="3LN")
     parser.add_argument("--channels", type=int, choices=(9, 18), default=18)
     parser.add_argument("--grouped", action="store_true", help="yaml: use virtual_count")
+    parser.add_argument("--meters", type=int, default=1, help="serve: how many meters")
+    parser.add_argument("--live", action="store_true", help="serve: values move (not frozen)")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        asyncio.run(_serve(args.wiring, args.channels))
+        asyncio.run(_serve(args.wiring, args.channels, args.meters, not args.live))
     else:
         asyncio.run(_print_yaml(args.wiring, args.channels, args.grouped))
 
