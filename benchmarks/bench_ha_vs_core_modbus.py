@@ -96,8 +96,6 @@ from benchmarks.ha_bench_support import (
     register_of,
 )
 from custom_components.acurev.const import (
-    CONF_ENERGY_INTERVAL,
-    CONF_SCAN_INTERVAL,
     CONF_UNIT_ID,
     DOMAIN,
 )
@@ -355,13 +353,14 @@ async def test_bench_ha_vs_core_modbus(
     if missing := await _missing_requirements(hass, MODBUS):
         pytest.skip(f"core modbus needs {', '.join(missing)}, not installed here")
     sim = simulator
-    # --- ours: a config entry with default options, its automatic polls a day away
+    # --- ours: a config entry with default options and polling off (the system option), so
+    # only the benchmark's own refreshes read the meter
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"AcuRev {sim.serial}",
         unique_id=sim.serial,
         data={CONF_HOST: HOST, CONF_PORT: sim.port, CONF_UNIT_ID: 1},
-        options={CONF_SCAN_INTERVAL: FAR, CONF_ENERGY_INTERVAL: FAR},
+        pref_disable_polling=True,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

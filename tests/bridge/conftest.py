@@ -41,6 +41,7 @@ Everything binds 127.0.0.1; nothing leaves the machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import inspect
 import socket
@@ -242,15 +243,18 @@ type MeterFactory = Callable[..., Awaitable[HAMeter]]
 async def make_meter(ha_server: HAServer, make_simulator: SimFactory) -> MeterFactory:
     """Set up a simulator in Home Assistant; keyword arguments are the entry's options."""
 
-    async def factory(*, sim_kwargs: dict[str, Any] | None = None, **options: Any) -> HAMeter:
+    async def factory(
+        *, sim_kwargs: dict[str, Any] | None = None, enable_all: bool = True, **options: Any
+    ) -> HAMeter:
         sim = await make_simulator(**{"wiring": "3LN", "channels": 18, **(sim_kwargs or {})})
-        # Every entity enabled (power factors and per-phase details start disabled): the
-        # bridge exports whatever Home Assistant has enabled, and the tests want it all.
-        with patch(
+        # enable_all: every entity enabled (power factors and per-phase details start
+        # disabled); the bridge exports whatever Home Assistant has enabled.
+        enabled = patch(
             "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
             return_value=True,
             new_callable=PropertyMock,
-        ):
+        )
+        with enabled if enable_all else contextlib.nullcontext():
             entry = await setup_entry(ha_server.hass, entry_for(sim, **options))
         return HAMeter(ha_server.hass, sim, entry)
 

@@ -15,8 +15,9 @@ def _instances(names: dict[str, str], kind: str) -> set[int]:
 
 
 async def test_same_numbers_after_restart_and_when_entities_come_and_go(
-    start_bridge, meter, make_config, bacnet_peer
+    start_bridge, make_meter, make_config, bacnet_peer
 ) -> None:
+    meter = await make_meter(enable_all=False)  # the integration's own defaults
     hass = meter.hass
     config = make_config()
     bridge = await start_bridge(config)
