@@ -25,6 +25,7 @@ from .groups import (
     CLOCK_KEYS,
     DI_KEYS,
     ENERGY_BANK_ROWS,
+    ENERGY_BANK_USERS_2100,
     MONTHLY_BANK_KEYS,
     NEEDS_DEVICE,
     RELAY_KEYS,
@@ -352,9 +353,17 @@ def decode_energy(image: RegisterImage) -> Energy:
     banks: dict[str, EnergyBank | None] = {}
     for name in ENERGY_BANKS:
         first = block(ENERGY_BANK_ROWS[name][0])
-        banks[name] = (
-            _bank_from(image, first) if image.has(first.address, 2 * BANK_ENTRIES) else None
-        )
+        if not image.has(first.address, 2 * BANK_ENTRIES):
+            banks[name] = None
+            continue
+        bank = _bank_from(image, first)
+        extra_key = ENERGY_BANK_USERS_2100.get(name)
+        if extra_key is not None and image.has(block(extra_key).address, block(extra_key).count):
+            extra = block(extra_key)
+            regs = image.words(extra.address, extra.count)
+            raw = [decode_uint32(regs[i : i + 2], extra.word_order) for i in range(0, len(regs), 2)]
+            bank = EnergyBank(bank.values, tuple(_scaled(r, extra) for r in raw))
+        banks[name] = bank
     return Energy(**banks)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from .groups import ReadGroup
-from .layouts import LoadNature, Phase, Wiring, circuits, user_inputs
+from .layouts import LoadNature, Phase, Wiring, user_inputs
 from .models import (
     ChannelValues,
     DemandValues,
@@ -26,7 +26,7 @@ from .models import (
     SystemValues,
     UserValues,
 )
-from .registers import ENTRY_SYSTEM
+from .registers import ENTRY_SYSTEM, USER_COUNT
 
 type PointValue = float | str | bool | datetime | None
 
@@ -156,7 +156,7 @@ def _sys(pick: Callable[[SystemValues], PointValue]) -> Getter:
     return lambda s: None if s.system is None else pick(s.system)
 
 
-def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
+def _bank(name: str, pick: Callable[[EnergyBank], float | None]) -> Getter:
     """An entry of one of the five real-time energy banks."""
 
     def get(s: Snapshot) -> PointValue:
@@ -459,14 +459,18 @@ def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
             _bank("import_active", lambda b: b.user(user)),
             poll=Poll.SLOW,
         ),
-        usp(
-            "export_energy",
-            Kind.COUNTER,
-            Quantity.ENERGY,
-            _bank("export_active", lambda b: b.user(user)),
-            poll=Poll.SLOW,
-        ),
     ]
+    if user <= USER_COUNT:
+        # The (designed) export bank has 28 entries; the 2100's users 7-9 are not among them.
+        pts.append(
+            usp(
+                "export_energy",
+                Kind.COUNTER,
+                Quantity.ENERGY,
+                _bank("export_active", lambda b: b.user(user)),
+                poll=Poll.SLOW,
+            )
+        )
     for phase in PHASES[: len(user_inputs(user, wiring))]:
         pts.append(
             usp(
@@ -856,9 +860,8 @@ def build_points(
     pts = _grouped(_system_points(options), ReadGroup.SYSTEM)
     for ch in range(1, device.installed_channels + 1):
         pts += _grouped(_channel_points(ch), ReadGroup.CHANNELS)
-    if device.wiring is not Wiring.ONE_LN:
-        for user in circuits(device.wiring, device.installed_channels):
-            pts += _grouped(_user_points(user, device.wiring, options), ReadGroup.USERS)
+    for user in device.users:
+        pts += _grouped(_user_points(user, device.wiring, options), ReadGroup.USERS)
     if Option.DEMAND in options.enabled:
         pts += [replace(p, group=ReadGroup.DEMAND) for p in _demand_points()]
     if Option.MONTHLY in options.enabled:
