@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from pyacurev.codec import encode_time3, encode_uint32
 from pyacurev.registers import (
+    BANK_ENTRIES,
     CHANNEL_COUNT,
     ENTRY_SYSTEM,
     bank_entry_channel,
@@ -94,14 +95,17 @@ def prefill(meter: MeterModel, span: timedelta) -> int:
     entries = valid_entries(meter.config.get("datalog_register_list"))
     present = {a: meter.full_registers(a, 1)[0] for a in entries if is_mapped(a)}
     rates = _import_rates_kw(meter)
-    bank = block(ENERGY_BANK_KEY)
+    # The whole 28-entry bank (three rows since the map split it by provenance), so the
+    # channels' entries are back-dated too, not only the phases' and the system's.
+    bank_start = block(ENERGY_BANK_KEY).address
+    bank_end = bank_start + 2 * BANK_ENTRIES
     for k in range(count - 1, -1, -1):
         when = last - k * step
         hours_to_go = (now - when) / timedelta(hours=1)
         values: list[int] = []
         for a in entries:
-            if bank.address <= a < bank.end:
-                entry, word = divmod(a - bank.address, 2)
+            if bank_start <= a < bank_end:
+                entry, word = divmod(a - bank_start, 2)
                 kwh = meter.energy.kwh(ENERGY_BANK, entry) - rates[entry] * hours_to_go
                 values.append(encode_uint32(to_counts(max(0.0, kwh)))[word])
             else:
