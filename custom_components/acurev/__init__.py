@@ -23,6 +23,7 @@ from pyacurev.points import Option, build_points
 from .backfill import Backfill, backfill_store
 from .const import (
     CONF_CAPABILITIES,
+    CONF_MODEL,
     CONF_UNIT_ID,
     DOMAIN,
     REQUEST_TIMEOUT,
@@ -118,7 +119,8 @@ async def _async_setup_entry(
     )
     try:
         with translated(Context.SETUP, {"host": entry.data[CONF_HOST]}):
-            found = await discover(client)
+            # The stored model only decides where the meter's answers cannot (detect_model).
+            found = await discover(client, entry.data.get(CONF_MODEL))
             if not found.core_ok:
                 raise AcuRevError("; ".join(found.core_problems))
             device = found.device

@@ -10,6 +10,7 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.acurev.const import (
     CONF_CAPABILITIES,
+    CONF_MODEL,
     CONF_UNIT_ID,
     COUNTERS_INTERVAL,
     DOMAIN,
@@ -38,7 +39,8 @@ async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simu
     assert simulator.meter.serial in result["title"]
     data = dict(result["data"])
     capabilities = data.pop(CONF_CAPABILITIES)
-    assert data == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    # the identity block says 2020: the model is detected, not asked, and stored
+    assert data == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1, CONF_MODEL: "2020"}
     # the full-profile CT meter answers every group it has (no harmonics on a CT build)
     assert "device" in capabilities
     assert "harmonics" not in capabilities
