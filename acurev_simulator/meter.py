@@ -152,7 +152,9 @@ class _Measurements:
         self.users: dict[int, UserReading] = {}
         for u in meter.users():
             inputs = user_inputs(u, meter.wiring)
-            members = {channel_phase(ch): self.channels[ch].power for ch in inputs}
+            # By position (first, second[, third] input), as the client decodes it: the
+            # 2100's users 7-9 pair two phase-C inputs in our design (layouts.user_inputs).
+            members = {PHASES[i]: self.channels[ch].power for i, ch in enumerate(inputs)}
             self.users[u] = UserReading(u, inputs, members, total(list(members.values())))
         self.floats = self.system.floats()
 

@@ -76,6 +76,7 @@ from .models import (
     LogStatus,
     MeterSettings,
     Peak,
+    PhaseAngles,
     Snapshot,
     SoeRecord,
     SystemValues,
@@ -470,6 +471,16 @@ def decode_harmonics(image: RegisterImage) -> Harmonics:
     )
 
 
+def decode_angles(image: RegisterImage) -> PhaseAngles:
+    """Phase angles (0x3600: Ub, Uc, then I1..I18; uint16 x 0.1 degree, 0-3600)."""
+    blk = block("phase_angle")
+    values = [_pq(image, blk.address + i, blk.scale) for i in range(blk.count)]
+    return PhaseAngles(
+        voltage={Phase.B: values[0], Phase.C: values[1]},
+        channel_current=tuple(values[2:]),
+    )
+
+
 # --------------------------------------------------------------------------- I/O, logs, clock
 
 
@@ -643,6 +654,8 @@ def decode_snapshot(
             snap.demand = decode_demand(image, device)
         if ReadGroup.HARMONICS in groups and device.is_333mv:
             snap.harmonics = decode_harmonics(image)
+    if ReadGroup.ANGLES in groups:
+        snap.angles = decode_angles(image)
     if ReadGroup.ENERGY in groups or ReadGroup.EXPORT_ENERGY in groups:
         snap.energy = decode_energy(image)
     if ReadGroup.MONTHLY in groups:

@@ -45,6 +45,7 @@ OPTIONAL_GROUPS: tuple[ReadGroup, ...] = (
     ReadGroup.EXPORT_ENERGY,
     ReadGroup.DEMAND,
     ReadGroup.HARMONICS,
+    ReadGroup.ANGLES,
     ReadGroup.IO_CONFIG,
     ReadGroup.LOG_STATUS,
     ReadGroup.CLOCK,
@@ -217,6 +218,11 @@ def judge(group: ReadGroup, snap: Snapshot, device: DeviceInfo) -> str:
         h = snap.harmonics
         if h is None or any((v or 0.0) > 100 for v in h.thd_voltage.values()):
             return "power-quality values are not plausible"
+    elif group is ReadGroup.ANGLES:
+        a = snap.angles
+        angles: list[float | None] = [*a.voltage.values(), *a.channel_current] if a else [None]
+        if any(v is None or not 0 <= v <= 360 for v in angles):
+            return "phase angles outside 0-360 degrees"
     elif group is ReadGroup.CLOCK and snap.clock is None:
         return "clock registers hold no valid date"
     return "ok"
@@ -256,6 +262,10 @@ async def discover(client: AcuRevClient, model: MeterModel | str | None = None) 
             continue
         if group is ReadGroup.HARMONICS and not device.is_333mv:
             groups[group] = NOT_APPLICABLE + "current-output build has no power quality"
+            continue
+        if group is ReadGroup.ANGLES and device.profile.model is not MeterModel.ACUREV_2100:
+            # 0x3600 is in the 2100's map only (S9); whether a 2020 has it is unknown.
+            groups[group] = NOT_APPLICABLE + "phase angles are an AcuRev 2100 block"
             continue
         try:
             snap = await client.read_snapshot({group}, device)

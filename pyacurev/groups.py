@@ -45,6 +45,7 @@ class ReadGroup(StrEnum):
     TOU = "tou"
     DEMAND = "demand"
     HARMONICS = "harmonics"
+    ANGLES = "angles"
     IO = "io"
     IO_CONFIG = "io_config"
     LOG_STATUS = "log_status"
@@ -163,6 +164,7 @@ GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
         ReadGroup.TOU: TOU_BANK_KEYS,
         ReadGroup.DEMAND: DEMAND_KEYS,
         ReadGroup.HARMONICS: HARMONICS_KEYS,
+        ReadGroup.ANGLES: ("phase_angle",),
         ReadGroup.IO: (),
         ReadGroup.IO_CONFIG: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
         ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),

@@ -186,7 +186,8 @@ def user_inputs(user: int, wiring: Wiring) -> tuple[int, ...]:
     (n+6, n+9, n+12) for n = 4-6; a two-input circuit (2LN, 2LL, 2LN network)
     uses only the first two. Users 7-9 exist only for two-input circuits on the
     AcuRev 2100, whose 18 inputs make nine pairs: user n uses the inputs the first
-    six leave free, (n, n+9) - DESIGNED, no source gives the 2100's pairing.
+    six leave free, (n, n+9) - DESIGNED, no source gives the 2100's pairing. Those
+    are both phase-C inputs; a user's "phase A/B" values are its first/second input.
     """
     if not 1 <= user <= MAX_USERS:
         raise ValueError(f"user out of range: {user}")

@@ -235,6 +235,14 @@ class Harmonics:
 
 
 @dataclass(frozen=True, slots=True)
+class PhaseAngles:
+    """Phase angles in degrees 0..360 (0x3600, AcuRev 2100): Ub, Uc against Ua, channel currents."""
+
+    voltage: dict[Phase, float | None]  # B and C (A is the reference, 0)
+    channel_current: tuple[float | None, ...]  # channels 1..18
+
+
+@dataclass(frozen=True, slots=True)
 class IOStatus:
     """Relays, digital inputs and DI pulse counters."""
 
@@ -339,6 +347,7 @@ class Snapshot:
     tou: dict[str, EnergyBank] = field(default_factory=dict)
     demand: tuple[DemandValues, ...] = ()
     harmonics: Harmonics | None = None
+    angles: PhaseAngles | None = None
     io: IOStatus | None = None
     log_status: LogStatus | None = None
     alarms: tuple[AlarmRecord, ...] = ()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .groups import ReadGroup
 from .layouts import LoadNature, Phase, Wiring, user_inputs
@@ -26,6 +27,7 @@ from .models import (
     SystemValues,
     UserValues,
 )
+from .profiles import MeterModel
 from .registers import ENTRY_SYSTEM, USER_COUNT
 
 type PointValue = float | str | bool | datetime | None
@@ -58,6 +60,7 @@ class Quantity(StrEnum):
     APPARENT_ENERGY = "apparent_energy"
     COUNT = "count"
     RATIO = "ratio"
+    ANGLE = "angle"
     DURATION_H = "duration_h"
     DURATION_S = "duration_s"
     TIMESTAMP = "timestamp"
@@ -96,6 +99,7 @@ UNITS: Mapping[Quantity, str | None] = {
     Quantity.APPARENT_ENERGY: "kVAh",
     Quantity.COUNT: None,
     Quantity.RATIO: None,
+    Quantity.ANGLE: "°",
     Quantity.DURATION_H: "h",
     Quantity.DURATION_S: "s",
     Quantity.TIMESTAMP: None,
@@ -727,6 +731,44 @@ def _harmonic_points(installed: int) -> list[Point]:
     return pts
 
 
+def _angle_points(installed: int) -> list[Point]:
+    """Phase angles of the AcuRev 2100 (0x3600): Ub and Uc against Ua, each channel current."""
+
+    def ap(key: str, tkey: str, getter: Getter, placeholders: dict[str, str], **kw: Any) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            Quantity.ANGLE,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            **kw,
+        )
+
+    def voltage(ph: Phase) -> Getter:
+        return lambda s: None if s.angles is None else s.angles.voltage[ph]
+
+    def current(ch: int) -> Getter:
+        return lambda s: None if s.angles is None else s.angles.channel_current[ch - 1]
+
+    pts = [
+        ap(f"voltage_angle_{ph}", "voltage_angle", voltage(ph), {"phase": ph.upper()}, phase=ph)
+        for ph in PHASES[1:]
+    ]
+    pts += [
+        ap(
+            f"ch{ch:02d}_current_angle",
+            "channel_current_angle",
+            current(ch),
+            {"channel": str(ch)},
+            channel=ch,
+        )
+        for ch in range(1, installed + 1)
+    ]
+    return pts
+
+
 def _io(pick: Callable[[IOStatus], PointValue]) -> Getter:
     return lambda s: None if s.io is None else pick(s.io)
 
@@ -872,6 +914,11 @@ def build_points(
         pts += [
             replace(p, group=ReadGroup.HARMONICS)
             for p in _harmonic_points(device.installed_channels)
+        ]
+    if device.profile.model is MeterModel.ACUREV_2100:
+        # 0x3600 is a 2100 block (discovery does not probe it on a 2020 either).
+        pts += [
+            replace(p, group=ReadGroup.ANGLES) for p in _angle_points(device.installed_channels)
         ]
     pts += [
         replace(p, group=ReadGroup.IO_CONFIG if p.kind is Kind.COUNTER else ReadGroup.IO)

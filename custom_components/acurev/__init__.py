@@ -78,7 +78,13 @@ def _fast_groups(device: DeviceInfo, capable: frozenset[ReadGroup]) -> set[ReadG
 def _slow_groups(
     device: DeviceInfo, options: frozenset[Option], capable: frozenset[ReadGroup]
 ) -> set[ReadGroup]:
-    groups = {ReadGroup.ENERGY, ReadGroup.EXPORT_ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
+    groups = {
+        ReadGroup.ENERGY,
+        ReadGroup.EXPORT_ENERGY,
+        ReadGroup.DEVICE,
+        ReadGroup.CLOCK,
+        ReadGroup.ANGLES,  # only a 2100 answers it into ``capable`` (discovery)
+    }
     optional = {
         Option.DEMAND: ReadGroup.DEMAND,
         Option.MONTHLY: ReadGroup.MONTHLY,

@@ -9,9 +9,9 @@ id when it answers plausibly; otherwise a stable id from the address
 (``const.fallback_meter_id``), and the user is told which blocks did not answer.
 
 The model (AcuRev 2020 or its successor 2100) is detected from what answers
-(``pyacurev.discovery.detect_model``); when the answers cannot tell and the two
-profiles would give this meter different circuits (a two-input wiring: the 2100
-has users 7-9), the user chooses, and the choice is stored in the entry.
+(``pyacurev.discovery.detect_model``); when the answers cannot tell (the identity
+block does not answer, the wiring is one both models have and the 2100's users
+7-9 read zeros), the user chooses, and the choice is stored in the entry.
 """
 
 from __future__ import annotations
@@ -90,12 +90,8 @@ async def probe_meter(host: str, port: int, unit_id: int, model: str | None = No
 
 
 def model_undecided(found: Discovery) -> bool:
-    """The answers did not tell the model, and the two profiles differ for this meter."""
-    if found.model.model is not None:
-        return False
-    dev = found.device
-    circuits = {p.users(dev.wiring, dev.installed_channels) for p in PROFILES.values()}
-    return len(circuits) > 1
+    """The answers did not tell the model (the profiles differ in users, wirings, angles)."""
+    return found.model.model is None
 
 
 async def _try_probe(data: Mapping[str, Any]) -> tuple[Discovery | None, dict[str, str]]:
