@@ -112,10 +112,15 @@ async def test_a_refused_identity_is_no_refusal(hass: HomeAssistant, simulator, 
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
     assert result["type"] is FlowResultType.FORM
+    if how == "implausible":
+        # model 1234, a 3LN wiring both models have, zeros at 0x2214: the user says which
+        assert result["step_id"] == "model"
+        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_MODEL: "2020"})
     assert result["step_id"] == "partial"
     assert "device" in result["description_placeholders"]["missing"]
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_MODEL] == "2020"
     assert result["result"].unique_id == f"acurev-127-0-0-1-{simulator.port}-1"
     assert "device" not in result["data"][CONF_CAPABILITIES]
     # the same meter cannot be added twice under its fallback id
