@@ -468,7 +468,25 @@ def decode_harmonics(image: RegisterImage) -> Harmonics:
             _pq(image, ch_d.address + n * ch_d.record + CHANNEL_DETAIL_K, K_FACTOR_SCALE)
             for n in range(CHANNEL_COUNT)
         ),
+        odd_thd_voltage=_detail(image, detail, 0),
+        even_thd_voltage=_detail(image, detail, 1),
+        channel_odd_thd=tuple(
+            _pq(image, ch_d.address + n * ch_d.record, PQ_PERCENT_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
+        channel_even_thd=tuple(
+            _pq(image, ch_d.address + n * ch_d.record + 1, PQ_PERCENT_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
     )
+
+
+def _detail(image: RegisterImage, detail: Block, offset: int) -> dict[Phase, float | None]:
+    """One field (0 odd THD, 1 even THD, x0.01 %) of the per-phase voltage THD records."""
+    return {
+        ph: _pq(image, detail.address + p * detail.record + offset, PQ_PERCENT_SCALE)
+        for p, ph in enumerate(_PHASES)
+    }
 
 
 def decode_angles(image: RegisterImage) -> PhaseAngles:

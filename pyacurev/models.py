@@ -232,6 +232,11 @@ class Harmonics:
     voltage_harmonics: dict[Phase, tuple[float | None, ...]]  # orders 2..31
     channel_thd: tuple[float | None, ...]  # channels 1..18
     channel_k_factor: tuple[float | None, ...]
+    # Odd / even voltage THD per phase (0x3260 + 4p, +0/+1) and per channel (0x32A0 + 3(n-1)).
+    odd_thd_voltage: dict[Phase, float | None] = field(default_factory=dict)
+    even_thd_voltage: dict[Phase, float | None] = field(default_factory=dict)
+    channel_odd_thd: tuple[float | None, ...] = ()
+    channel_even_thd: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

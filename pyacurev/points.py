@@ -731,6 +731,82 @@ def _harmonic_points(installed: int) -> list[Point]:
     return pts
 
 
+def _pq_2100_points(installed: int) -> list[Point]:
+    """Odd/even THD per phase and channel, and each phase's voltage harmonics 2-31 (0x3200).
+
+    Read on the 2020's 333 mV build too (same block), but shown only for a 2100 so a
+    2020's entities stay as they were; the harmonic orders start disabled (90 of them).
+    """
+
+    def hp(key: str, tkey: str, getter: Getter, placeholders: dict[str, str], **kw: Any) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            Quantity.PERCENT,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            option=Option.HARMONICS,
+            **kw,
+        )
+
+    def order(ph: Phase, h: int) -> Getter:
+        return _harm(lambda v: v.voltage_harmonics[ph][h - 2])
+
+    pts: list[Point] = []
+    for ph in PHASES:
+        ph_text = {"phase": ph.upper()}
+        pts += [
+            hp(
+                f"odd_thd_voltage_{ph}",
+                "odd_thd_voltage",
+                _harm_phase("odd_thd_voltage", ph),
+                ph_text,
+                phase=ph,
+            ),
+            hp(
+                f"even_thd_voltage_{ph}",
+                "even_thd_voltage",
+                _harm_phase("even_thd_voltage", ph),
+                ph_text,
+                phase=ph,
+            ),
+        ]
+        pts += [
+            hp(
+                f"voltage_harmonic_{h}_{ph}",
+                "voltage_harmonic",
+                order(ph, h),
+                {**ph_text, "order": str(h)},
+                phase=ph,
+                enabled_default=False,
+            )
+            for h in range(2, 32)
+        ]
+    for ch in range(1, installed + 1):
+        ch_text = {"channel": str(ch)}
+        pts += [
+            hp(
+                f"ch{ch:02d}_odd_thd",
+                "channel_odd_thd",
+                _harm_channel("channel_odd_thd", ch),
+                ch_text,
+                channel=ch,
+                enabled_default=False,
+            ),
+            hp(
+                f"ch{ch:02d}_even_thd",
+                "channel_even_thd",
+                _harm_channel("channel_even_thd", ch),
+                ch_text,
+                channel=ch,
+                enabled_default=False,
+            ),
+        ]
+    return pts
+
+
 def _angle_points(installed: int) -> list[Point]:
     """Phase angles of the AcuRev 2100 (0x3600): Ub and Uc against Ua, each channel current."""
 
@@ -914,6 +990,16 @@ def build_points(
         pts += [
             replace(p, group=ReadGroup.HARMONICS)
             for p in _harmonic_points(device.installed_channels)
+        ]
+    if (
+        device.is_333mv
+        and Option.HARMONICS in options.enabled
+        and device.profile.model is MeterModel.ACUREV_2100
+    ):
+        # The rest of the 2100's power-quality block: odd/even THD, harmonic orders.
+        pts += [
+            replace(p, group=ReadGroup.HARMONICS)
+            for p in _pq_2100_points(device.installed_channels)
         ]
     if device.profile.model is MeterModel.ACUREV_2100:
         # 0x3600 is a 2100 block (discovery does not probe it on a 2020 either).

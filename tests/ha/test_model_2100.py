@@ -157,3 +157,34 @@ async def test_a_2020_is_not_asked_and_gets_no_2100_points(
     assert f"{entry.unique_id}_user6_active_power" in ids
     assert f"{entry.unique_id}_user7_active_power" not in ids
     assert not any("angle" in i for i in ids)
+
+
+async def test_a_333mv_2100_shows_its_power_quality_block(
+    hass: HomeAssistant, make_simulator: SimFactory
+) -> None:
+    """Odd/even THD per phase and channel, and each phase's voltage harmonics (0x3200)."""
+    sim = await make_simulator(
+        wiring="2LL", channels=18, model="333mv", map_profile="evidence", family="2100", frozen=True
+    )
+    meter = sim.meter
+    entry = await add_2100(hass, sim, "2LL")
+    meter_id = entry.unique_id
+    assert "harmonics" in entry.data["capabilities"]
+    registry = er.async_get(hass)
+    for i, ph in enumerate("abc"):
+        spectrum = meter.harmonics.voltage[i]  # orders 2..31 in % of the fundamental
+        odd = math.sqrt(sum(h * h for order, h in enumerate(spectrum, 2) if order % 2))
+        even = math.sqrt(sum(h * h for order, h in enumerate(spectrum, 2) if not order % 2))
+        assert number(hass, "sensor", meter_id, f"odd_thd_voltage_{ph}") == pytest.approx(
+            odd, abs=0.006
+        )
+        assert number(hass, "sensor", meter_id, f"even_thd_voltage_{ph}") == pytest.approx(
+            even, abs=0.006
+        )
+        # the 90 harmonic orders exist, disabled until the user wants them
+        eid = registry.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_voltage_harmonic_5_{ph}")
+        assert eid is not None
+        assert registry.async_get(eid).disabled_by is not None
+    assert f"{meter_id}_ch01_odd_thd" in {
+        e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }
