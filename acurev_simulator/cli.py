@@ -62,7 +62,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
     parser.add_argument("--frozen", action="store_true", help="measurements and time stand still")
-    parser.add_argument("--serial", default="AR2020-00001234")
+    parser.add_argument("--serial", default=None, help="default AR<meter>-00001234")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--log-history-hours",
@@ -82,6 +82,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--unit must be 1-247")
     if Wiring(args.wiring) not in PROFILES[MeterModel(args.meter)].wirings:
         parser.error(f"the AcuRev {args.meter} has no {args.wiring} wiring")
+    if args.serial is None:
+        args.serial = f"AR{args.meter}-00001234"
     if not (args.serial.isascii() and args.serial.isprintable() and 0 < len(args.serial) <= 16):
         parser.error("--serial must be 1-16 printable ASCII characters")
     return args
