@@ -95,7 +95,8 @@ def prefill(meter: MeterModel, span: timedelta) -> int:
     entries = valid_entries(meter.config.get("datalog_register_list"))
     present = {a: meter.full_registers(a, 1)[0] for a in entries if is_mapped(a)}
     rates = _import_rates_kw(meter)
-    # The whole import bank (phases/system, channels, users: contiguous from its first block).
+    # The whole 28-entry bank (three rows since the map split it by provenance), so the
+    # channels' entries are back-dated too, not only the phases' and the system's.
     bank_start = block(ENERGY_BANK_KEY).address
     bank_end = bank_start + 2 * BANK_ENTRIES
     for k in range(count - 1, -1, -1):

@@ -21,12 +21,17 @@ from collections.abc import Sequence
 
 from pyacurev.groups import ENERGY_BANK_ROWS
 from pyacurev.models import ENERGY_BANKS
-from pyacurev.registers import BANK_ENTRIES, block
+from pyacurev.profiles import MAX_USER_COUNT
+from pyacurev.registers import BANK_ENTRIES, USER_COUNT, block
 
 from .physics import Power
 from .tou import TARIFF_NAMES
 
 UINT32_SPAN = 1 << 32
+# The simulator keeps the 28 map entries plus one per AcuRev 2100 user 7-9 (entries 28-30),
+# which the 2100's map appends outside the 28-entry banks; on a 2020 they stay at zero.
+FIRST_EXTRA_USER_ENTRY = BANK_ENTRIES
+ENTRIES = BANK_ENTRIES + MAX_USER_COUNT - USER_COUNT
 
 # models.ENERGY_BANKS name -> the register block key of its first row.
 REALTIME_BANK_KEYS: dict[str, str] = {name: rows[0] for name, rows in ENERGY_BANK_ROWS.items()}
@@ -82,7 +87,7 @@ class EnergyStore:
 
     def __init__(self) -> None:
         """Every bank at zero."""
-        self._kwh: dict[str, list[float]] = {b: [0.0] * BANK_ENTRIES for b in ALL_BANKS}
+        self._kwh: dict[str, list[float]] = {b: [0.0] * ENTRIES for b in ALL_BANKS}
 
     def kwh(self, bank: str, entry: int) -> float:
         """Exact value of one entry (KeyError for an unknown bank)."""
@@ -93,7 +98,7 @@ class EnergyStore:
         return to_counts(self._kwh[bank][entry])
 
     def bank_counts(self, bank: str) -> list[int]:
-        """All 28 entries as counts."""
+        """All entries as counts (the map's 28, then the 2100's users 7-9)."""
         return [to_counts(v) for v in self._kwh[bank]]
 
     def preset(self, bank: str, entry: int, counts: int) -> None:
@@ -138,9 +143,9 @@ class EnergyStore:
             if bank.startswith(("this_", "tou_this_")):
                 last = bank.replace("this_month", "last_month")
                 self._kwh[last] = self._kwh[bank]
-                self._kwh[bank] = [0.0] * BANK_ENTRIES
+                self._kwh[bank] = [0.0] * ENTRIES
 
     def clear(self) -> None:
         """The clear_energy command: every bank, monthly and TOU included."""
         for bank in ALL_BANKS:
-            self._kwh[bank] = [0.0] * BANK_ENTRIES
+            self._kwh[bank] = [0.0] * ENTRIES

@@ -75,12 +75,20 @@ def _time3(when: datetime | None) -> list[int]:
 
 # --------------------------------------------------------------------------- vendor layout
 
-# Vendor wiring codes (S10): 0 = 1LN, 1 = 3LN, 2 = 2LN.
-_WIRING_CODE = {"1LN": 0, "3LN": 1, "2LN": 2}
+# Vendor wiring codes (S10): 0 = 1LN, 1 = 3LN, 2 = 2LN; the 2100 adds 3 = high-leg
+# delta, 4 = 2LL, 5 = 2LN network.
+_WIRING_CODE = {"1LN": 0, "3LN": 1, "2LN": 2, "HLD": 3, "2LL": 4, "2LN-NET": 5}
 # Vendor CT type codes (S10): 120 = RCT, 333 = 333 mV.
 _CT_TYPE = {"ct": 120, "333mv": 333}
 _CHANNELS = 18
 _USERS = 6  # the 2000's user count; the vendor's 28-entry banks end at user 6
+# The 2100's users s001-s009 (S9): records 7-9 continue 0x21D8, their energy is appended.
+_USERS_2100 = 9
+_EXTRA_USER_ENTRY = 28  # the simulator's entry of user 7 (entries 28-30 after the map's 28)
+
+
+def _user_count(m: MeterModel) -> int:
+    return _USERS_2100 if m.family == "2100" else _USERS
 
 
 def _settings_080a(m: MeterModel) -> list[int]:
@@ -161,10 +169,10 @@ def _channels(m: MeterModel) -> list[int]:
 
 
 def _users(m: MeterModel) -> list[int]:
-    """0x21D8 + 10(u-1): P, Q, S, PF, load nature (no per-phase values)."""
+    """0x21D8 + 10(u-1): P, Q, S, PF, load nature (no per-phase values); 2100: u = 1..9."""
     out: list[int] = []
     present = m.users()
-    for u in range(1, _USERS + 1):
+    for u in range(1, _user_count(m) + 1):
         if u not in present:
             out += [0] * 10
             continue
@@ -185,6 +193,19 @@ def _bank(bank: str) -> Words:
 
     def words(m: MeterModel) -> list[int]:
         return [w for e in range(28) for w in _u32(m.energy_counts(bank, e))]
+
+    return words
+
+
+def _users_7_9_bank(bank: str) -> Words:
+    """2100: users 7-9 of a bank, 3 uint32 (0x2538 kWh, 0x2B70 kvarh, 0x2B76 kVAh; S9)."""
+
+    def words(m: MeterModel) -> list[int]:
+        return [
+            w
+            for e in range(_EXTRA_USER_ENTRY, _EXTRA_USER_ENTRY + 3)
+            for w in _u32(m.energy_counts(bank, e))
+        ]
 
     return words
 
@@ -271,12 +292,12 @@ def _pq_channel_detail(m: MeterModel) -> list[int]:
 def _pq_channel_harmonics(m: MeterModel) -> list[int]:
     """0x3300 + 31(n-1): THD, then orders 2-31 (x0.01 %); 0x352E user current unbalance."""
     if not _is_333(m):
-        return [0] * (558 + _USERS)
+        return [0] * (558 + _user_count(m))
     out: list[int] = []
     for n in range(1, _CHANNELS + 1):
         s = _spectrum(m, n)
         out += [_u16(thd(s), 0.01), *(_u16(h, 0.01) for h in s)]
-    return out + [0] * _USERS
+    return out + [0] * _user_count(m)
 
 
 def _angles(m: MeterModel) -> list[int]:
@@ -294,8 +315,8 @@ def _passthrough(m: MeterModel, start: int, count: int) -> list[int]:
     return m.full_registers(start, count)
 
 
-# (start, count, words) of every evidence-backed holding range.
-EVIDENCE_LAYOUT: tuple[tuple[int, int, Words], ...] = (
+# (start, count, words) of every evidence-backed holding range of the 2020.
+EVIDENCE_LAYOUT_2020: tuple[tuple[int, int, Words], ...] = (
     (0x080A, 4, _settings_080a),
     (0x0835, 2, _settings_0835),
     (0x0887, 20, _settings_0887),
@@ -317,13 +338,43 @@ EVIDENCE_LAYOUT: tuple[tuple[int, int, Words], ...] = (
     # log window status and offset (manual 2014 p.198)
     (0x3B01, 3, lambda m: _passthrough(m, 0x3B01, 3)),
 )
+# The 2100: users 1-9 records, users 7-9 energy appended, 9 user current unbalances (S9).
+EVIDENCE_LAYOUT_2100: tuple[tuple[int, int, Words], ...] = (
+    (0x080A, 4, _settings_080a),
+    (0x0835, 2, _settings_0835),
+    (0x0887, 20, _settings_0887),
+    (0x1054, 6, _clock),
+    # data-log set-up (manual 2014 p.191-192): served by the full encoder
+    (0x1302, 0x13B9 - 0x1302, lambda m: _passthrough(m, 0x1302, 0x13B9 - 0x1302)),
+    (0x2000, 66, _system),
+    (0x2100, 216, _channels),
+    (0x21D8, 90, _users),
+    (0x2500, 56, _bank("import_active")),
+    (0x2538, 6, _users_7_9_bank("import_active")),
+    (0x2B00, 56, _bank("import_reactive")),
+    (0x2B38, 56, _bank("apparent")),
+    (0x2B70, 6, _users_7_9_bank("import_reactive")),
+    (0x2B76, 6, _users_7_9_bank("apparent")),
+    (0x2D00, 0x30B1 - 0x2D00, _demand),
+    (0x3200, 0x5F, _pq_voltage),
+    (0x325F, 13, _pq_detail),
+    (0x32A0, 54, _pq_channel_detail),
+    (0x3300, 558 + _USERS_2100, _pq_channel_harmonics),
+    (0x3600, 20, _angles),
+    # log window status and offset (manual 2014 p.198)
+    (0x3B01, 3, lambda m: _passthrough(m, 0x3B01, 3)),
+)
+EVIDENCE_LAYOUT = EVIDENCE_LAYOUT_2020
+_LAYOUTS = {"2020": EVIDENCE_LAYOUT_2020, "2100": EVIDENCE_LAYOUT_2100}
+
+
 # Coils 0-7 (relays) and discrete inputs 0-7 (DIs): seed.
 EVIDENCE_BITS = 8
 # The identity and command block the divergent firmware answers with zeros.
 IDENTITY_RANGE = (0x1000, 0x1054)
 
 
-def _covering(address: int, count: int) -> list[tuple[int, int, Words]] | None:
+def _covering(address: int, count: int, meter: str = "2020") -> list[tuple[int, int, Words]] | None:
     """The layout ranges a request touches, or None when any register of it is not held.
 
     Adjacent ranges answer together (0x2100 channels run straight into 0x21D8
@@ -333,7 +384,7 @@ def _covering(address: int, count: int) -> list[tuple[int, int, Words]] | None:
         return None
     parts: list[tuple[int, int, Words]] = []
     at, end = address, address + count
-    for start, size, words in sorted(EVIDENCE_LAYOUT, key=lambda r: r[0]):
+    for start, size, words in sorted(_LAYOUTS[meter], key=lambda r: r[0]):
         if start <= at < start + size:
             parts.append((start, size, words))
             at = start + size
@@ -342,9 +393,9 @@ def _covering(address: int, count: int) -> list[tuple[int, int, Words]] | None:
     return None
 
 
-def evidence_answers(address: int, count: int) -> bool:
-    """True when the evidence layout holds every register of the request."""
-    return _covering(address, count) is not None
+def evidence_answers(address: int, count: int, meter: str = "2020") -> bool:
+    """True when the meter's evidence layout holds every register of the request."""
+    return _covering(address, count, meter) is not None
 
 
 def _garbage(address: int) -> int:
@@ -354,7 +405,7 @@ def _garbage(address: int) -> int:
 
 def read(m: MeterModel, profile: MapProfile, address: int, count: int) -> list[int]:
     """FC03 as the profile's firmware answers it (``full`` is handled by the meter)."""
-    parts = _covering(address, count)
+    parts = _covering(address, count, m.family)
     if parts is not None:
         out: list[int] = []
         for start, size, words in parts:
@@ -375,15 +426,16 @@ def check_bits(address: int, count: int) -> None:
         raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} bits at {address}")
 
 
-def check_write(profile: MapProfile, address: int, count: int) -> None:
+def check_write(profile: MapProfile, address: int, count: int, meter: str = "2020") -> None:
     """FC16 outside the evidence layout: exception 02 (the firmware has no such register)."""
     if profile is MapProfile.FULL:
         return
-    if _covering(address, count) is None:
+    if _covering(address, count, meter) is None:
         raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x} ({profile})")
 
 
 # Make sure the literal layout does not overlap itself (a typo here must not pass silently).
-_spans = sorted((s, s + n) for s, n, _ in EVIDENCE_LAYOUT)
-if any(a[1] > b[0] for a, b in itertools.pairwise(_spans)):  # pragma: no cover
-    raise RuntimeError("evidence layout overlaps itself")
+for _layout in _LAYOUTS.values():
+    _spans = sorted((s, s + n) for s, n, _ in _layout)
+    if any(a[1] > b[0] for a, b in itertools.pairwise(_spans)):  # pragma: no cover
+        raise RuntimeError("evidence layout overlaps itself")

@@ -34,7 +34,7 @@ from pyacurev.codec import (
     encode_time7,
     encode_uint32,
 )
-from pyacurev.groups import ENERGY_BANK_ROWS, HARMONICS_KEYS
+from pyacurev.groups import ENERGY_BANK_ROWS, ENERGY_BANK_USERS_2100, HARMONICS_KEYS
 from pyacurev.layouts import (
     ALARM_RECORD_SIZE,
     CREST_FACTOR_SCALE,
@@ -58,7 +58,7 @@ from pyacurev.registers import (
     block,
 )
 
-from .energy import ALL_BANKS, REALTIME_BANK_KEYS, bank_block_key
+from .energy import ALL_BANKS, FIRST_EXTRA_USER_ENTRY, REALTIME_BANK_KEYS, bank_block_key
 from .harmonics import crest_factor, even_thd, k_factor, odd_thd, thd
 from .physics import LOAD_NATURE_FLOAT, VOLTAGE_ANGLE, ChannelReading, current_angle
 
@@ -118,12 +118,20 @@ def user_values(m: MeterModel, u: int) -> list[float]:
     return out
 
 
-def _users(m: MeterModel, blk: Block) -> list[int]:
-    out: list[int] = []
-    users = m.users()
-    for u in range(1, USER_COUNT + 1):
-        out += floats(user_values(m, u)) if u in users else [0] * blk.record
-    return out
+def _user_rows(first_user: int) -> Encoder:
+    """User records from ``first_user`` on (users 1-6 at 0x21D8, the 2100's 7-9 at 0x2214)."""
+
+    def encode(m: MeterModel, blk: Block) -> list[int]:
+        out: list[int] = []
+        users = m.users()
+        for u in range(first_user, first_user + blk.count // blk.record):
+            out += floats(user_values(m, u)) if u in users else [0] * blk.record
+        return out
+
+    return encode
+
+
+_users = _user_rows(1)
 
 
 def _system_float(key: str) -> Encoder:
@@ -325,6 +333,9 @@ ENCODERS.update({key: _system_float(key) for key in SYSTEM_FLOAT_KEYS})
 ENCODERS.update(
     {bank_block_key(bank): _bank(bank) for bank in ALL_BANKS if bank not in REALTIME_BANK_KEYS}
 )
+for _name, _key in ENERGY_BANK_USERS_2100.items():
+    ENCODERS[_key] = _bank(_name, FIRST_EXTRA_USER_ENTRY, block(_key).count // 2)
+ENCODERS["user_record_2100"] = _user_rows(USER_COUNT + 1)
 for _name, _rows in ENERGY_BANK_ROWS.items():
     for _key in _rows:
         _first = (block(_key).address - block(_rows[0]).address) // 2

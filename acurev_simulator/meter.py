@@ -36,7 +36,6 @@ from pyacurev.layouts import (
     Phase,
     Wiring,
     channel_phase,
-    circuits,
     user_inputs,
 )
 from pyacurev.models import (
@@ -46,14 +45,14 @@ from pyacurev.models import (
     Peak,
     SoeRecord,
 )
+from pyacurev.profiles import MAX_USER_COUNT, PROFILES, ModelProfile
+from pyacurev.profiles import MeterModel as ProfileModel
 from pyacurev.registers import (
-    BANK_ENTRIES,
     CHANNEL_COUNT,
     COMMAND_MAGIC,
     DI_COUNT,
     REGISTER_MAP,
     RELAY_COUNT,
-    USER_COUNT,
     Access,
     Block,
     Provenance,
@@ -66,7 +65,7 @@ from . import datalog, firmware, image, tou, writes
 from .alarms import AlarmEngine, AlarmSetting, decode_settings
 from .config import ConfigStore
 from .demand import DemandTracker, Values
-from .energy import ALL_BANKS, BANK_ROW_ENTRIES, EnergyStore
+from .energy import ALL_BANKS, BANK_ROW_ENTRIES, ENTRIES, EnergyStore
 from .errors import (
     ILLEGAL_DATA_ADDRESS,
     ILLEGAL_DATA_VALUE,
@@ -111,6 +110,8 @@ US_PER_SECOND = 1_000_000
 DRIFT_STEP_US = US_PER_SECOND
 UINT32_SPAN = 1 << 32
 MODELS = ("ct", "333mv")
+# Which meter family the simulator plays (pyacurev.profiles); ``model`` above is its CT build.
+FAMILIES = tuple(m.value for m in ProfileModel)
 WIRINGS = (Wiring.ONE_LN, Wiring.TWO_LN, Wiring.THREE_LN)
 DEMAND_KEYS = frozenset({"demand_method", "demand_interval", "demand_subinterval"})
 LOG_WINDOW_KEYS = frozenset({"log_select", "log_window_status", "log_window_offset"})
@@ -151,7 +152,9 @@ class _Measurements:
         self.users: dict[int, UserReading] = {}
         for u in meter.users():
             inputs = user_inputs(u, meter.wiring)
-            members = {channel_phase(ch): self.channels[ch].power for ch in inputs}
+            # By position (first, second[, third] input), as the client decodes it: the
+            # 2100's users 7-9 pair two phase-C inputs in our design (layouts.user_inputs).
+            members = {PHASES[i]: self.channels[ch].power for i, ch in enumerate(inputs)}
             self.users[u] = UserReading(u, inputs, members, total(list(members.values())))
         self.floats = self.system.floats()
 
@@ -172,6 +175,7 @@ class MeterModel:
         run_hours: float | None = None,
         log_history_hours: float = 0.0,
         map_profile: str = "full",
+        family: str = "2020",
     ) -> None:
         """A meter that has run ``run_hours`` (seeded when None) at its default loads.
 
@@ -188,6 +192,12 @@ class MeterModel:
             raise ValueError("channels must be 9 or 18")
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}")
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}")
+        # AcuRev 2020 or 2100 (pyacurev.profiles); ``model`` is the CT build of either.
+        self.family: str = family
+        if wiring not in self.profile.wirings:
+            raise ValueError(f"the AcuRev {family} has no {wiring} wiring")
         if len(serial) > 16 or not serial.isascii():
             raise ValueError("serial must be at most 16 ASCII characters")
         self.serial: str = serial
@@ -197,11 +207,13 @@ class MeterModel:
         self.map_profile: firmware.MapProfile = firmware.MapProfile(map_profile)
         self.installed_channels: int = channels
         self.seed: int = seed
-        self.device_model: int = 2020
+        self.device_model: int = int(family)
         self.firmware_version: int = 211
         self.hardware_version: int = 100
         self.map_version: int = 2
-        self.config: ConfigStore = ConfigStore(default_config(wiring, channels, model, unit_id))
+        self.config: ConfigStore = ConfigStore(
+            default_config(wiring, channels, model, unit_id, self.profile.user_count)
+        )
         self.harmonics: Harmonics = Harmonics.seeded(seed)
         self._drift_enabled = False
         self._drift = Drift(seed)
@@ -217,7 +229,7 @@ class MeterModel:
         hours = run_hours if run_hours is not None else random.Random(seed).uniform(2000, 20000)
         self._run_time_us = round(hours * US_PER_HOUR)
         self.energy: EnergyStore = EnergyStore()
-        self.demand_tracker: DemandTracker = DemandTracker(BANK_ENTRIES)
+        self.demand_tracker: DemandTracker = DemandTracker(ENTRIES)
         self.alarm_engine: AlarmEngine = AlarmEngine()
         self.soe: Ring[SoeRecord] = Ring()
         self.logs: LogStore = LogStore()
@@ -361,10 +373,13 @@ class MeterModel:
         return self._meas
 
     def users(self) -> tuple[int, ...]:
-        """User circuits of the current wiring (none in 1LN; 1-3 on a 9-channel build)."""
-        if self.wiring is Wiring.ONE_LN:
-            return ()
-        return circuits(self.wiring, self.installed_channels)
+        """User circuits of this model in the current wiring (none in 1LN; 1-3 on 9 channels)."""
+        return self.profile.users(self.wiring, self.installed_channels)
+
+    @property
+    def profile(self) -> ModelProfile:
+        """The model profile (AcuRev 2020 or 2100) this meter plays."""
+        return PROFILES[ProfileModel(self.family)]
 
     def channel(self, n: int) -> ChannelReading:
         """Input channel 1..18 now (a channel beyond the installed ones reads all zero)."""
@@ -400,8 +415,9 @@ class MeterModel:
             (ch,) if ch <= self.installed_channels else () for ch in range(1, CHANNEL_COUNT + 1)
         ]
         users = self.users()
+        # Users 1-6 are map entries 22-27; the 2100's users 7-9 follow as entries 28-30.
         members += [
-            user_inputs(u, self.wiring) if u in users else () for u in range(1, USER_COUNT + 1)
+            user_inputs(u, self.wiring) if u in users else () for u in range(1, MAX_USER_COUNT + 1)
         ]
         return members
 
@@ -657,7 +673,7 @@ class MeterModel:
     def _check_bank(bank: str, entry: int) -> None:
         if bank not in ALL_BANKS:
             raise KeyError(f"unknown energy bank {bank!r}; use one of {ALL_BANKS}")
-        if not 0 <= entry < BANK_ENTRIES:
+        if not 0 <= entry < ENTRIES:
             raise ValueError(f"entry out of range: {entry}")
 
     def demand(self, entry: int) -> DemandValues:
@@ -791,7 +807,7 @@ class MeterModel:
         """FC16: validate the whole frame, then apply it (nothing is applied on an exception)."""
         values = list(values)
         count = len(values)
-        firmware.check_write(self.map_profile, address, count)
+        firmware.check_write(self.map_profile, address, count, self.family)
         if count < 1 or not is_mapped(address, count):
             raise ModbusError(ILLEGAL_DATA_ADDRESS, f"{count} registers at {address:#06x}")
         if any(not 0 <= v <= 0xFFFF for v in values):
@@ -807,6 +823,7 @@ class MeterModel:
             merged[blk.key] = regs
             written[blk.key] = (lo - blk.address, values[lo - address : hi - address])
             writes.validate(blk.key, regs)
+            writes.validate_for_model(blk.key, regs, self.profile)
         new_clock = self._clock_from(merged)
         events: set[int] = set()
         for blk in blocks:

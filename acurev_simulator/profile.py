@@ -100,18 +100,20 @@ def _zeros(key: str) -> list[int]:
     return [0] * block(key).count
 
 
-def _user_codes(wiring: Wiring, channels: int) -> tuple[list[int], list[int]]:
+def _user_codes(wiring: Wiring, channels: int, users: int) -> tuple[list[int], list[int]]:
     codes = [0] * CHANNEL_COUNT
-    base = {Wiring.ONE_LN: 100, Wiring.TWO_LN: 200, Wiring.THREE_LN: 300}[wiring]
-    for i, circuit in enumerate(circuits(wiring, channels)):
+    base = 100 * wiring.inputs_per_user  # 1xx channels, 2xx two-input, 3xx three-input users
+    for i, circuit in enumerate(circuits(wiring, channels, users)):
         codes[i] = base + circuit
     return codes, [1 if c else 0 for c in codes]
 
 
-def default_config(wiring: Wiring, channels: int, model: str, unit_id: int) -> dict[str, list[int]]:
-    """Every setting block at its factory value."""
+def default_config(
+    wiring: Wiring, channels: int, model: str, unit_id: int, users: int = USER_COUNT
+) -> dict[str, list[int]]:
+    """Every setting block at its factory value (``users``: the model's user count)."""
     primaries = [100, 200, 100, 100, 150, 100, 100, 50, 200, 50, 100, 150, 50, 100, 50, 100, 50, 50]
-    codes, display = _user_codes(wiring, channels)
+    codes, display = _user_codes(wiring, channels, users)
     alarm = _zeros("alarm_channel")
     for i, (enable, label, compare, setpoint, delay, relay) in enumerate(DEFAULT_ALARMS):
         alarm[i * 8 : i * 8 + 8] = [

@@ -327,7 +327,7 @@ class Simulator:
         """One line saying what is served where."""
         m = self.meter
         return (
-            f"AcuRev 2020 simulator: unit {m.unit_id}, {m.wiring}, "
+            f"AcuRev {m.family} simulator: unit {m.unit_id}, {m.wiring}, "
             f"{m.installed_channels} channels, {m.model} model, serial {m.serial}, "
             f"map profile {m.map_profile}, "
             f"on {self.host}:{self.port}"

@@ -18,7 +18,9 @@ from pyacurev.codec import decode_float32
 from pyacurev.layouts import (
     ALARM_SETTING_SIZE,
     SYSTEM_FLOAT_KEYS,
+    WIRING_CODES,
 )
+from pyacurev.profiles import ModelProfile
 from pyacurev.registers import (
     COMMAND_MAGIC,
     DI_COUNT,
@@ -104,7 +106,8 @@ def _one_of(*allowed: int) -> Callable[[list[int]], bool]:
 
 
 def _channel_code(regs: list[int]) -> bool:
-    return all(r == 0 or 101 <= r <= 118 or 201 <= r <= 206 or 301 <= r <= 306 for r in regs)
+    # 201-209: the 2100's nine two-input users (the 2020 stops at 206; checked per model below).
+    return all(r == 0 or 101 <= r <= 118 or 201 <= r <= 209 or 301 <= r <= 306 for r in regs)
 
 
 def _ascii(regs: list[int]) -> bool:
@@ -162,8 +165,8 @@ VALIDATORS: dict[str, Callable[[list[int]], bool]] = {
     "tou_enable": _range(0, 1),
     "user_channel_code": _channel_code,
     "user_display_enable": _range(0, 1),
-    # Codes 3-5 are AcuRev 2100 wiring types; a 2020 refuses them.
-    "wiring_mode": _range(0, 2),
+    # Codes 3-5 are AcuRev 2100 wiring types; a 2020 refuses them (validate_for_model).
+    "wiring_mode": _range(0, 5),
     "ct_primary_ch1": _range(5, 50000),
     "ct_primary_ch2_18": _range(5, 50000),
     "user_name": _ascii,
@@ -192,6 +195,16 @@ VALIDATORS: dict[str, Callable[[list[int]], bool]] = {
     "log_select": _range(0, 1),
     "clear_di_counters": _range(0, (1 << DI_COUNT) - 1),
 }
+
+
+def validate_for_model(key: str, regs: list[int], profile: ModelProfile) -> None:
+    """03 for a value only another model takes: a 2100 wiring type or user 7-9 on a 2020."""
+    if key == "wiring_mode" and WIRING_CODES.get(regs[0]) not in profile.wirings:
+        raise _bad(key, regs)
+    if key == "user_channel_code" and any(
+        200 + profile.user_count < r < 300 for r in regs if r > 200
+    ):
+        raise _bad(key, regs)
 
 
 def validate(key: str, regs: list[int]) -> None:

@@ -25,6 +25,7 @@ from .groups import (
     CLOCK_KEYS,
     DI_KEYS,
     ENERGY_BANK_ROWS,
+    ENERGY_BANK_USERS_2100,
     MONTHLY_BANK_KEYS,
     NEEDS_DEVICE,
     RELAY_KEYS,
@@ -75,6 +76,7 @@ from .models import (
     LogStatus,
     MeterSettings,
     Peak,
+    PhaseAngles,
     Snapshot,
     SoeRecord,
     SystemValues,
@@ -352,9 +354,17 @@ def decode_energy(image: RegisterImage) -> Energy:
     banks: dict[str, EnergyBank | None] = {}
     for name in ENERGY_BANKS:
         first = block(ENERGY_BANK_ROWS[name][0])
-        banks[name] = (
-            _bank_from(image, first) if image.has(first.address, 2 * BANK_ENTRIES) else None
-        )
+        if not image.has(first.address, 2 * BANK_ENTRIES):
+            banks[name] = None
+            continue
+        bank = _bank_from(image, first)
+        extra_key = ENERGY_BANK_USERS_2100.get(name)
+        if extra_key is not None and image.has(block(extra_key).address, block(extra_key).count):
+            extra = block(extra_key)
+            regs = image.words(extra.address, extra.count)
+            raw = [decode_uint32(regs[i : i + 2], extra.word_order) for i in range(0, len(regs), 2)]
+            bank = EnergyBank(bank.values, tuple(_scaled(r, extra) for r in raw))
+        banks[name] = bank
     return Energy(**banks)
 
 
@@ -458,6 +468,34 @@ def decode_harmonics(image: RegisterImage) -> Harmonics:
             _pq(image, ch_d.address + n * ch_d.record + CHANNEL_DETAIL_K, K_FACTOR_SCALE)
             for n in range(CHANNEL_COUNT)
         ),
+        odd_thd_voltage=_detail(image, detail, 0),
+        even_thd_voltage=_detail(image, detail, 1),
+        channel_odd_thd=tuple(
+            _pq(image, ch_d.address + n * ch_d.record, PQ_PERCENT_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
+        channel_even_thd=tuple(
+            _pq(image, ch_d.address + n * ch_d.record + 1, PQ_PERCENT_SCALE)
+            for n in range(CHANNEL_COUNT)
+        ),
+    )
+
+
+def _detail(image: RegisterImage, detail: Block, offset: int) -> dict[Phase, float | None]:
+    """One field (0 odd THD, 1 even THD, x0.01 %) of the per-phase voltage THD records."""
+    return {
+        ph: _pq(image, detail.address + p * detail.record + offset, PQ_PERCENT_SCALE)
+        for p, ph in enumerate(_PHASES)
+    }
+
+
+def decode_angles(image: RegisterImage) -> PhaseAngles:
+    """Phase angles (0x3600: Ub, Uc, then I1..I18; uint16 x 0.1 degree, 0-3600)."""
+    blk = block("phase_angle")
+    values = [_pq(image, blk.address + i, blk.scale) for i in range(blk.count)]
+    return PhaseAngles(
+        voltage={Phase.B: values[0], Phase.C: values[1]},
+        channel_current=tuple(values[2:]),
     )
 
 
@@ -634,6 +672,8 @@ def decode_snapshot(
             snap.demand = decode_demand(image, device)
         if ReadGroup.HARMONICS in groups and device.is_333mv:
             snap.harmonics = decode_harmonics(image)
+    if ReadGroup.ANGLES in groups:
+        snap.angles = decode_angles(image)
     if ReadGroup.ENERGY in groups or ReadGroup.EXPORT_ENERGY in groups:
         snap.energy = decode_energy(image)
     if ReadGroup.MONTHLY in groups:

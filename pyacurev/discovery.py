@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .client import GATEWAY_EXCEPTIONS, AcuRevClient
+from .codec import decode_float32
 from .decoders import plausible_serial
 from .errors import (
     AcuRevConnectionError,
@@ -26,6 +27,8 @@ from .errors import (
 from .groups import ReadGroup
 from .layouts import Wiring
 from .models import DeviceInfo, Snapshot
+from .profiles import PROFILES, MeterModel
+from .registers import block
 
 # Without these answering plausibly there is nothing to set up.
 CORE_GROUPS: tuple[ReadGroup, ...] = (
@@ -42,6 +45,7 @@ OPTIONAL_GROUPS: tuple[ReadGroup, ...] = (
     ReadGroup.EXPORT_ENERGY,
     ReadGroup.DEMAND,
     ReadGroup.HARMONICS,
+    ReadGroup.ANGLES,
     ReadGroup.IO_CONFIG,
     ReadGroup.LOG_STATUS,
     ReadGroup.CLOCK,
@@ -61,6 +65,48 @@ class WrongUnitIdError(AcuRevConnectionError):
     """The TCP connection works but nothing answers at this unit id (gateway 0x0A/0x0B, silence)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ModelDetection:
+    """Which model profile the meter's answers fit; ``model`` None when they cannot tell."""
+
+    model: MeterModel | None
+    reason: str
+
+
+async def detect_model(client: AcuRevClient, device: DeviceInfo) -> ModelDetection:
+    """Tell a 2020 from a 2100 by what answers, most direct evidence first.
+
+    1. the (designed) identity block, when it answered a plausible model;
+    2. a wiring code only the 2100 has (0x0888 = 3, 4, 5: high-leg delta, 2LL, 2LN network);
+    3. the 2100's user records 7-9 (0x2214): exception 02 means a 2020's map,
+       finite non-zero floats a 2100's; zeros say nothing (a 2100 in 3LN reads zeros
+       there too, and so may a 2020 that maps the range as reserved).
+    """
+    if device.model in (2020, 2010):
+        return ModelDetection(MeterModel.ACUREV_2020, f"identity block: model {device.model}")
+    if device.model == 2100:
+        return ModelDetection(MeterModel.ACUREV_2100, "identity block: model 2100")
+    if device.wiring not in PROFILES[MeterModel.ACUREV_2020].wirings:
+        return ModelDetection(MeterModel.ACUREV_2100, f"wiring {device.wiring} is a 2100 type")
+    rows = block("user_record_2100")
+    where = f"0x{rows.address:04X}"
+    try:
+        regs = await client.read_holding(rows.address, rows.count)
+    except ModbusExceptionError as exc:
+        if exc.exception_code in GATEWAY_EXCEPTIONS:
+            raise WrongUnitIdError(str(exc)) from exc
+        return ModelDetection(
+            MeterModel.ACUREV_2020,
+            f"users 7-9 at {where} answer exception {exc.exception_code:02d}",
+        )
+    values = [decode_float32(regs[i : i + 2]) for i in range(0, len(regs), 2)]
+    if any(regs) and all(math.isfinite(v) for v in values):
+        return ModelDetection(MeterModel.ACUREV_2100, f"users 7-9 answer at {where}")
+    if not any(regs):
+        return ModelDetection(None, f"users 7-9 at {where} read zeros")
+    return ModelDetection(None, f"{where} holds no float records")
+
+
 @dataclass(slots=True)
 class Discovery:
     """What a meter answered: its build, its capability set and why groups were left out."""
@@ -69,6 +115,10 @@ class Discovery:
     capabilities: frozenset[ReadGroup]
     # group -> "ok" or why it is not in the capability set (exception, implausible data)
     groups: dict[str, str] = field(default_factory=dict)
+    # How the model profile was chosen (detected, or the caller's choice when it could not be).
+    model: ModelDetection = field(
+        default_factory=lambda: ModelDetection(MeterModel.ACUREV_2020, "not detected")
+    )
 
     @property
     def core_ok(self) -> bool:
@@ -104,6 +154,9 @@ class Discovery:
             "capabilities": sorted(self.capabilities),
             "groups": dict(sorted(self.groups.items())),
             "identified": self.identified,
+            "model": self.device.profile.model.value,
+            "model_detected": self.model.model is not None,
+            "model_reason": self.model.reason,
         }
 
 
@@ -165,17 +218,25 @@ def judge(group: ReadGroup, snap: Snapshot, device: DeviceInfo) -> str:
         h = snap.harmonics
         if h is None or any((v or 0.0) > 100 for v in h.thd_voltage.values()):
             return "power-quality values are not plausible"
+    elif group is ReadGroup.ANGLES:
+        a = snap.angles
+        angles: list[float | None] = [*a.voltage.values(), *a.channel_current] if a else [None]
+        if any(v is None or not 0 <= v <= 360 for v in angles):
+            return "phase angles outside 0-360 degrees"
     elif group is ReadGroup.CLOCK and snap.clock is None:
         return "clock registers hold no valid date"
     return "ok"
 
 
-async def discover(client: AcuRevClient) -> Discovery:
-    """Read the build, then every group on its own; judge what came back.
+async def discover(client: AcuRevClient, model: MeterModel | str | None = None) -> Discovery:
+    """Read the build, detect the model, then read every group on its own and judge it.
 
-    Raises ``WrongUnitIdError`` when the connection works but nothing answers
-    at the unit id, and the client's connection errors when there is no
-    connection at all; never because a designed register refused.
+    ``model`` is the caller's choice (the config entry's), used only when the
+    meter's answers cannot tell the model (``detect_model``); without either the
+    2020 profile applies and ``Discovery.model.model`` stays None, so a set-up
+    flow can ask. Raises ``WrongUnitIdError`` when the connection works but
+    nothing answers at the unit id, and the client's connection errors when
+    there is no connection at all; never because a designed register refused.
     """
     connects_before = client.stats.connects
     try:
@@ -188,6 +249,11 @@ async def discover(client: AcuRevClient) -> Discovery:
         if client.stats.connects > connects_before:
             raise WrongUnitIdError(f"no answer at unit {client.unit_id}: {exc}") from exc
         raise
+    detection = await detect_model(client, device)
+    chosen = detection.model or (MeterModel(model) if model else None)
+    if chosen is MeterModel.ACUREV_2100 and device.model != 2100:
+        # The profile follows DeviceInfo.model; the identity block did not say so.
+        device = replace(device, model=2100)
     groups: dict[str, str] = {}
     capabilities: set[ReadGroup] = set()
     for group in (*CORE_GROUPS, *OPTIONAL_GROUPS):
@@ -196,6 +262,10 @@ async def discover(client: AcuRevClient) -> Discovery:
             continue
         if group is ReadGroup.HARMONICS and not device.is_333mv:
             groups[group] = NOT_APPLICABLE + "current-output build has no power quality"
+            continue
+        if group is ReadGroup.ANGLES and device.profile.model is not MeterModel.ACUREV_2100:
+            # 0x3600 is in the 2100's map only (S9); whether a 2020 has it is unknown.
+            groups[group] = NOT_APPLICABLE + "phase angles are an AcuRev 2100 block"
             continue
         try:
             snap = await client.read_snapshot({group}, device)
@@ -213,14 +283,16 @@ async def discover(client: AcuRevClient) -> Discovery:
         groups[group] = verdict
         if verdict == "ok":
             capabilities.add(group)
-    return Discovery(device, frozenset(capabilities), groups)
+    return Discovery(device, frozenset(capabilities), groups, detection)
 
 
 __all__ = [
     "CORE_GROUPS",
     "OPTIONAL_GROUPS",
     "Discovery",
+    "ModelDetection",
     "WrongUnitIdError",
+    "detect_model",
     "discover",
     "judge",
 ]

@@ -12,15 +12,17 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from .layouts import SYSTEM_FLOAT_KEYS, Wiring, circuits
+from .layouts import SYSTEM_FLOAT_KEYS
 from .models import DeviceInfo
 from .planner import Span, block_span, record_span
+from .profiles import USER_RECORD_ROWS
 from .registers import (
     BANK_ENTRIES,
     DI_COUNT,
     ENTRY_SYSTEM,
     REGISTER_MAP,
     RELAY_COUNT,
+    USER_COUNT,
     Space,
     bank_entry_channel,
     bank_entry_user,
@@ -43,6 +45,7 @@ class ReadGroup(StrEnum):
     TOU = "tou"
     DEMAND = "demand"
     HARMONICS = "harmonics"
+    ANGLES = "angles"
     IO = "io"
     IO_CONFIG = "io_config"
     LOG_STATUS = "log_status"
@@ -69,6 +72,14 @@ ENERGY_BANK_ROWS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 ENERGY_BANK_KEYS: tuple[str, ...] = tuple(k for rows in ENERGY_BANK_ROWS.values() for k in rows)
+# The AcuRev 2100's users 7-9 of a bank, appended outside its 28 entries (S9).
+ENERGY_BANK_USERS_2100: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "import_active": "import_active_energy_users_2100",
+        "import_reactive": "import_reactive_energy_users_2100",
+        "apparent": "apparent_energy_users_2100",
+    }
+)
 # Evidence-backed banks (the ENERGY group) and the designed export banks (EXPORT_ENERGY).
 EVIDENCE_BANKS: tuple[str, ...] = ("import_active", "import_reactive", "apparent")
 EXPORT_BANKS: tuple[str, ...] = ("export_active", "export_reactive")
@@ -153,6 +164,7 @@ GROUP_BLOCKS: MappingProxyType[ReadGroup, tuple[str, ...]] = MappingProxyType(
         ReadGroup.TOU: TOU_BANK_KEYS,
         ReadGroup.DEMAND: DEMAND_KEYS,
         ReadGroup.HARMONICS: HARMONICS_KEYS,
+        ReadGroup.ANGLES: ("phase_angle",),
         ReadGroup.IO: (),
         ReadGroup.IO_CONFIG: ("di_mode_bitmap", "relay_mode_bitmap", "di_pulse_count"),
         ReadGroup.LOG_STATUS: ("latest_alarm_record", "latest_soe_record", "active_alarm_bitmap"),
@@ -219,10 +231,32 @@ def bit_range(space: Space, keys: tuple[str, ...]) -> tuple[int, int]:
 
 
 def installed_circuit_users(device: DeviceInfo) -> tuple[int, ...]:
-    """User circuits that exist on this build (none in 1LN)."""
-    if device.wiring is Wiring.ONE_LN:
-        return ()
-    return circuits(device.wiring, device.installed_channels)
+    """User circuits that exist on this model, build and wiring (none in 1LN)."""
+    return device.users
+
+
+def user_record_spans(users: tuple[int, ...]) -> list[Span]:
+    """Spans of the user records of ``users``, each run within the row that holds it.
+
+    Users 1-6 sit in ``user_record``, the 2100's 7-9 in ``user_record_2100``
+    right after it; a span never crosses rows, so a 2020 is never asked for 7-9.
+    """
+    spans: list[Span] = []
+    first_user = 1
+    for key in USER_RECORD_ROWS:
+        blk = block(key)
+        n = blk.count // blk.record
+        mine = tuple(u - first_user for u in users if first_user <= u < first_user + n)
+        spans += [record_span(key, first, count) for first, count in _runs(mine)]
+        first_user += n
+    return spans
+
+
+def users_2100_energy_spans(device: DeviceInfo) -> list[Span]:
+    """The 2100's users 7-9 energy rows, when this meter has any of those users."""
+    if not any(u > USER_COUNT for u in device.users):
+        return []
+    return [block_span(k) for k in ENERGY_BANK_USERS_2100.values()]
 
 
 def demand_entries(device: DeviceInfo | None) -> tuple[int, ...]:
@@ -231,7 +265,7 @@ def demand_entries(device: DeviceInfo | None) -> tuple[int, ...]:
         return tuple(range(BANK_ENTRIES))
     entries = list(range(ENTRY_SYSTEM + 1))
     entries += [bank_entry_channel(n) for n in range(1, device.installed_channels + 1)]
-    entries += [bank_entry_user(u) for u in installed_circuit_users(device)]
+    entries += [bank_entry_user(u) for u in installed_circuit_users(device) if u <= USER_COUNT]
     return tuple(entries)
 
 
@@ -239,7 +273,8 @@ def demand_spans(device: DeviceInfo) -> list[Span]:
     """Demand records of the entries this build uses (system, phases, channels, users)."""
     spans = [block_span("demand_system"), block_span("demand_phase")]
     spans.append(record_span("demand_channel", 0, device.installed_channels))
-    users = installed_circuit_users(device)
+    # The 2100's users 7-9 demand (0x30B1-0x3102) is not in our table yet: users 1-6 only.
+    users = tuple(u for u in installed_circuit_users(device) if u <= USER_COUNT)
     spans += [record_span("demand_user", first - 1, n) for first, n in _runs(users)]
     return spans
 
@@ -272,11 +307,13 @@ def group_spans(group: ReadGroup, device: DeviceInfo | None = None) -> list[Span
             return [record_span("channel_record", 0, device.installed_channels)]
         if group is ReadGroup.USERS:
             users = installed_circuit_users(device)
-            spans = [record_span("user_record", first - 1, n) for first, n in _runs(users)]
+            spans = user_record_spans(users)
             if users:
                 # Per-phase user values come from the member channels' records.
                 spans.append(record_span("channel_record", 0, device.installed_channels))
             return spans
+        if group is ReadGroup.ENERGY:
+            return [block_span(k) for k in GROUP_BLOCKS[group]] + users_2100_energy_spans(device)
         if group is ReadGroup.DEMAND:
             return demand_spans(device)
         if group is ReadGroup.HARMONICS and not device.is_333mv:

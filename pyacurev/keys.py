@@ -18,8 +18,10 @@ Roles:
 * ``PHASE`` - a system field with a phase suffix (``current_a``).
 * ``SYSTEM`` - anything else made of lower-case words (``frequency``, ``voltage_ab``).
 
-Numbers are checked against the meter's counts (``ROLE_LIMITS``, from ``registers``): a key for
-relay 9 does not parse, because no AcuRev 2020 has one.
+Numbers are checked against the largest count of any supported model (``ROLE_LIMITS``, from
+``registers`` and the model ``profiles``): a key for relay 9 or user 10 does not parse, because
+no AcuRev has one; ``user9_...`` parses (an AcuRev 2100 has nine users), and which users one meter
+has is its profile's business (``DeviceInfo.users``), not the grammar's.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .registers import ALARM_CHANNEL_COUNT, CHANNEL_COUNT, DI_COUNT, RELAY_COUNT, USER_COUNT
+from .profiles import MAX_USER_COUNT
+from .registers import ALARM_CHANNEL_COUNT, CHANNEL_COUNT, DI_COUNT, RELAY_COUNT
 
 
 class Role(StrEnum):
@@ -49,7 +52,7 @@ PHASE_SUFFIXES = ("a", "b", "c")
 # The highest number each numbered role can have on any supported meter.
 ROLE_LIMITS: dict[Role, int] = {
     Role.CHANNEL: CHANNEL_COUNT,
-    Role.USER: USER_COUNT,
+    Role.USER: MAX_USER_COUNT,  # the AcuRev 2100's nine (profiles); a 2020 has six
     Role.RELAY: RELAY_COUNT,
     Role.DI: DI_COUNT,
     Role.DI_COUNT: DI_COUNT,

@@ -11,6 +11,9 @@ from enum import IntEnum, StrEnum
 
 from .registers import CHANNEL_COUNT, REGISTER_MAP, USER_COUNT, DataType, block
 
+# Most user circuits any supported model has: the 2100's nine two-input pairs of 18 CTs.
+MAX_USERS = CHANNEL_COUNT // 2
+
 # The 0x2000 system float table in address order (its position is the alarm parameter label).
 SYSTEM_FLOAT_KEYS: tuple[str, ...] = tuple(
     b.key
@@ -100,15 +103,38 @@ ALARM_SETTING_SIZE = 8
 
 
 class Wiring(StrEnum):
-    """User wiring mode; register 0x0888 holds its code."""
+    """User wiring mode; register 0x0888 holds its code.
+
+    The last three are AcuRev 2100 types (S10); the 2020 profile does not offer them.
+    """
 
     ONE_LN = "1LN"
     TWO_LN = "2LN"
     THREE_LN = "3LN"
+    HIGH_LEG_DELTA = "HLD"
+    TWO_LL = "2LL"
+    TWO_LN_NETWORK = "2LN-NET"
+
+    @property
+    def inputs_per_user(self) -> int:
+        """CT inputs one user circuit takes: 1 (1LN: every channel its own circuit), 2 or 3."""
+        if self is Wiring.ONE_LN:
+            return 1
+        if self in (Wiring.THREE_LN, Wiring.HIGH_LEG_DELTA):
+            return 3
+        return 2
 
 
-# Vendor codes (S10): 0 = 1LN, 1 = 3LN, 2 = 2LN; 3-5 are AcuRev 2100-only wiring types.
-WIRING_CODES: dict[int, Wiring] = {0: Wiring.ONE_LN, 1: Wiring.THREE_LN, 2: Wiring.TWO_LN}
+# Vendor codes (S10): 0 = 1LN, 1 = 3LN, 2 = 2LN; 3 = high-leg delta, 4 = 2LL and
+# 5 = 2LN network are AcuRev 2100 types (which model offers which: ``profiles``).
+WIRING_CODES: dict[int, Wiring] = {
+    0: Wiring.ONE_LN,
+    1: Wiring.THREE_LN,
+    2: Wiring.TWO_LN,
+    3: Wiring.HIGH_LEG_DELTA,
+    4: Wiring.TWO_LL,
+    5: Wiring.TWO_LN_NETWORK,
+}
 WIRING_CODE: dict[Wiring, int] = {w: c for c, w in WIRING_CODES.items()}
 # CT type register 0x080D (2100 codes; the 2000's are unknown): 333 = 333 mV input.
 CT_TYPE_333MV = 333
@@ -154,26 +180,40 @@ def channel_phase(channel: int) -> Phase:
 
 
 def user_inputs(user: int, wiring: Wiring) -> tuple[int, ...]:
-    """Input channels of user circuit 1..6 in phase order (A, B[, C]).
+    """Input channels of user circuit 1..9 in phase order (A, B[, C]).
 
     The manual's table: user n uses inputs (n, n+3, n+6) for n = 1-3 and
-    (n+6, n+9, n+12) for n = 4-6; a 2LN circuit uses only the first two.
+    (n+6, n+9, n+12) for n = 4-6; a two-input circuit (2LN, 2LL, 2LN network)
+    uses only the first two. Users 7-9 exist only for two-input circuits on the
+    AcuRev 2100, whose 18 inputs make nine pairs: user n uses the inputs the first
+    six leave free, (n, n+9) - DESIGNED, no source gives the 2100's pairing. Those
+    are both phase-C inputs; a user's "phase A/B" values are its first/second input.
     """
-    if not 1 <= user <= USER_COUNT:
+    if not 1 <= user <= MAX_USERS:
         raise ValueError(f"user out of range: {user}")
+    per_user = wiring.inputs_per_user
+    if user > USER_COUNT:
+        if per_user != 2:
+            raise ValueError(f"user {user} needs a two-input wiring, not {wiring}")
+        return (user, user + 9)
     base = user if user <= 3 else user + 6
     members = (base, base + 3, base + 6)
-    return members[:2] if wiring is Wiring.TWO_LN else members
+    return members[:per_user] if per_user == 2 else members
 
 
-def circuits(wiring: Wiring, installed_channels: int) -> tuple[int, ...]:
-    """The circuits a meter has: channel numbers in 1LN, user numbers in 2LN/3LN.
+def circuits(
+    wiring: Wiring, installed_channels: int, user_count: int = USER_COUNT
+) -> tuple[int, ...]:
+    """The circuits a meter has: channel numbers in 1LN, user numbers otherwise.
 
-    A user circuit exists only if all its inputs are installed (a 9-channel build
-    has users 1-3 only).
+    ``user_count`` is the model's (``profiles``: 6 on the 2020, 9 on the 2100); a
+    three-input wiring never has more than six. A user circuit exists only if all
+    its inputs are installed (a 9-channel build has users 1-3 only).
     """
     if wiring is Wiring.ONE_LN:
         return tuple(range(1, installed_channels + 1))
+    if wiring.inputs_per_user == 3:
+        user_count = min(user_count, USER_COUNT)
     return tuple(
-        u for u in range(1, USER_COUNT + 1) if max(user_inputs(u, wiring)) <= installed_channels
+        u for u in range(1, user_count + 1) if max(user_inputs(u, wiring)) <= installed_channels
     )

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .layouts import CT_TYPE_333MV, LoadNature, Phase, Wiring
+from .profiles import ModelProfile, profile_for
 from .registers import (
     BANK_ENTRIES,
     ENTRY_SYSTEM,
+    USER_COUNT,
     bank_entry_channel,
     bank_entry_user,
 )
@@ -44,6 +46,16 @@ class DeviceInfo:
     def is_333mv(self) -> bool:
         """The 333 mV build measures harmonics (CT type code 333 at 0x080D)."""
         return self.ct_input_type == CT_TYPE_333MV
+
+    @property
+    def profile(self) -> ModelProfile:
+        """The model profile (2100 when identified or detected as one; otherwise the 2020)."""
+        return profile_for(self.model)
+
+    @property
+    def users(self) -> tuple[int, ...]:
+        """The user circuits of this build and wiring (none in 1LN)."""
+        return self.profile.users(self.wiring, self.installed_channels)
 
     @property
     def firmware_version(self) -> str:
@@ -119,9 +131,14 @@ class UserValues:
 
 @dataclass(frozen=True, slots=True)
 class EnergyBank:
-    """28 counters of one energy kind (kWh / kvarh / kVAh), entry layout of the map."""
+    """28 counters of one energy kind (kWh / kvarh / kVAh), entry layout of the map.
+
+    ``extra_users`` are the AcuRev 2100's users 7-9, which its map appends outside
+    the 28 entries (0x2538, 0x2B70, 0x2B76); empty on a 2020 and for banks without them.
+    """
 
     values: tuple[float, ...]
+    extra_users: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         """A bank with the wrong number of entries is a decoding bug."""
@@ -141,9 +158,12 @@ class EnergyBank:
         """Input channel 1..18."""
         return self.values[bank_entry_channel(channel)]
 
-    def user(self, user: int) -> float:
-        """User circuit 1..6."""
-        return self.values[bank_entry_user(user)]
+    def user(self, user: int) -> float | None:
+        """User circuit 1..9 (None: a user 7-9 this bank does not hold)."""
+        if user <= USER_COUNT:
+            return self.values[bank_entry_user(user)]
+        extra = user - USER_COUNT - 1
+        return self.extra_users[extra] if extra < len(self.extra_users) else None
 
 
 # Names of the five real-time energy banks, in map order.
@@ -212,6 +232,19 @@ class Harmonics:
     voltage_harmonics: dict[Phase, tuple[float | None, ...]]  # orders 2..31
     channel_thd: tuple[float | None, ...]  # channels 1..18
     channel_k_factor: tuple[float | None, ...]
+    # Odd / even voltage THD per phase (0x3260 + 4p, +0/+1) and per channel (0x32A0 + 3(n-1)).
+    odd_thd_voltage: dict[Phase, float | None] = field(default_factory=dict)
+    even_thd_voltage: dict[Phase, float | None] = field(default_factory=dict)
+    channel_odd_thd: tuple[float | None, ...] = ()
+    channel_even_thd: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseAngles:
+    """Phase angles in degrees 0..360 (0x3600, AcuRev 2100): Ub, Uc against Ua, channel currents."""
+
+    voltage: dict[Phase, float | None]  # B and C (A is the reference, 0)
+    channel_current: tuple[float | None, ...]  # channels 1..18
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +352,7 @@ class Snapshot:
     tou: dict[str, EnergyBank] = field(default_factory=dict)
     demand: tuple[DemandValues, ...] = ()
     harmonics: Harmonics | None = None
+    angles: PhaseAngles | None = None
     io: IOStatus | None = None
     log_status: LogStatus | None = None
     alarms: tuple[AlarmRecord, ...] = ()

@@ -12,9 +12,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from .groups import ReadGroup
-from .layouts import LoadNature, Phase, Wiring, circuits, user_inputs
+from .layouts import LoadNature, Phase, Wiring, user_inputs
 from .models import (
     ChannelValues,
     DemandValues,
@@ -26,7 +27,8 @@ from .models import (
     SystemValues,
     UserValues,
 )
-from .registers import ENTRY_SYSTEM
+from .profiles import MeterModel
+from .registers import ENTRY_SYSTEM, USER_COUNT
 
 type PointValue = float | str | bool | datetime | None
 
@@ -58,6 +60,7 @@ class Quantity(StrEnum):
     APPARENT_ENERGY = "apparent_energy"
     COUNT = "count"
     RATIO = "ratio"
+    ANGLE = "angle"
     DURATION_H = "duration_h"
     DURATION_S = "duration_s"
     TIMESTAMP = "timestamp"
@@ -96,6 +99,7 @@ UNITS: Mapping[Quantity, str | None] = {
     Quantity.APPARENT_ENERGY: "kVAh",
     Quantity.COUNT: None,
     Quantity.RATIO: None,
+    Quantity.ANGLE: "°",
     Quantity.DURATION_H: "h",
     Quantity.DURATION_S: "s",
     Quantity.TIMESTAMP: None,
@@ -156,7 +160,7 @@ def _sys(pick: Callable[[SystemValues], PointValue]) -> Getter:
     return lambda s: None if s.system is None else pick(s.system)
 
 
-def _bank(name: str, pick: Callable[[EnergyBank], float]) -> Getter:
+def _bank(name: str, pick: Callable[[EnergyBank], float | None]) -> Getter:
     """An entry of one of the five real-time energy banks."""
 
     def get(s: Snapshot) -> PointValue:
@@ -474,14 +478,18 @@ def _user_points(user: int, wiring: Wiring, opts: PointOptions) -> list[Point]:
             _bank("import_active", lambda b: b.user(user)),
             poll=Poll.SLOW,
         ),
-        usp(
-            "export_energy",
-            Kind.COUNTER,
-            Quantity.ENERGY,
-            _bank("export_active", lambda b: b.user(user)),
-            poll=Poll.SLOW,
-        ),
     ]
+    if user <= USER_COUNT:
+        # The (designed) export bank has 28 entries; the 2100's users 7-9 are not among them.
+        pts.append(
+            usp(
+                "export_energy",
+                Kind.COUNTER,
+                Quantity.ENERGY,
+                _bank("export_active", lambda b: b.user(user)),
+                poll=Poll.SLOW,
+            )
+        )
     for phase in PHASES[: len(user_inputs(user, wiring))]:
         pts.append(
             usp(
@@ -739,6 +747,120 @@ def _harmonic_points(installed: int) -> list[Point]:
     return pts
 
 
+def _pq_2100_points(installed: int) -> list[Point]:
+    """Odd/even THD per phase and channel, and each phase's voltage harmonics 2-31 (0x3200).
+
+    Read on the 2020's 333 mV build too (same block), but shown only for a 2100 so a
+    2020's entities stay as they were; the harmonic orders start disabled (90 of them).
+    """
+
+    def hp(key: str, tkey: str, getter: Getter, placeholders: dict[str, str], **kw: Any) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            Quantity.PERCENT,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            option=Option.HARMONICS,
+            **kw,
+        )
+
+    def order(ph: Phase, h: int) -> Getter:
+        return _harm(lambda v: v.voltage_harmonics[ph][h - 2])
+
+    pts: list[Point] = []
+    for ph in PHASES:
+        ph_text = {"phase": ph.upper()}
+        pts += [
+            hp(
+                f"odd_thd_voltage_{ph}",
+                "odd_thd_voltage",
+                _harm_phase("odd_thd_voltage", ph),
+                ph_text,
+                phase=ph,
+            ),
+            hp(
+                f"even_thd_voltage_{ph}",
+                "even_thd_voltage",
+                _harm_phase("even_thd_voltage", ph),
+                ph_text,
+                phase=ph,
+            ),
+        ]
+        pts += [
+            hp(
+                f"voltage_harmonic_{h}_{ph}",
+                "voltage_harmonic",
+                order(ph, h),
+                {**ph_text, "order": str(h)},
+                phase=ph,
+                enabled_default=False,
+            )
+            for h in range(2, 32)
+        ]
+    for ch in range(1, installed + 1):
+        ch_text = {"channel": str(ch)}
+        pts += [
+            hp(
+                f"ch{ch:02d}_odd_thd",
+                "channel_odd_thd",
+                _harm_channel("channel_odd_thd", ch),
+                ch_text,
+                channel=ch,
+                enabled_default=False,
+            ),
+            hp(
+                f"ch{ch:02d}_even_thd",
+                "channel_even_thd",
+                _harm_channel("channel_even_thd", ch),
+                ch_text,
+                channel=ch,
+                enabled_default=False,
+            ),
+        ]
+    return pts
+
+
+def _angle_points(installed: int) -> list[Point]:
+    """Phase angles of the AcuRev 2100 (0x3600): Ub and Uc against Ua, each channel current."""
+
+    def ap(key: str, tkey: str, getter: Getter, placeholders: dict[str, str], **kw: Any) -> Point:
+        return Point(
+            key,
+            Kind.MEASUREMENT,
+            Quantity.ANGLE,
+            tkey,
+            getter,
+            poll=Poll.SLOW,
+            placeholders=placeholders,
+            **kw,
+        )
+
+    def voltage(ph: Phase) -> Getter:
+        return lambda s: None if s.angles is None else s.angles.voltage[ph]
+
+    def current(ch: int) -> Getter:
+        return lambda s: None if s.angles is None else s.angles.channel_current[ch - 1]
+
+    pts = [
+        ap(f"voltage_angle_{ph}", "voltage_angle", voltage(ph), {"phase": ph.upper()}, phase=ph)
+        for ph in PHASES[1:]
+    ]
+    pts += [
+        ap(
+            f"ch{ch:02d}_current_angle",
+            "channel_current_angle",
+            current(ch),
+            {"channel": str(ch)},
+            channel=ch,
+        )
+        for ch in range(1, installed + 1)
+    ]
+    return pts
+
+
 def _io(pick: Callable[[IOStatus], PointValue]) -> Getter:
     return lambda s: None if s.io is None else pick(s.io)
 
@@ -872,9 +994,8 @@ def build_points(
     pts = _grouped(_system_points(options), ReadGroup.SYSTEM)
     for ch in range(1, device.installed_channels + 1):
         pts += _grouped(_channel_points(ch), ReadGroup.CHANNELS)
-    if device.wiring is not Wiring.ONE_LN:
-        for user in circuits(device.wiring, device.installed_channels):
-            pts += _grouped(_user_points(user, device.wiring, options), ReadGroup.USERS)
+    for user in device.users:
+        pts += _grouped(_user_points(user, device.wiring, options), ReadGroup.USERS)
     if Option.DEMAND in options.enabled:
         pts += [replace(p, group=ReadGroup.DEMAND) for p in _demand_points()]
     if Option.MONTHLY in options.enabled:
@@ -885,6 +1006,21 @@ def build_points(
         pts += [
             replace(p, group=ReadGroup.HARMONICS)
             for p in _harmonic_points(device.installed_channels)
+        ]
+    if (
+        device.is_333mv
+        and Option.HARMONICS in options.enabled
+        and device.profile.model is MeterModel.ACUREV_2100
+    ):
+        # The rest of the 2100's power-quality block: odd/even THD, harmonic orders.
+        pts += [
+            replace(p, group=ReadGroup.HARMONICS)
+            for p in _pq_2100_points(device.installed_channels)
+        ]
+    if device.profile.model is MeterModel.ACUREV_2100:
+        # 0x3600 is a 2100 block (discovery does not probe it on a 2020 either).
+        pts += [
+            replace(p, group=ReadGroup.ANGLES) for p in _angle_points(device.installed_channels)
         ]
     pts += [
         replace(p, group=ReadGroup.IO_CONFIG if p.kind is Kind.COUNTER else ReadGroup.IO)

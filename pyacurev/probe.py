@@ -35,6 +35,7 @@ from .decoders import (
     decode_user,
     plausible_serial,
 )
+from .discovery import detect_model
 from .errors import (
     AcuRevConnectionError,
     AcuRevError,
@@ -49,9 +50,11 @@ from .layouts import (
     CT_TYPE_RCT,
     WIRING_CODES,
     Phase,
+    Wiring,
     channel_phase,
 )
 from .models import ENERGY_BANKS, DeviceInfo, Energy, SystemValues
+from .profiles import PROFILES
 from .registers import REGISTER_MAP, Block, DataType, Space, block
 
 # Tenant-1 energy in the 2012 (V1.02) firmware layout; deliberately outside the
@@ -298,7 +301,7 @@ async def run_probe(client: AcuRevClient, *, interval: float = 3.0) -> ProbeRepo
     else:
         report.checks.append(await _check_2012_layout(client))
         report.checks.append(await _check_datalog(client))
-        report.checks.append(await check_model_profile(client))
+        report.checks.append(await check_model_profile(client, device))
 
     report.transactions = client.stats.transactions - tx_before
     report.duration_s = round(time.monotonic() - started, 3)
@@ -592,36 +595,27 @@ async def check_energy_monotonic(
     return Check("energy_monotonic", PASS, f"no counter decreased over {interval:g} s")
 
 
-# AcuRev 2100 user records 7-9 (vendor map v1.02): 3 x 10 registers after the 2020's six.
-USERS_7_9_ADDRESS = 0x2214
-USERS_7_9_COUNT = 30
+async def check_model_profile(client: AcuRevClient, device: DeviceInfo | None = None) -> Check:
+    """Which model profile fits the answers (``discovery.detect_model``, the set-up's own test).
 
-
-async def check_model_profile(client: AcuRevClient) -> Check:
-    """Which model profile fits: does the 2100's user-record range 0x2214-0x2231 answer?
-
-    Exception 02 there means the meter has the 2020's six users; plausible
-    non-zero floats mean a 2100 with users 7-9; zeros say nothing.
+    The identity block's model, a 2100-only wiring code at 0x0888, then the
+    2100's user records 7-9 at 0x2214: exception 02 there means a 2020's map,
+    finite non-zero floats a 2100's, zeros say nothing (set-up then asks).
     """
-    where = f"0x{USERS_7_9_ADDRESS:04X}"
+    if device is None:
+        device = DeviceInfo("", 0, 0, 0, 0, Wiring.ONE_LN, 0, 18, 0.0)
     try:
-        regs = await client.read_holding(USERS_7_9_ADDRESS, USERS_7_9_COUNT)
-    except ModbusExceptionError as exc:
-        return Check(
-            "model_profile",
-            INFO,
-            f"AcuRev 2020 (six users): {where} answers exception {exc.exception_code:02d}",
-        )
+        found = await detect_model(client, device)
     except AcuRevError as exc:
-        return Check("model_profile", INFO, f"unknown: {where} could not be read: {exc}")
-    values = [decode_float32(regs[i : i + 2]) for i in range(0, len(regs), 2)]
-    if not any(regs):
-        return Check(
-            "model_profile", INFO, f"unknown: {where} reads zeros (2020 or unused 2100 users)"
-        )
-    if all(math.isfinite(v) for v in values):
-        return Check("model_profile", INFO, f"AcuRev 2100 (users 7-9 answer at {where})")
-    return Check("model_profile", INFO, f"unknown: {where} holds no float records")
+        return Check("model_profile", INFO, f"unknown: could not be read: {exc}")
+    if found.model is None:
+        return Check("model_profile", INFO, f"unknown: {found.reason} (2020, or a 2100 in use)")
+    profile = PROFILES[found.model]
+    return Check(
+        "model_profile",
+        INFO,
+        f"{profile.name} ({profile.user_count} users): {found.reason}",
+    )
 
 
 async def _check_2012_layout(client: AcuRevClient) -> Check:

@@ -104,6 +104,12 @@ class Block:
     record: int = 0
     word_order: WordOrder = WordOrder.HIGH_FIRST
     note: str = ""
+    # "" : every model has the row; otherwise the one model whose map has it ("2100").
+    model: str = ""
+
+    def on_model(self, model: str) -> bool:
+        """True when a meter of ``model`` ("2020", "2100") has this row."""
+        return not self.model or self.model == model
 
     @property
     def end(self) -> int:
@@ -129,6 +135,7 @@ def _b(
     scale: float = 1.0,
     record: int = 0,
     note: str = "",
+    model: str = "",
 ) -> Block:
     return Block(
         key,
@@ -143,6 +150,7 @@ def _b(
         record,
         WordOrder.HIGH_FIRST,
         note,
+        model,
     )
 
 
@@ -448,8 +456,10 @@ REGISTER_MAP: tuple[Block, ...] = (
        note="+0 I (A), +2 P (kW), +4 Q (kvar), +6 S (kVA), +8 PF, +10 load nature; channel n at 0x2100+12(n-1) | UDM.EnergyDaq C# preset (start 8448, 18 ch x 12 words) and S9 (vendor xlsx v1.02); kW per S9 naming and cloud cross-check"),
     _b("user_record", Space.HOLDING, 0x21D8, 60, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, record=10,
        note="+0 P kW,+2 Q kvar,+4 S kVA,+6 PF,+8 load nature; user u at 0x21D8+10(u-1) | S9, S11; no per-phase user values and no user current in the sibling; the 2100 has users 7-9 at 0x2214"),
-    _b("reserved_user", Space.HOLDING, 0x2214, 32, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
-       note="reads 0 (2100: users 7-9 at 0x2214-0x2231) | 2100-only users 7-9"),
+    _b("user_record_2100", Space.HOLDING, 0x2214, 30, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, record=10, model="2100",
+       note="users 7-9, same record as 0x21D8; user u at 0x21D8+10(u-1) | S9 (s007-s009); AcuRev 2100 only (the 2020 profile never polls it)"),
+    _b("reserved_2232", Space.HOLDING, 0x2232, 2, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
+       note="reads 0 | content unknown"),
     _b("reserved_2234", Space.HOLDING, 0x2234, 716, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
        note="reads 0 | our DESIGNED float harmonics block at 0x2300-0x2497 removed (the sibling keeps PQ as uint16 at 0x3200); content of 0x2234-0x24FF unknown"),
     _b("import_active_energy_phases", Space.HOLDING, 0x2500, 8, DataType.UINT32, Access.RW, Provenance.VERIFIED_AND_2100, unit="kWh", scale=0.1,
@@ -458,8 +468,10 @@ REGISTER_MAP: tuple[Block, ...] = (
        note="x0.1 kWh; channel n at 0x2508+2(n-1) | channel 1 VERIFIED incl. FC16 preset (S1 p.122); channels 2-18 S9, S11"),
     _b("import_active_energy_users", Space.HOLDING, 0x252C, 12, DataType.UINT32, Access.RW, Provenance.VERIFIED_2100, unit="kWh", scale=0.1,
        note="x0.1 kWh; user u at 0x252C+2(u-1) | S9, S11 (2100: users 1-9 to 0x253D)"),
-    _b("reserved_energy", Space.HOLDING, 0x2538, 8, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
-       note="reads 0 | 2100 uses 0x2538-0x253D for users 7-9; 2000: probably unused"),
+    _b("import_active_energy_users_2100", Space.HOLDING, 0x2538, 6, DataType.UINT32, Access.RW, Provenance.VERIFIED_2100, unit="kWh", scale=0.1, model="2100",
+       note="x0.1 kWh; users 7-9 at 0x2538+2(u-7) (0x252C+2(u-1) continued) | S9 (EP_IMP_s007-s009); AcuRev 2100 only"),
+    _b("reserved_253e", Space.HOLDING, 0x253E, 2, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
+       note="reads 0 | content unknown"),
     _b("export_active_energy_bank", Space.HOLDING, 0x2540, 56, DataType.UINT32, Access.RW, Provenance.DESIGNED, unit="kWh", scale=0.1,
        note="x0.1 kWh | no evidence; the 2100 sibling publishes import energies only"),
     _b("reserved_2578", Space.HOLDING, 0x2578, 8, DataType.RESERVED, Access.R, Provenance.DESIGNED,
@@ -540,8 +552,10 @@ REGISTER_MAP: tuple[Block, ...] = (
        note="x0.1 kvarh; +0 A,+2 B,+4 C,+6 total,+8 ch1..18,+44 user1..6 | S9, S11; 28 entries = the 2000 layout (6 users); writability unknown"),
     _b("apparent_energy_bank", Space.HOLDING, 0x2B38, 56, DataType.UINT32, Access.R, Provenance.VERIFIED_2100, unit="kVAh", scale=0.1,
        note="x0.1 kVAh; same 28-entry layout | S9, S11"),
-    _b("reserved_2b70", Space.HOLDING, 0x2B70, 12, DataType.RESERVED, Access.R, Provenance.UNKNOWN,
-       note="reads 0 (2100: users 7-9 kvarh at 0x2B70, kVAh at 0x2B76) | 2100-only users 7-9"),
+    _b("import_reactive_energy_users_2100", Space.HOLDING, 0x2B70, 6, DataType.UINT32, Access.R, Provenance.VERIFIED_2100, unit="kvarh", scale=0.1, model="2100",
+       note="x0.1 kvarh; users 7-9 at 0x2B70+2(u-7) | S9 (EQ_IMP_s007-s009); AcuRev 2100 only"),
+    _b("apparent_energy_users_2100", Space.HOLDING, 0x2B76, 6, DataType.UINT32, Access.R, Provenance.VERIFIED_2100, unit="kVAh", scale=0.1, model="2100",
+       note="x0.1 kVAh; users 7-9 at 0x2B76+2(u-7) | S9 (ES_s007-s009); AcuRev 2100 only"),
     _b("demand_system", Space.HOLDING, 0x2D00, 27, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, unit="kW", record=27,
        note="P kW at 0x2D00, Q kvar 0x2D09, S kVA 0x2D12; record: +0 demand,+2 predicted,+4 max,+6..8 max time | S9, S11; 3-register peak time matches S1 p.191; max-time packing unknown"),
     _b("demand_phase", Space.HOLDING, 0x2D1B, 108, DataType.RECORD, Access.R, Provenance.VERIFIED_2100, record=36,

@@ -23,6 +23,7 @@ from pyacurev.points import Option, build_points
 from .backfill import Backfill, backfill_store
 from .const import (
     CONF_CAPABILITIES,
+    CONF_MODEL,
     CONF_UNIT_ID,
     DOMAIN,
     REQUEST_TIMEOUT,
@@ -77,7 +78,13 @@ def _fast_groups(device: DeviceInfo, capable: frozenset[ReadGroup]) -> set[ReadG
 def _slow_groups(
     device: DeviceInfo, options: frozenset[Option], capable: frozenset[ReadGroup]
 ) -> set[ReadGroup]:
-    groups = {ReadGroup.ENERGY, ReadGroup.EXPORT_ENERGY, ReadGroup.DEVICE, ReadGroup.CLOCK}
+    groups = {
+        ReadGroup.ENERGY,
+        ReadGroup.EXPORT_ENERGY,
+        ReadGroup.DEVICE,
+        ReadGroup.CLOCK,
+        ReadGroup.ANGLES,  # only a 2100 answers it into ``capable`` (discovery)
+    }
     optional = {
         Option.DEMAND: ReadGroup.DEMAND,
         Option.MONTHLY: ReadGroup.MONTHLY,
@@ -118,7 +125,8 @@ async def _async_setup_entry(
     )
     try:
         with translated(Context.SETUP, {"host": entry.data[CONF_HOST]}):
-            found = await discover(client)
+            # The stored model only decides where the meter's answers cannot (detect_model).
+            found = await discover(client, entry.data.get(CONF_MODEL))
             if not found.core_ok:
                 raise AcuRevError("; ".join(found.core_problems))
             device = found.device

@@ -7,6 +7,11 @@ frequency, channel records, the import energy bank, relays and DIs), even if
 every designed block answers exception 02 or nonsense. The serial is the unique
 id when it answers plausibly; otherwise a stable id from the address
 (``const.fallback_meter_id``), and the user is told which blocks did not answer.
+
+The model (AcuRev 2020 or its successor 2100) is detected from what answers
+(``pyacurev.discovery.detect_model``); when the answers cannot tell (the identity
+block does not answer, the wiring is one both models have and the 2100's users
+7-9 read zeros), the user chooses, and the choice is stored in the entry.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from pyacurev.errors import (
     AcuRevError,
     AcuRevTimeoutError,
 )
+from pyacurev.profiles import PROFILES, MeterModel
 
 from .const import (
     CONF_CAPABILITIES,
+    CONF_MODEL,
     CONF_UNIT_ID,
     DEFAULT_PORT,
     DEFAULT_UNIT_ID,
@@ -67,11 +74,14 @@ def _check_ranges(data: Mapping[str, Any]) -> dict[str, str]:
     return errors
 
 
-async def probe_meter(host: str, port: int, unit_id: int) -> Discovery:
-    """Connect once and read what the meter answers; raise when the core is not there."""
+async def probe_meter(host: str, port: int, unit_id: int, model: str | None = None) -> Discovery:
+    """Connect once and read what the meter answers; raise when the core is not there.
+
+    ``model`` is the user's choice, used only where the answers cannot tell the model.
+    """
     client = AcuRevClient(host, port, unit_id, timeout=REQUEST_TIMEOUT)
     try:
-        found = await discover(client)
+        found = await discover(client, model)
     finally:
         await client.close()
     if not found.core_ok:
@@ -79,9 +89,16 @@ async def probe_meter(host: str, port: int, unit_id: int) -> Discovery:
     return found
 
 
+def model_undecided(found: Discovery) -> bool:
+    """The answers did not tell the model (the profiles differ in users, wirings, angles)."""
+    return found.model.model is None
+
+
 async def _try_probe(data: Mapping[str, Any]) -> tuple[Discovery | None, dict[str, str]]:
     try:
-        found = await probe_meter(data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]))
+        found = await probe_meter(
+            data[CONF_HOST], int(data[CONF_PORT]), int(data[CONF_UNIT_ID]), data.get(CONF_MODEL)
+        )
     except WrongUnitIdError:
         # The connection works, but a gateway refuses the unit id (0x0A/0x0B) or
         # nothing answers at it: the unit id is wrong, not the device.
@@ -133,16 +150,47 @@ class AcuRevConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_HOST: user_input[CONF_HOST],
                         CONF_PORT: int(user_input[CONF_PORT]),
                         CONF_UNIT_ID: int(user_input[CONF_UNIT_ID]),
-                        CONF_CAPABILITIES: sorted(found.capabilities),
                     }
-                    if found.missing:
-                        return await self.async_step_partial()
-                    return self._create()
+                    if model_undecided(found):
+                        return await self.async_step_model()
+                    return await self._after_probe()
         return self.async_show_form(
             step_id="user",
             data_schema=_connection_schema(user_input or {}),
             errors=errors,
         )
+
+    async def async_step_model(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask which model this is when its answers cannot tell; probe again with the choice."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._data, CONF_MODEL: user_input[CONF_MODEL]}
+            found, errors = await _try_probe(data)
+            if found is not None:
+                self._found = found
+                return await self._after_probe()
+        assert self._found is not None
+        return self.async_show_form(
+            step_id="model",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_MODEL, default=MeterModel.ACUREV_2020.value): vol.In(
+                        {m.value: p.name for m, p in PROFILES.items()}
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"reason": self._found.model.reason},
+        )
+
+    async def _after_probe(self) -> ConfigFlowResult:
+        assert self._found is not None
+        found = self._found
+        self._data[CONF_CAPABILITIES] = sorted(found.capabilities)
+        self._data[CONF_MODEL] = found.device.profile.model.value
+        if found.missing:
+            return await self.async_step_partial()
+        return self._create()
 
     async def async_step_partial(
         self, user_input: dict[str, Any] | None = None

@@ -11,6 +11,8 @@ MANUFACTURER: Final = "Accuenergy"
 CONF_UNIT_ID: Final = "unit_id"
 # What the meter answered when it was last probed (set-up, reload, "re-scan meter").
 CONF_CAPABILITIES: Final = "capabilities"
+# The model profile ("2020" / "2100"): detected from the answers, or chosen in the flow.
+CONF_MODEL: Final = "model"
 
 DEFAULT_PORT: Final = 502
 DEFAULT_UNIT_ID: Final = 1

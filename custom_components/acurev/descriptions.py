@@ -24,6 +24,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.components.switch import SwitchEntityDescription
 from homeassistant.const import (
+    DEGREE,
     PERCENTAGE,
     EntityCategory,
     UnitOfApparentPower,
@@ -80,6 +81,7 @@ STYLES: dict[Quantity, _Style] = {
     Quantity.APPARENT_ENERGY: _Style(None, "kVAh", _TOTAL_INC, 2),
     Quantity.COUNT: _Style(None, None, _TOTAL_INC, 0),
     Quantity.RATIO: _Style(None, None, _MEASURE, 2),
+    Quantity.ANGLE: _Style(None, DEGREE, _MEASURE, 1),
     Quantity.DURATION_H: _Style(SensorDeviceClass.DURATION, UnitOfTime.HOURS, _TOTAL_INC, 1),
     Quantity.DURATION_S: _Style(SensorDeviceClass.DURATION, UnitOfTime.SECONDS, _MEASURE, 0),
     Quantity.TIMESTAMP: _Style(SensorDeviceClass.TIMESTAMP, None, None, None),

@@ -10,6 +10,7 @@ from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.acurev.const import (
     CONF_CAPABILITIES,
+    CONF_MODEL,
     CONF_UNIT_ID,
     COUNTERS_INTERVAL,
     DOMAIN,
@@ -39,7 +40,8 @@ async def test_user_flow_creates_entry_keyed_by_serial(hass: HomeAssistant, simu
     assert simulator.meter.serial in result["title"]
     data = dict(result["data"])
     capabilities = data.pop(CONF_CAPABILITIES)
-    assert data == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
+    # the identity block says 2020: the model is detected, not asked, and stored
+    assert data == {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1, CONF_MODEL: "2020"}
     # the full-profile CT meter answers every group it has (no harmonics on a CT build)
     assert "device" in capabilities
     assert "harmonics" not in capabilities
@@ -124,10 +126,15 @@ async def test_a_refused_identity_is_no_refusal(hass: HomeAssistant, simulator, 
         flow_id, {CONF_HOST: HOST, CONF_PORT: simulator.port, CONF_UNIT_ID: 1}
     )
     assert result["type"] is FlowResultType.FORM
+    if how == "implausible":
+        # model 1234, a 3LN wiring both models have, zeros at 0x2214: the user says which
+        assert result["step_id"] == "model"
+        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_MODEL: "2020"})
     assert result["step_id"] == "partial"
     assert "device" in result["description_placeholders"]["missing"]
     result = await hass.config_entries.flow.async_configure(flow_id, {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_MODEL] == "2020"
     assert result["result"].unique_id == f"acurev-127-0-0-1-{simulator.port}-1"
     assert "device" not in result["data"][CONF_CAPABILITIES]
     # the same meter cannot be added twice under its fallback id

@@ -71,6 +71,7 @@ def test_counts_come_from_the_register_table() -> None:
         ("ch18_current", PointRef(Role.CHANNEL, "current", 18)),
         ("user2_current_a", PointRef(Role.USER, "current", 2, "a")),
         ("user6_active_power", PointRef(Role.USER, "active_power", 6)),
+        ("user9_active_power", PointRef(Role.USER, "active_power", 9)),  # AcuRev 2100
         ("relay_3", PointRef(Role.RELAY, None, 3)),
         ("di_4", PointRef(Role.DI, None, 4)),
         ("di_4_count", PointRef(Role.DI_COUNT, None, 4)),
@@ -102,7 +103,7 @@ def test_channel_and_user_properties() -> None:
         "alarm_0",
         "alarm_17",
         "user0_active_power",
-        "user7_active_power",
+        "user10_active_power",
         "user1",
         "user1_",
         "ch1_current",

@@ -118,7 +118,9 @@ def test_user_record_is_ten_registers() -> None:
 
 def test_unknown_rows_are_never_planned_and_design_never_shares_a_read_with_evidence() -> None:
     unknown = [b for b in REGISTER_MAP if b.provenance is Provenance.UNKNOWN]
-    assert len(unknown) == 10
+    # 0x2214/0x2538/0x2B70 became the 2100's users 7-9 rows (issue #15); 0x2232 and 0x253E
+    # are what is left of those UNKNOWN ranges.
+    assert len(unknown) == 9
     segments = plan_segments(Space.HOLDING)
     for blk in unknown:
         assert not any(s < blk.end and blk.address < e for s, e in segments), blk.key
@@ -132,3 +134,35 @@ def test_unknown_rows_are_never_planned_and_design_never_shares_a_read_with_evid
     # the whole 0x2000 table and the identity block never end up in one request
     plan = plan_reads(["f", "serial_number"])
     assert len(plan) == 2
+
+
+# The AcuRev 2100's users 7-9, typed from S9 (acurev2100.py @6e55e0c: s007-s009 records at
+# 0x21D8 + 10(u-1), EP_IMP at 0x252C + 2(u-1), EQ_IMP at 0x2B70, ES at 0x2B76), not from the CSV.
+USERS_7_9_FACTS = [
+    ("user_record_2100", 0x21D8 + 10 * 6, 30),
+    ("import_active_energy_users_2100", 0x252C + 2 * 6, 6),
+    ("import_reactive_energy_users_2100", 0x2B70, 6),
+    ("apparent_energy_users_2100", 0x2B76, 6),
+]
+
+
+@pytest.mark.parametrize(("key", "address", "count"), USERS_7_9_FACTS)
+def test_2100_user_rows_are_tagged_for_the_2100_only(key: str, address: int, count: int) -> None:
+    blk = next(b for b in REGISTER_MAP if b.key == key)
+    assert (blk.address, blk.count) == (address, count)
+    assert blk.provenance is Provenance.VERIFIED_2100
+    assert blk.on_model("2100")
+    assert not blk.on_model("2020")
+
+
+def test_csv_model_column_matches_the_table() -> None:
+    by = {(b.space.value, b.address): b for b in REGISTER_MAP}
+    rows = _rows()
+    assert {r["model"] for r in rows} == {"", "2100"}
+    for row in rows:
+        assert by[(row["space"], int(row["start_dec"]))].model == row["model"], row["name"]
+
+
+def test_the_csv_keeps_crlf_line_endings() -> None:
+    raw = CSV.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n") > 200

@@ -60,11 +60,15 @@ def test_device_info() -> None:
     assert dev.comm_module_type == 2
     assert decode_device_info(device_image(wiring_code=2)).wiring is Wiring.TWO_LN
     assert decode_device_info(device_image(wiring_code=0)).wiring is Wiring.ONE_LN
+    # the 2100's codes (S10): 3 high-leg delta, 4 2LL, 5 2LN network
+    assert decode_device_info(device_image(wiring_code=3)).wiring is Wiring.HIGH_LEG_DELTA
+    assert decode_device_info(device_image(wiring_code=4)).wiring is Wiring.TWO_LL
+    assert decode_device_info(device_image(wiring_code=5)).wiring is Wiring.TWO_LN_NETWORK
 
 
-@pytest.mark.parametrize(("code", "installed"), [(3, 18), (0, 0), (0, 19), (5, 9)])
+@pytest.mark.parametrize(("code", "installed"), [(6, 18), (0, 0), (0, 19), (0xFFFF, 9)])
 def test_device_info_degrades_instead_of_refusing(code: int, installed: int) -> None:
-    # A wiring code this build lacks (3-5 are AcuRev 2100 types) or an implausible
+    # A wiring code no model has (3-5 are AcuRev 2100 types, decoded) or an implausible
     # channel count is not a reason to refuse the meter: 1LN / 18 channels.
     dev = decode_device_info(device_image(code, installed))
     assert dev.wiring is (Wiring.ONE_LN if code not in (1, 2) else Wiring.THREE_LN)

@@ -154,10 +154,11 @@ async def test_identity_that_refuses_does_not_stop_the_connection(
         await checked.connect()
 
 
+@pytest.mark.parametrize("family", ["2020", "2100"])
 async def test_probe_reports_every_block_against_the_evidence_profile(
-    make_sim: SimFactory, make_client: ClientFactory
+    make_sim: SimFactory, make_client: ClientFactory, family: str
 ) -> None:
-    sim = await make_sim(map_profile="evidence", model="333mv")
+    sim = await make_sim(map_profile="evidence", model="333mv", family=family)
     report = await run_probe(make_client(sim), interval=0)
     keys = [b.key for b in REGISTER_MAP if not b.reserved]
     assert [b.key for b in report.blocks] == keys
@@ -166,7 +167,8 @@ async def test_probe_reports_every_block_against_the_evidence_profile(
         if blk.reserved:
             continue
         result = by_key[blk.key]
-        if blk.provenance is Provenance.DESIGNED:
+        # A 2100-only row (users 7-9) is not on a 2020's map: exception 02 there.
+        if blk.provenance is Provenance.DESIGNED or not blk.on_model(family):
             assert (result.status, result.exception_code) == ("exception", 2), blk.key
         else:
             assert result.status == "ok", blk.key
@@ -278,19 +280,29 @@ async def test_a_wrong_address_in_our_table_is_caught(
 async def test_probe_says_which_model_profile_fits(
     make_sim: SimFactory, make_client: ClientFactory
 ) -> None:
-    """Issue #15 groundwork: the 2100's user records 7-9 (0x2214) tell the models apart."""
+    """The 2100's user records 7-9 (0x2214) tell the models apart when nothing else does."""
     from pyacurev.probe import check_model_profile
 
     evidence = await make_sim(map_profile="evidence")
     check = await check_model_profile(make_client(evidence))
-    assert check.detail.startswith("AcuRev 2020 (six users)")
-    full = await make_sim()  # our table maps 0x2214 as an UNKNOWN row that reads 0
+    assert check.detail == "AcuRev 2020 (6 users): users 7-9 at 0x2214 answer exception 02"
+    full = await make_sim()  # the full 2020 answers the 2100-only rows with 0
     check = await check_model_profile(make_client(full))
-    assert check.detail.startswith("unknown: 0x2214 reads zeros")
+    assert check.detail.startswith("unknown: users 7-9 at 0x2214 read zeros")
+    # a 2100 whose identity block refuses: its 2LN users 7-9 carry load
+    ev2100 = await make_sim(map_profile="evidence", family="2100", wiring="2LN")
+    check = await check_model_profile(make_client(ev2100))
+    assert check.detail == "AcuRev 2100 (9 users): users 7-9 answer at 0x2214"
+    # a 2100-only wiring code says so on its own, even in a three-input wiring
+    hld = await make_sim(map_profile="divergent", family="2100", wiring="HLD")
+    client = make_client(hld)
+    device = await client.read_device_info()
+    check = await check_model_profile(client, device)
+    assert check.detail == "AcuRev 2100 (9 users): wiring HLD is a 2100 type"
 
 
 async def test_model_profile_of_a_2100_answer() -> None:
-    """No 2100 simulator exists yet (issue #15): a stand-in answers the 0x2214 read with floats."""
+    """A stand-in that answers only the 0x2214 read with floats is judged a 2100."""
     import struct
 
     from pyacurev.probe import check_model_profile
@@ -302,4 +314,4 @@ async def test_model_profile_of_a_2100_answer() -> None:
             return [w for f in floats for w in struct.unpack(">HH", struct.pack(">f", f))]
 
     check = await check_model_profile(UsersSevenToNine())  # type: ignore[arg-type]
-    assert check.detail == "AcuRev 2100 (users 7-9 answer at 0x2214)"
+    assert check.detail == "AcuRev 2100 (9 users): users 7-9 answer at 0x2214"

@@ -136,3 +136,18 @@ def test_cli_rejects_bad_options(args: list[str], named: str) -> None:
     assert result.returncode == 2
     assert named in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_meter_option_picks_the_family_and_its_wiring_types() -> None:
+    from acurev_simulator.cli import parse_args
+
+    args = parse_args(["--meter", "2100", "--wiring", "2LL"])
+    assert (args.meter, args.wiring, args.model, args.serial) == (
+        "2100",
+        "2LL",
+        "ct",
+        "AR2100-00001234",
+    )
+    assert parse_args([]).serial == "AR2020-00001234"
+    with pytest.raises(SystemExit):
+        parse_args(["--wiring", "HLD"])  # a 2020 has no high-leg delta

@@ -9,6 +9,7 @@ import pytest
 from acurev_simulator import Simulator
 
 from .raw_modbus import (
+    HOST,
     RawClient,
     ascii_of,
     f32,
@@ -227,3 +228,22 @@ async def test_register_image_covers_the_map(sim: Simulator, client: RawClient) 
             start, count
         )
     assert 0x0936 not in image
+
+
+async def test_a_2100_takes_its_wiring_types_on_the_wire() -> None:
+    """The 2100 accepts 0x0888 = 4 (2LL) over FC16; its two-input users become nine."""
+    async with Simulator(host=HOST, port=0, frozen=True, family="2100", wiring="3LN") as s:
+        c = await RawClient.connect(s.port)
+        try:
+            assert s.meter.users() == (1, 2, 3, 4, 5, 6)
+            await c.write_registers(0x0888, [4])
+            assert await c.read_registers(0x0888, 1) == [4]
+            assert s.meter.users() == tuple(range(1, 10))
+            # user 9's record at 0x21D8 + 10 * 8 carries its inputs' power (kW float)
+            regs = await c.read_registers(0x21D8 + 80, 2)
+            power = struct.unpack(">f", struct.pack(">HH", *regs))[0]
+            truth = s.meter.channel(9).active_power + s.meter.channel(18).active_power
+            assert power == pytest.approx(truth, rel=1e-6)
+            assert await c.exception_of(write_registers_pdu(0x0888, [6])) == 0x03
+        finally:
+            await c.close()
