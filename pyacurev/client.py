@@ -736,6 +736,11 @@ class AcuRevClient:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            elif not task.cancelled():
+                # Mark its outcome as seen: when we leave early (timeout, cancellation)
+                # a request that failed at the same moment must not surface later as
+                # "Task exception was never retrieved".
+                task.exception()
         if task.cancelled() or task.exception() is not None:
             # Prefer our diagnosis (malformed frame, lost link) over pymodbus's.
             if ex.error is not None:
