@@ -50,6 +50,9 @@ async def test_same_numbers_after_restart_and_when_entities_come_and_go(
     hass.config_entries.async_update_entry(
         meter.entry, options={**meter.entry.options, "demand": True}
     )
+    # The options flow reloads the entry itself (OptionsFlowWithReload on HA 2025.8+); an
+    # update made outside the flow, as here, is followed by the reload the flow would do.
+    await hass.config_entries.async_reload(meter.entry.entry_id)
     await hass.async_block_till_done()
     demand = f"{meter.serial}_demand_active_power"
     names = await wait_for(lambda: _names_with(peer, demand), timeout=10)
